@@ -1,0 +1,1 @@
+"""Haikou grid management: the domain and its spatial core (no web code here)."""

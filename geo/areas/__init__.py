@@ -1,0 +1,1 @@
+"""Administrative areas (district, town, village, grid), boundary generations, H3 cells."""

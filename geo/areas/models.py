@@ -1,0 +1,84 @@
+"""Areas in the MapIt style: a code, a level, and the generations a boundary lives in."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Computed, DateTime, Float, ForeignKey, Index,
+                        Integer, String, Text, UniqueConstraint, func)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.db import Base
+
+LEVELS = ("city", "district", "town", "village", "grid")
+
+
+class Generation(Base):
+    """A published set of boundaries. Areas say which generations they belong to."""
+
+    __tablename__ = "generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    description: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Area(Base):
+    """A city, district, town (镇/街道), village (村/社区) or grid (网格) boundary."""
+
+    __tablename__ = "areas"
+    __table_args__ = (
+        UniqueConstraint("code", "generation_low"),
+        CheckConstraint("level IN ('city','district','town','village','grid')", name="level_known"),
+        CheckConstraint(
+            "length(code) = CASE level WHEN 'city' THEN 6 WHEN 'district' THEN 6 WHEN 'town' THEN 9 "
+            "WHEN 'village' THEN 12 ELSE 15 END AND code ~ '^[0-9]+$'", name="code_fits_level"),
+        CheckConstraint("generation_high IS NULL OR generation_high >= generation_low", name="generation_range"),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        Index("ix_areas_level_parent", "level", "parent_code"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(15), index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(4))
+    parent_code: Mapped[str | None] = mapped_column(String(15))
+    households: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    generation_low: Mapped[int] = mapped_column(ForeignKey("generations.id"))
+    generation_high: Mapped[int | None] = mapped_column(ForeignKey("generations.id"))
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+    area_m2: Mapped[float] = mapped_column(Float, Computed("ST_Area(geom::geography)", persisted=True))
+
+
+class H3Cell(Base):
+    """An H3 cell and the areas its centre falls in, for one range of generations."""
+
+    __tablename__ = "h3_cells"
+    __table_args__ = (Index("ix_h3_cells_grid", "grid_code"),)
+
+    h3: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    generation_low: Mapped[int] = mapped_column(ForeignKey("generations.id"), primary_key=True)
+    generation_high: Mapped[int | None] = mapped_column(ForeignKey("generations.id"))
+    resolution: Mapped[int] = mapped_column(Integer)
+    district_code: Mapped[str] = mapped_column(String(6))
+    town_code: Mapped[str] = mapped_column(String(9))
+    village_code: Mapped[str] = mapped_column(String(12))
+    grid_code: Mapped[str] = mapped_column(String(15))
+    households: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)
+
+
+class DatasetLoad(Base):
+    """Which build of the dataset is in the database (so an unchanged one is not reloaded)."""
+
+    __tablename__ = "dataset_loads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_hash: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    seed: Mapped[int] = mapped_column(BigInteger)
+    counts: Mapped[str] = mapped_column(Text)

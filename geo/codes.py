@@ -1,0 +1,173 @@
+"""Area, grid and GB/T 28181 camera codes: parse, validate, build.
+
+District codes are GB/T 2260 (6 digits, 4601xx in Haikou). A town appends 3 digits
+(001-099 街道 subdistrict, 100-199 镇 town, 200-399 乡 township), a village 3 more
+(001-199 社区 community, 200-399 村 village), a grid a 3-digit sequence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+CITY_CODE = "460100"
+
+
+class CodeError(ValueError):
+    """A code that is malformed or names the wrong kind of thing."""
+
+
+class Level(StrEnum):
+    """Levels of the administrative hierarchy, top down."""
+
+    CITY = "city"
+    DISTRICT = "district"
+    TOWN = "town"
+    VILLAGE = "village"
+    GRID = "grid"
+
+    @property
+    def parent(self) -> "Level | None":
+        order = list(Level)
+        i = order.index(self)
+        return order[i - 1] if i else None
+
+    @property
+    def child(self) -> "Level | None":
+        order = list(Level)
+        i = order.index(self)
+        return order[i + 1] if i + 1 < len(order) else None
+
+
+CODE_LENGTH = {Level.CITY: 6, Level.DISTRICT: 6, Level.TOWN: 9, Level.VILLAGE: 12, Level.GRID: 15}
+
+
+class Kind(StrEnum):
+    """What sort of unit an area is, as the Ministry of Civil Affairs names it."""
+
+    CITY = "市"
+    DISTRICT = "区"
+    SUBDISTRICT = "街道"
+    TOWN = "镇"
+    TOWNSHIP = "乡"
+    COMMUNITY = "社区"
+    VILLAGE = "村"
+    GRID = "网格"
+
+
+@dataclass(frozen=True)
+class AreaCode:
+    code: str
+    level: Level
+    kind: Kind
+    parent: str | None
+
+
+def _suffix(code: str, start: int) -> int:
+    return int(code[start:start + 3])
+
+
+def town_kind(code: str) -> Kind:
+    n = _suffix(code, 6)
+    if 1 <= n <= 99:
+        return Kind.SUBDISTRICT
+    if 100 <= n <= 199:
+        return Kind.TOWN
+    if 200 <= n <= 399:
+        return Kind.TOWNSHIP
+    raise CodeError(f"town code {code}: digits 7-9 must be 001-399, got {code[6:9]}")
+
+
+def village_kind(code: str) -> Kind:
+    n = _suffix(code, 9)
+    if 1 <= n <= 199:
+        return Kind.COMMUNITY
+    if 200 <= n <= 399:
+        return Kind.VILLAGE
+    raise CodeError(f"village code {code}: digits 10-12 must be 001-399, got {code[9:12]}")
+
+
+def parse_area_code(code: str) -> AreaCode:
+    """Parse a city, district, town, village or grid code; raise CodeError if malformed."""
+    if not isinstance(code, str) or not code.isascii() or not code.isdigit():
+        raise CodeError(f"area code {code!r} must be a string of digits")
+    if not code.startswith("4601"):
+        raise CodeError(f"area code {code} is not in Haikou (must start with 4601)")
+    if len(code) == 6:
+        if code == CITY_CODE:
+            return AreaCode(code, Level.CITY, Kind.CITY, None)
+        if code[4:6] == "00":
+            raise CodeError(f"district code {code} must not end in 00")
+        return AreaCode(code, Level.DISTRICT, Kind.DISTRICT, CITY_CODE)
+    if len(code) == 9:
+        return AreaCode(code, Level.TOWN, town_kind(code), code[:6])
+    if len(code) == 12:
+        town_kind(code[:9])
+        return AreaCode(code, Level.VILLAGE, village_kind(code), code[:9])
+    if len(code) == 15:
+        town_kind(code[:9])
+        village_kind(code[:12])
+        if _suffix(code, 12) == 0:
+            raise CodeError(f"grid code {code}: the sequence (digits 13-15) starts at 001")
+        return AreaCode(code, Level.GRID, Kind.GRID, code[:12])
+    raise CodeError(f"area code {code} has {len(code)} digits; expected 6, 9, 12 or 15")
+
+
+def child_code(parent: str, sequence: int) -> str:
+    """The code of the ``sequence``-th child (1-999) of ``parent``."""
+    if not 1 <= sequence <= 999:
+        raise CodeError(f"child sequence {sequence} must be 1-999")
+    return f"{parent}{sequence:03d}"
+
+
+# GB/T 28181-2016 appendix D: 20-digit device ids.
+CAMERA_INDUSTRIES = {
+    "00": "社会治安路面接入 public-security roads",
+    "01": "社会治安社区接入 public-security communities",
+    "02": "社会治安内部接入 public-security internal",
+    "03": "社会治安其他接入 public-security other",
+    "04": "交通路面接入 traffic roads",
+    "05": "交通卡口接入 traffic checkpoints",
+    "06": "交通内部接入 traffic internal",
+    "07": "交通其他接入 traffic other",
+    "08": "城市管理接入 city management",
+    "09": "卫生环保接入 health and environment",
+    "10": "商检海关接入 inspection and customs",
+    "11": "教育部门接入 education",
+}
+CAMERA_DEVICE_TYPES = {
+    "111": "DVR", "112": "video server", "113": "encoder", "118": "NVR",
+    "131": "camera", "132": "IP camera",
+}
+CAMERA_TYPES = {"131", "132"}
+_CAMERA_RE = re.compile(r"^\d{20}$")
+
+
+@dataclass(frozen=True)
+class CameraId:
+    code: str
+    centre: str
+    region: str
+    industry: str
+    device_type: str
+    network: str
+    serial: str
+
+
+def parse_camera_id(code: str, *, districts: set[str] | None = None) -> CameraId:
+    """Parse a GB/T 28181 camera id; its region must be a Haikou district (or the city)."""
+    if not isinstance(code, str) or not _CAMERA_RE.match(code):
+        raise CodeError(f"camera id {code!r} must be 20 digits (GB/T 28181)")
+    cam = CameraId(code, code[:8], code[:6], code[8:10], code[10:13], code[13], code[14:])
+    if not cam.region.startswith("4601") or (districts is not None and cam.region not in districts | {CITY_CODE}):
+        raise CodeError(f"camera id {code}: centre code {cam.centre} is not a Haikou (4601xx) region")
+    if cam.industry not in CAMERA_INDUSTRIES:
+        raise CodeError(f"camera id {code}: unknown industry code {cam.industry}")
+    if cam.device_type not in CAMERA_TYPES:
+        raise CodeError(f"camera id {code}: device type {cam.device_type} is not a camera (131 or 132)")
+    return cam
+
+
+def camera_id(region: str, *, industry: str, device_type: str, network: str, serial: int) -> str:
+    """Compose a 20-digit GB/T 28181 camera id under the region's centre (region + 00)."""
+    return f"{region}00{industry}{device_type}{network}{serial:06d}"

@@ -1,0 +1,1 @@
+"""Builds the Haikou dataset: real outlines and town codes, generated everything below."""

@@ -1,0 +1,1 @@
+"""Incidents: disputes for mediation and public-safety events, placed in the area chain."""

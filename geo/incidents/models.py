@@ -1,0 +1,47 @@
+"""An incident, its place in the area hierarchy, its responsible level and status."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.db import Base
+
+STATUSES = ("registered", "accepted", "refused", "mediating", "agreement", "terminated", "follow_up",
+            "confirmation_requested", "archived", "escalated")
+
+
+class Incident(Base):
+    """Reporter name and phone are personal data."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        CheckConstraint("severity IN ('minor','general','major','critical')", name="severity_known"),
+        CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
+        CheckConstraint("responsible_level IN ('village','town','district','industry')", name="level_known"),
+        Index("ix_incidents_status_registered", "status", "registered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(ForeignKey("dispute_categories.code"))
+    severity: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(24))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    concluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    description: Mapped[str] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(Text)
+    reporter_phone: Mapped[str | None] = mapped_column(Text)
+    position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    district_code: Mapped[str] = mapped_column(String(6))
+    town_code: Mapped[str] = mapped_column(String(9))
+    village_code: Mapped[str] = mapped_column(String(12), index=True)
+    grid_code: Mapped[str] = mapped_column(String(15))
+    responsible_level: Mapped[str] = mapped_column(String(8))
+    responsible_rule: Mapped[str] = mapped_column(Text)
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,106 @@
+"""The project-local PostgreSQL cluster: initialise, start, stop, create the database.
+
+PostgreSQL refuses to run as root, so when we are root the cluster belongs to the
+``postgres`` system user (created by the Debian package) and its commands run
+through ``runuser``. The cluster listens on 127.0.0.1 only, with trust auth: it is
+a developer's and CI's private database, not a server.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from geo.settings import Settings
+
+OWNER = "postgres"
+
+
+class LocalDbError(RuntimeError):
+    """A step of managing the local cluster failed; the message says what to do."""
+
+
+def bindir() -> Path:
+    """The newest installed PostgreSQL server's bin folder."""
+    if override := os.environ.get("GRID_PG_BINDIR"):
+        return Path(override)
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        raise LocalDbError("no PostgreSQL server found under /usr/lib/postgresql: run scripts/run to install it")
+    return found[-1].parent
+
+
+def _as_owner(args: list[str]) -> list[str]:
+    return ["runuser", "-u", OWNER, "--", *args] if os.geteuid() == 0 else args
+
+
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(_as_owner(args), capture_output=True, text=True)
+    if result.returncode:
+        raise LocalDbError(f"{what} failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
+    return result
+
+
+def _prepare_folder(data: Path) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(data, OWNER, OWNER)
+        data.chmod(0o700)
+        probe = subprocess.run(["runuser", "-u", OWNER, "--", "test", "-w", str(data)])
+        if probe.returncode:
+            raise LocalDbError(f"user {OWNER} cannot reach {data}: set GRID_PG_DATA to a folder it can write")
+
+
+def is_running(settings: Settings) -> bool:
+    if not (settings.pg_data / "PG_VERSION").exists():
+        return False
+    return subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(settings.pg_data)]),
+                          capture_output=True).returncode == 0
+
+
+def up(settings: Settings) -> str:
+    """Initialise (once) and start the cluster; returns what was done."""
+    data = settings.pg_data
+    done = []
+    if not (data / "PG_VERSION").exists():
+        _prepare_folder(data)
+        _run([str(bindir() / "initdb"), "-D", str(data), "-U", OWNER, "-A", "trust", "-E", "UTF8",
+              "--locale=C.UTF-8"], "initdb")
+        done.append(f"initialised {data}")
+    if not is_running(settings):
+        options = f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data}"
+        _run([str(bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(data / "server.log"),
+              "-o", options], f"starting PostgreSQL (see {data / 'server.log'})")
+        done.append(f"started on 127.0.0.1:{settings.pg_port}")
+    return ", ".join(done) or f"already running on 127.0.0.1:{settings.pg_port}"
+
+
+def down(settings: Settings) -> str:
+    if not is_running(settings):
+        return "not running"
+    _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(settings.pg_data)], "stopping PostgreSQL")
+    return "stopped"
+
+
+def ensure_database(settings: Settings) -> str:
+    """Create the database (local cluster only) and the postgis extension if missing."""
+    created = ""
+    if settings.uses_local_cluster:
+        admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.db_name,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.db_name)))
+                created = f"created database {settings.db_name}; "
+    url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            version = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+    except psycopg.Error as exc:
+        raise LocalDbError(f"cannot enable PostGIS in {settings.db_name}: {exc}".strip()) from exc
+    return f"{created}PostGIS {version}"

@@ -1,0 +1,56 @@
+"""One settings object for the whole service, read once from the environment.
+
+Every variable carries the ``GRID_`` prefix except ``DATABASE_URL``, which keeps
+the name every PostgreSQL tool understands.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Service configuration; see the README's table for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix="GRID_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "GRID_DATABASE_URL"),
+        description="An existing PostGIS database; unset means the project-local cluster.",
+    )
+    db_name: str = Field("haikou", description="Database name in the project-local cluster.")
+    pg_port: int = Field(54329, description="Port of the project-local cluster (loopback only).")
+    pg_data: Path = Field(PROJECT_ROOT / ".pgdata", description="Data folder of the local cluster.")
+    data_dir: Path = Field(PROJECT_ROOT / "data" / "haikou", description="Real inputs and generation settings.")
+    build_dir: Path = Field(PROJECT_ROOT / "build" / "haikou", description="Where `data build` writes the dataset.")
+    seed: int = Field(20190101, description="Seed of the generated parts of the dataset.")
+    h3_resolution: int = Field(11, ge=10, le=11, description="H3 resolution of the cell index.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL SQLAlchemy connects with (psycopg 3 driver)."""
+        if self.database_url:
+            url = self.database_url
+            for prefix in ("postgresql://", "postgres://"):
+                if url.startswith(prefix):
+                    return "postgresql+psycopg://" + url[len(prefix):]
+            return url
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.pg_port}/{self.db_name}"
+
+    @property
+    def uses_local_cluster(self) -> bool:
+        return not self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (environment read once)."""
+    return Settings()
