@@ -37,9 +37,14 @@ class BoundaryError(ValueError):
         super().__init__(f"{len(problems)} problem(s) in the boundary set: {shown}{more}")
 
 
+def _parent(value) -> str | None:
+    return None if value is None or pd.isna(value) or value == "" else str(value)
+
+
 def check_codes(areas: pd.DataFrame) -> list[Problem]:
     problems = []
     for row in areas.itertuples():
+        row = row._replace(parent_code=_parent(row.parent_code))
         try:
             parsed = parse_area_code(str(row.code))
         except CodeError as exc:
@@ -47,13 +52,13 @@ def check_codes(areas: pd.DataFrame) -> list[Problem]:
             continue
         if parsed.level.value != row.level:
             problems.append(Problem(row.code, f"code is a {parsed.level.value} code but the level says {row.level}"))
-        if parsed.parent != (row.parent_code or None):
+        if parsed.parent != row.parent_code:
             problems.append(Problem(row.code, f"parent should be {parsed.parent}, not {row.parent_code}"))
     duplicated = areas["code"][areas["code"].duplicated()]
     problems += [Problem(code, "code appears more than once") for code in duplicated.unique()]
     known = set(areas["code"])
     problems += [Problem(r.code, f"parent {r.parent_code} is not in the set")
-                 for r in areas.itertuples() if r.parent_code and r.parent_code not in known]
+                 for r in areas.itertuples() if _parent(r.parent_code) and r.parent_code not in known]
     return problems
 
 

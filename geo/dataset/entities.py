@@ -148,7 +148,7 @@ def cameras(places: Places, settings: dict, rng: np.random.Generator) -> pd.Data
     frame["id"] = [camera_id(d, industry=i, device_type=t, network="0", serial=s)
                    for d, i, t, s in zip(district, industry, device, serial)]
     frame["lon"], frame["lat"] = lon, lat
-    frame["heading_deg"] = np.round(rng.uniform(0, 360, n), 1)
+    frame["heading_deg"] = np.round(rng.uniform(0, 360, n), 1) % 360.0
     frame["fov_deg"] = np.round(rng.uniform(*settings["fov_deg"], n), 1)
     frame["range_m"] = np.round(rng.uniform(*settings["range_m"], n), 1)
     frame["fov"] = fov_sectors(lon, lat, frame["heading_deg"], frame["fov_deg"], frame["range_m"])

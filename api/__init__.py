@@ -1,0 +1,1 @@
+"""The HTTP layer: translates requests into geo service calls, nothing more."""

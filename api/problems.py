@@ -1,0 +1,50 @@
+"""Errors as RFC 9457 problem details (application/problem+json), naming the field."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raise to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None, headers=None):
+        self.status, self.title, self.detail, self.field, self.headers = status, title, detail, field, headers
+
+
+def problem_response(status: int, title: str, detail: str, *, field: str | None = None,
+                     errors: list | None = None, headers=None) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem):
+        return problem_response(exc.status, exc.title, exc.detail, field=exc.field, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError):
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("query", "body", "path")) or "body",
+                   "in": e["loc"][0] if e["loc"] else "body", "message": e["msg"]} for e in exc.errors()]
+        first = errors[0]
+        return problem_response(422, "Invalid request", f"{first['field']}: {first['message']}",
+                                field=first["field"], errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException):
+        return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError):
+        return problem_response(503, "Database unavailable", "the database cannot be reached; retry shortly",
+                                headers={"Retry-After": "5"})

@@ -1,0 +1,20 @@
+"""Liveness and what is loaded."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_session
+from geo.areas.service import active_generation
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health(session: Annotated[Session, Depends(get_session)]) -> dict:
+    """Database reachable, PostGIS version, active boundary generation."""
+    postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
+    return {"status": "ok", "postgis": postgis, "generation": active_generation(session)}

@@ -1,0 +1,55 @@
+"""Reading areas of the active generation."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from geo.areas.models import Area, Generation
+
+SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
+                   Area.population, Area.area_m2, Area.source)
+
+
+def active_generation(session: Session) -> int | None:
+    return session.scalar(select(func.max(Generation.id)).where(Generation.active))
+
+
+def _current(generation: int):
+    return (Area.generation_low <= generation) & ((Area.generation_high.is_(None)) | (Area.generation_high >= generation))
+
+
+def list_areas(session: Session, *, level: str | None, parent: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
+    """Areas of the active generation, ordered by code, with the total before paging."""
+    generation = active_generation(session)
+    if generation is None:
+        return 0, []
+    query = select(*SUMMARY_COLUMNS).where(_current(generation))
+    if level:
+        query = query.where(Area.level == level)
+    if parent:
+        query = query.where(Area.parent_code == parent)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(query.order_by(Area.code).limit(limit).offset(offset)).mappings()
+    return total, [dict(r) for r in rows]
+
+
+def get_area(session: Session, code: str, *, simplify_m: float | None) -> dict | None:
+    """One area with its geometry as GeoJSON (optionally simplified, topology kept)."""
+    generation = active_generation(session)
+    if generation is None:
+        return None
+    geom = Area.geom
+    if simplify_m:
+        geom = func.ST_SimplifyPreserveTopology(Area.geom, simplify_m / 111_320.0)
+    row = session.execute(
+        select(*SUMMARY_COLUMNS, func.ST_AsGeoJSON(geom, 7).label("geometry"))
+        .where(Area.code == code, _current(generation))
+    ).mappings().first()
+    if row is None:
+        return None
+    area = dict(row)
+    area["geometry"] = json.loads(area["geometry"])
+    area["children"] = session.scalar(select(func.count()).where(Area.parent_code == code, _current(generation)))
+    return area

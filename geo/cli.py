@@ -1,0 +1,167 @@
+"""`gridctl`: the command line for the database, the dataset and the server."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+
+import typer
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.exc import OperationalError
+
+from geo import localdb
+from geo.dataset import build as dataset_build
+from geo.dataset import load as dataset_load
+from geo.dataset.checks import BoundaryError
+from geo.db import get_engine
+from geo.progress import console
+from geo.settings import get_settings
+
+app = typer.Typer(help="Haikou grid management: database, dataset, API.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The project-local PostgreSQL cluster.", no_args_is_help=True)
+data_app = typer.Typer(help="The Haikou dataset.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+
+
+def fails_cleanly(what: str):
+    """Turn known failures into one line naming what failed and what to do, exit 1."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except typer.Exit:
+                raise
+            except BoundaryError as exc:
+                for problem in exc.problems:
+                    console.print(f"  - {problem}")
+                message = f"{what} failed: {exc}. Nothing was loaded; fix the file and retry."
+            except (localdb.LocalDbError, dataset_load.DatasetMissing) as exc:
+                message = f"{what} failed: {exc}"
+            except OperationalError as exc:
+                message = (f"{what} failed: cannot reach the database ({str(exc.orig).strip().splitlines()[0]}); "
+                           "start it with `gridctl db up` or check DATABASE_URL")
+            except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback on request
+                if os.environ.get("GRID_DEBUG"):
+                    raise
+                first = (str(exc).strip().splitlines() or [""])[0]
+                message = f"{what} failed: {type(exc).__name__}: {first} (GRID_DEBUG=1 shows the traceback)"
+            console.print(f"[red]error:[/] {message}")
+            raise typer.Exit(1)
+        return run
+    return wrap
+
+
+@db_app.command("up")
+@fails_cleanly("db up")
+def db_up() -> None:
+    """Initialise and start the local cluster, create the database and PostGIS."""
+    _db_up()
+
+
+def _db_up() -> None:
+    settings = get_settings()
+    if settings.uses_local_cluster:
+        console.print(f"cluster: {localdb.up(settings)}")
+    console.print(f"database: {localdb.ensure_database(settings)}")
+
+
+@db_app.command("down")
+@fails_cleanly("db down")
+def db_down() -> None:
+    """Stop the local cluster."""
+    console.print(localdb.down(get_settings()))
+
+
+@db_app.command("status")
+@fails_cleanly("db status")
+def db_status() -> None:
+    """Say whether the local cluster runs and which dataset is loaded."""
+    settings = get_settings()
+    if settings.uses_local_cluster:
+        state = "running" if localdb.is_running(settings) else "stopped"
+        console.print(f"local cluster {settings.pg_data} on 127.0.0.1:{settings.pg_port}: {state}")
+        if state == "stopped":
+            raise typer.Exit(3)
+    console.print(f"loaded dataset: {dataset_load.loaded_hash(get_engine()) or 'none'}")
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", get_settings().sqlalchemy_url)
+    return config
+
+
+@app.command()
+@fails_cleanly("migrate")
+def migrate(revision: str = typer.Argument("head")) -> None:
+    """Apply the Alembic migrations."""
+    _migrate(revision)
+
+
+def _migrate(revision: str = "head") -> None:
+    command.upgrade(alembic_config(), revision)
+    console.print(f"schema at {revision}")
+
+
+@data_app.command("build")
+@fails_cleanly("data build")
+def data_build(force: bool = typer.Option(False, help="Rebuild even when the build is up to date."),
+               seed: int = typer.Option(None, help="Seed of the generated parts (default GRID_SEED)."),
+               out: Path = typer.Option(None, help="Output folder (default GRID_BUILD_DIR).")) -> None:
+    """Build the Haikou dataset (skipped when inputs, seed and generator are unchanged)."""
+    _build(force, seed, out)
+
+
+def _build(force: bool = False, seed: int | None = None, out: Path | None = None) -> None:
+    settings = get_settings()
+    manifest, built = dataset_build.build(settings.data_dir, out or settings.build_dir,
+                                          settings.seed if seed is None else seed, settings.h3_resolution, force=force)
+    verb = "built" if built else "up to date"
+    console.print(f"dataset {verb}: {json.dumps(manifest['counts'], ensure_ascii=False)}")
+
+
+@data_app.command("load")
+@fails_cleanly("data load")
+def data_load(areas: Path = typer.Option(None, help="A boundary file to load instead of the built areas."),
+              force: bool = typer.Option(False, help="Reload even when the same dataset is loaded.")) -> None:
+    """Load the built dataset into PostGIS in one transaction (skipped when unchanged)."""
+    _load(areas, force)
+
+
+def _load(areas: Path | None = None, force: bool = False) -> None:
+    settings = get_settings()
+    manifest, loaded = dataset_load.load(get_engine(), settings.build_dir, areas_file=areas, force=force)
+    console.print(f"dataset {'loaded' if loaded else 'already loaded'}: {manifest['dataset_hash'][:12]}")
+
+
+@app.command()
+@fails_cleanly("setup")
+def setup() -> None:
+    """Everything before serving: database up, migrate, build and load the dataset."""
+    _db_up()
+    _migrate()
+    _build()
+    _load()
+
+
+@app.command()
+def serve(host: str = typer.Option(None), port: int = typer.Option(None),
+          workers: int = typer.Option(1)) -> None:
+    """Serve the API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    console.print(f"API:  http://{host}:{port}/\nDocs: http://{host}:{port}/docs")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    app()
+

@@ -1,0 +1,124 @@
+"""Load a built dataset (or a boundary file in its place) into PostGIS, in one transaction.
+
+The load is all or nothing: every check runs before the first write, and the writes
+share one transaction, so a bad file leaves the database as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from geo.areas.models import DatasetLoad
+from geo.dataset import checks
+from geo.dataset.build import MANIFEST, frame_digest, read_manifest
+from geo.mediation.categories import LABELS_ZH, Category
+
+TABLES = "areas, h3_cells, incidents, mediators, organisations, cameras, generations, dataset_loads"
+
+
+class DatasetMissing(FileNotFoundError):
+    """No build to load."""
+
+
+def read_boundaries(path: Path) -> gpd.GeoDataFrame:
+    """A boundary file (GeoParquet, GeoJSON, GeoPackage, zipped Shapefile...) as WGS-84 areas."""
+    frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+    required = {"code", "level", "name", "kind", "parent_code"}
+    if missing := required - set(frame.columns):
+        raise checks.BoundaryError([checks.Problem(str(path.name), f"missing properties {sorted(missing)}")])
+    if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
+        frame = frame.to_crs(4326)
+    frame["code"] = frame["code"].astype(str)
+    for column in ("households", "population"):
+        if column not in frame:
+            frame[column] = None
+    if "source" not in frame:
+        frame["source"] = f"file {path.name}"
+    return frame
+
+
+def _ewkb(geoms) -> np.ndarray:
+    return shapely.to_wkb(shapely.set_srid(np.asarray(geoms), 4326), hex=True, include_srid=True)
+
+
+def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False)
+    columns = ", ".join(frame.columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue())
+
+
+def _points(frame: pd.DataFrame) -> np.ndarray:
+    return _ewkb(shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy()))
+
+
+def _pg_array(values: list[str]) -> str:
+    return "{" + ",".join(values) + "}"
+
+
+def loaded_hash(engine: Engine) -> str | None:
+    with Session(engine) as session:
+        return session.scalar(select(DatasetLoad.dataset_hash).order_by(DatasetLoad.id.desc()).limit(1))
+
+
+def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, force: bool = False) -> tuple[dict, bool]:
+    """Load the build in ``build_dir`` (its areas replaced by ``areas_file`` if given).
+
+    Returns (what was loaded, whether anything was written)."""
+    manifest = read_manifest(build_dir)
+    if manifest is None:
+        raise DatasetMissing(f"no dataset in {build_dir} ({MANIFEST} missing): run `gridctl data build` first")
+    areas = read_boundaries(areas_file) if areas_file else gpd.read_parquet(build_dir / "areas.parquet")
+    cells = pd.read_parquet(build_dir / "h3_cells.parquet")
+    if areas_file:
+        checks.validate_areas(areas)
+        checks.validate_cells(cells, areas)
+    digest = manifest["dataset_hash"]
+    if areas_file:
+        digest = hashlib.sha256(digest.encode() + frame_digest(areas)).hexdigest()
+    if not force and loaded_hash(engine) == digest:
+        return manifest, False
+    orgs = pd.read_parquet(build_dir / "organisations.parquet")
+    mediators = pd.read_parquet(build_dir / "mediators.parquet")
+    cameras = pd.read_parquet(build_dir / "cameras.parquet")
+    incidents = pd.read_parquet(build_dir / "incidents.parquet")
+    with Session(engine) as session, session.begin():
+        session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        session.execute(text("INSERT INTO dispute_categories (code, label_zh, mediation) VALUES (:c, :l, :m) "
+                             "ON CONFLICT (code) DO UPDATE SET label_zh = EXCLUDED.label_zh"),
+                        [{"c": c.value, "l": LABELS_ZH[c], "m": c is not Category.PUBLIC_SAFETY} for c in Category])
+        generation = session.execute(text("INSERT INTO generations (description, active) VALUES (:d, true) "
+                                          "RETURNING id"), {"d": f"Haikou dataset, seed {manifest['seed']}"}).scalar_one()
+        area_rows = pd.DataFrame(areas[["code", "level", "name", "kind", "parent_code", "households",
+                                        "population", "source"]])
+        area_rows["generation_low"] = generation
+        area_rows["geom"] = _ewkb(shapely.force_2d(areas.geometry.to_numpy()))
+        _copy(session, "areas", area_rows)
+        _copy(session, "h3_cells", cells.assign(generation_low=generation))
+        _copy(session, "organisations", orgs)
+        _copy(session, "mediators", mediators.assign(skills=mediators["skills"].map(list).map(_pg_array),
+                                                     position=_points(mediators)).drop(columns=["lon", "lat"]))
+        _copy(session, "cameras", cameras.assign(position=_points(cameras),
+                                                 fov=_ewkb(shapely.from_wkb(cameras["fov"].to_numpy())))
+              .drop(columns=["lon", "lat"]))
+        _copy(session, "incidents", incidents.assign(position=_points(incidents),
+                                                     mediator_id=incidents["mediator_id"].astype("Int64"))
+              .drop(columns=["lon", "lat"]))
+        for table in ("organisations", "mediators", "incidents"):
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+        session.add(DatasetLoad(dataset_hash=digest, seed=manifest["seed"], counts=json.dumps(manifest["counts"])))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    return manifest, True

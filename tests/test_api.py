@@ -1,0 +1,49 @@
+"""The HTTP API over the loaded dataset: areas and problem+json errors."""
+
+
+def test_health_reports_postgis_and_generation(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["postgis"].startswith("3.") and body["generation"] >= 1
+
+
+def test_towns_of_a_district(client):
+    body = client.get("/areas", params={"parent": "460106", "level": "town"}).json()
+    assert body["total"] == 11
+    assert {a["code"][:6] for a in body["items"]} == {"460106"}
+    assert [a["code"] for a in body["items"]] == sorted(a["code"] for a in body["items"])
+
+
+def test_paging(client):
+    first = client.get("/areas", params={"level": "village", "limit": 10}).json()
+    second = client.get("/areas", params={"level": "village", "limit": 10, "offset": 10}).json()
+    assert first["total"] == 457 and len(first["items"]) == 10
+    assert not {a["code"] for a in first["items"]} & {a["code"] for a in second["items"]}
+
+
+def test_one_area_as_geojson_feature(client):
+    feature = client.get("/areas/460106005").json()
+    assert feature["type"] == "Feature" and feature["geometry"]["type"] == "MultiPolygon"
+    assert feature["properties"]["name"] == "海垦街道" and feature["properties"]["children"] >= 3
+    full = client.get("/areas/460106005").json()["geometry"]
+    simple = client.get("/areas/460106005", params={"simplify_m": 50}).json()["geometry"]
+    count = lambda g: sum(len(ring) for poly in g["coordinates"] for ring in poly)  # noqa: E731
+    assert count(simple) < count(full)
+
+
+def test_bad_code_is_a_problem_naming_the_field(client):
+    response = client.get("/areas/99999")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "code"
+
+
+def test_unknown_area_is_404_problem(client):
+    response = client.get("/areas/460106099")
+    assert response.status_code == 404 and response.json()["field"] == "code"
+
+
+def test_bad_query_parameter_is_422_naming_it(client):
+    response = client.get("/areas", params={"limit": "many"})
+    assert response.status_code == 422 and response.json()["field"] == "limit"
+    response = client.get("/areas", params={"level": "planet"})
+    assert response.status_code == 422 and response.json()["field"] == "level"

@@ -1,0 +1,168 @@
+"""The Haikou dataset as loaded in PostGIS: counts, tiling, H3 mapping, codes, determinism."""
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from h3.api import basic_int as h3
+from sqlalchemy import text
+
+from geo.codes import parse_area_code, parse_camera_id
+from geo.dataset import build, checks
+
+
+def scalar(engine, sql, **params):
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar_one()
+
+
+def test_counts_by_level(engine):
+    with engine.connect() as conn:
+        counts = dict(conn.execute(text("SELECT level, count(*) FROM areas GROUP BY level")).all())
+    assert (counts["city"], counts["district"], counts["town"], counts["village"]) == (1, 4, 43, 457)
+    assert 2000 <= counts["grid"] <= 6000
+
+
+def test_towns_are_the_ministry_list(engine, settings):
+    towns = pd.read_csv(settings.data_dir / "towns_mca2025.csv", dtype=str)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT code, name FROM areas WHERE level = 'town'")).all())
+    assert stored == dict(zip(towns["code"], towns["name"]))
+    kinds = scalar(engine, "SELECT count(*) FROM areas WHERE level = 'town' AND kind = '街道'")
+    assert kinds == 21
+
+
+def test_every_level_tiles_its_parent_exactly(db_areas):
+    checks.validate_areas(db_areas.drop(columns=["area_m2"]))
+
+
+def test_no_sibling_interiors_overlap_in_postgis(engine):
+    overlaps = scalar(engine, """
+        SELECT count(*) FROM areas a JOIN areas b
+          ON a.parent_code = b.parent_code AND a.code < b.code AND a.geom && b.geom
+         AND ST_Relate(a.geom, b.geom, '2********')
+        WHERE a.level IN ('district', 'town', 'village')""")
+    assert overlaps == 0
+
+
+def test_children_areas_add_up_to_their_parent(engine):
+    worst = scalar(engine, """
+        SELECT max(abs(p.area_m2 - c.total) / p.area_m2) FROM areas p
+        JOIN (SELECT parent_code, sum(area_m2) AS total FROM areas GROUP BY parent_code) c
+          ON c.parent_code = p.code""")
+    assert worst < 1e-6
+
+
+def test_districts_keep_their_real_outline(db_areas, settings):
+    from geo.dataset.sources import read_districts
+
+    real = read_districts(settings.data_dir).set_index("code").geometry
+    stored = db_areas.set_index("code").geometry
+    for code in ["460100", "460105", "460106", "460107", "460108"]:
+        assert shapely.area(shapely.symmetric_difference(real[code], stored[code])) < 1e-9 * real[code].area
+
+
+def test_codes_are_well_formed_and_unique(db_areas):
+    assert db_areas["code"].is_unique
+    for row in db_areas.itertuples():
+        parsed = parse_area_code(row.code)
+        assert parsed.level.value == row.level
+        assert parsed.parent == (row.parent_code if isinstance(row.parent_code, str) else None)
+        assert parsed.kind.value == row.kind
+
+
+def test_every_h3_cell_is_in_exactly_one_grid(engine, manifest):
+    assert scalar(engine, "SELECT count(*) FROM h3_cells") == manifest["counts"]["h3_cells"]
+    assert scalar(engine, "SELECT count(DISTINCT h3) FROM h3_cells") == manifest["counts"]["h3_cells"]
+    orphans = scalar(engine, "SELECT count(*) FROM h3_cells c LEFT JOIN areas g "
+                             "ON g.code = c.grid_code AND g.level = 'grid' WHERE g.id IS NULL")
+    assert orphans == 0
+
+
+def test_cell_centres_lie_in_their_grid_and_no_other(engine):
+    with engine.connect() as conn:
+        sample = conn.execute(text("SELECT h3, grid_code FROM h3_cells TABLESAMPLE SYSTEM (2) REPEATABLE (1)")).all()
+    ids = np.array([r[0] for r in sample])
+    centres = np.array([h3.cell_to_latlng(int(c)) for c in ids])
+    points = pd.DataFrame({"h3": ids, "lon": centres[:, 1], "lat": centres[:, 0],
+                           "grid": [r[1] for r in sample]})
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TEMP TABLE probe (h3 bigint, lon float8, lat float8, grid text)"))
+        conn.execute(text("INSERT INTO probe VALUES (:h3, :lon, :lat, :grid)"), points.to_dict("records"))
+        found = pd.DataFrame(conn.execute(text("""
+            SELECT p.h3, p.grid, array_agg(a.code) AS covering FROM probe p
+            JOIN areas a ON a.level = 'grid' AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+            GROUP BY p.h3, p.grid""")).all(), columns=["h3", "grid", "covering"])
+    assert len(sample) > 10_000 and len(found) == len(sample)
+    assert (found["covering"].map(len) == 1).all()
+    assert (found["covering"].str[0] == found["grid"]).all()
+
+
+def test_grids_are_dense_enough_to_balance(engine, settings):
+    fewest = scalar(engine, "SELECT min(n) FROM (SELECT count(*) n FROM h3_cells GROUP BY grid_code) t")
+    assert fewest >= 10
+
+
+def test_households_are_a_city_of_about_a_million(engine):
+    total = scalar(engine, "SELECT households FROM areas WHERE level = 'city'")
+    assert 900_000 < total < 1_100_000
+    assert scalar(engine, "SELECT sum(households) FROM areas WHERE level = 'grid'") == total
+    median = scalar(engine, "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY households) FROM areas WHERE level='grid'")
+    assert 300 <= median <= 500
+
+
+def test_mediation_figures_match_the_city(engine):
+    assert scalar(engine, "SELECT count(*) FROM mediators WHERE employment = 'full_time'") == 497
+    assert scalar(engine, "SELECT count(*) FROM mediators WHERE employment = 'part_time'") == 3302
+    uncovered = scalar(engine, """SELECT count(*) FROM areas v WHERE v.level = 'village' AND NOT EXISTS
+        (SELECT 1 FROM mediators m WHERE m.home_village_code = v.code AND m.employment = 'full_time')""")
+    assert uncovered == 0
+    assert scalar(engine, "SELECT count(*) FROM organisations WHERE kind = 'industry'") == 16
+    assert scalar(engine, "SELECT count(DISTINCT category) FROM organisations WHERE kind = 'industry'") == 9
+
+
+def test_mediators_stand_in_their_home_village(engine):
+    outside = scalar(engine, """SELECT count(*) FROM mediators m JOIN areas v ON v.code = m.home_village_code
+                                WHERE NOT ST_Covers(v.geom, m.position)""")
+    assert outside == 0
+
+
+def test_cameras_have_valid_ids_and_sectors(engine):
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(text("SELECT id FROM cameras"))]
+        bad_sectors = conn.execute(text(
+            "SELECT count(*) FROM cameras WHERE NOT ST_IsValid(fov) OR NOT ST_Intersects(fov, position)")).scalar_one()
+    assert 15_000 <= len(ids) <= 25_000 and len(set(ids)) == len(ids)
+    districts = {"460105", "460106", "460107", "460108"}
+    for code in ids:
+        parse_camera_id(code, districts=districts)
+    assert bad_sectors == 0
+
+
+def test_incidents_carry_a_consistent_area_chain(engine):
+    assert 10_000 <= scalar(engine, "SELECT count(*) FROM incidents") <= 100_000
+    misplaced = scalar(engine, """SELECT count(*) FROM incidents i JOIN areas g ON g.code = i.grid_code
+                                  WHERE NOT ST_Covers(g.geom, i.position)""")
+    assert misplaced == 0
+    assert scalar(engine, "SELECT count(DISTINCT category) FROM incidents") == 16
+
+
+def test_rebuilding_with_the_same_seed_gives_identical_data(tmp_path, settings, manifest):
+    again, built = build.build(settings.data_dir, tmp_path, manifest["seed"], manifest["h3_resolution"],
+                               show_progress=False)
+    assert built and again["dataset_hash"] == manifest["dataset_hash"]
+    assert re.fullmatch(r"[0-9a-f]{64}", again["dataset_hash"])
+
+
+def test_an_unchanged_build_is_not_redone(settings, manifest):
+    again, built = build.build(settings.data_dir, settings.build_dir, manifest["seed"], manifest["h3_resolution"],
+                               show_progress=False)
+    assert not built and again["dataset_hash"] == manifest["dataset_hash"]
+
+
+@pytest.mark.parametrize("households,expected", [(250, 1), (450, 1), (700, 2), (1000, 2), (2000, 5)])
+def test_grid_count_keeps_households_in_range(households, expected):
+    from geo.dataset.hierarchy import grid_count
+
+    assert grid_count(households, 300, 500, 400) == expected
