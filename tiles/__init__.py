@@ -1,0 +1,1 @@
+"""Vector tiles from PostGIS (issue 4): not built yet."""
