@@ -63,28 +63,27 @@ class AreaCode:
     parent: str | None
 
 
-def _suffix(code: str, start: int) -> int:
-    return int(code[start:start + 3])
+_TOWN_RANGES = ((1, 99, Kind.SUBDISTRICT), (100, 199, Kind.TOWN), (200, 399, Kind.TOWNSHIP))
+_VILLAGE_RANGES = ((1, 199, Kind.COMMUNITY), (200, 399, Kind.VILLAGE))
+
+
+def _kind_by_range(code: str, start: int, ranges, what: str) -> Kind:
+    n = int(code[start:start + 3])
+    for low, high, kind in ranges:
+        if low <= n <= high:
+            return kind
+    raise CodeError(f"{what} code {code}: digits {start + 1}-{start + 3} must be "
+                    f"{ranges[0][0]:03d}-{ranges[-1][1]:03d}, got {code[start:start + 3]}")
 
 
 def town_kind(code: str) -> Kind:
-    n = _suffix(code, 6)
-    if 1 <= n <= 99:
-        return Kind.SUBDISTRICT
-    if 100 <= n <= 199:
-        return Kind.TOWN
-    if 200 <= n <= 399:
-        return Kind.TOWNSHIP
-    raise CodeError(f"town code {code}: digits 7-9 must be 001-399, got {code[6:9]}")
+    """街道 001-099, 镇 100-199, 乡 200-399 (digits 7-9)."""
+    return _kind_by_range(code, 6, _TOWN_RANGES, "town")
 
 
 def village_kind(code: str) -> Kind:
-    n = _suffix(code, 9)
-    if 1 <= n <= 199:
-        return Kind.COMMUNITY
-    if 200 <= n <= 399:
-        return Kind.VILLAGE
-    raise CodeError(f"village code {code}: digits 10-12 must be 001-399, got {code[9:12]}")
+    """社区 001-199, 村 200-399 (digits 10-12)."""
+    return _kind_by_range(code, 9, _VILLAGE_RANGES, "village")
 
 
 def parse_area_code(code: str) -> AreaCode:
@@ -107,7 +106,7 @@ def parse_area_code(code: str) -> AreaCode:
     if len(code) == 15:
         town_kind(code[:9])
         village_kind(code[:12])
-        if _suffix(code, 12) == 0:
+        if code[12:] == "000":
             raise CodeError(f"grid code {code}: the sequence (digits 13-15) starts at 001")
         return AreaCode(code, Level.GRID, Kind.GRID, code[:12])
     raise CodeError(f"area code {code} has {len(code)} digits; expected 6, 9, 12 or 15")

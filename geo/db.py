@@ -1,8 +1,6 @@
 """Engine and session factories: the only module that knows the database URL."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
@@ -22,13 +20,6 @@ def get_engine(url: str | None = None) -> Engine:
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(get_engine(url), expire_on_commit=False)
-
-
-@contextmanager
-def transaction(url: str | None = None) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with session_factory(url)() as session, session.begin():
-        yield session
 
 
 def import_models() -> None:

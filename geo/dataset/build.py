@@ -168,11 +168,10 @@ def _area_table(outlines, district_codes, district_geoms, city_geoms, towns, tow
                                   "parent_code": np.array(parent_codes[level])[generated.parent],
                                   "source": source, "geometry": list(geoms)}))
     areas = pd.concat(rows, ignore_index=True)
-    for column, level_len in (("households", None), ("population", None)):
-        totals = {}
-        for length, key in ((6, "district_code"), (9, "town_code"), (12, "village_code"), (15, "grid_code")):
+    for column in ("households", "population"):
+        totals = {CITY_CODE: int(cell_table[column].sum())}
+        for key in ("district_code", "town_code", "village_code", "grid_code"):
             totals.update(cell_table.groupby(key)[column].sum().to_dict())
-        totals[CITY_CODE] = int(cell_table[column].sum())
         areas[column] = areas["code"].map(totals).fillna(0).astype(np.int64)
     return gpd.GeoDataFrame(areas, geometry="geometry", crs=4326)
 

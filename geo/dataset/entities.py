@@ -178,7 +178,10 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
                       rng.choice(list(CLOSED_STATUSES), size=n, p=list(CLOSED_STATUSES.values())))
     concluded = registered + rng.gamma(2.0, 6.0, n) * 86400
     chain = places.chain.iloc[index].reset_index(drop=True)
-    to_time = lambda seconds: [start + timedelta(seconds=float(s)) for s in seconds]  # noqa: E731
+
+    def to_time(seconds: np.ndarray) -> list[datetime]:
+        return [start + timedelta(seconds=float(s)) for s in seconds]
+
     frame = pd.DataFrame({
         "id": np.arange(1, n + 1), "category": category, "severity": severity, "status": status,
         "occurred_at": to_time(occurred), "registered_at": to_time(registered),

@@ -21,7 +21,7 @@ MIN_SUBDISTRICT_HOUSEHOLDS = 8_000
 
 
 @dataclass
-class Level:
+class Partition:
     """One level of generated areas: a label per cell and a record per area."""
 
     label: np.ndarray       # per cell, index into codes
@@ -29,10 +29,6 @@ class Level:
     names: list[str]
     kinds: list[Kind]
     parent: np.ndarray      # per area, index into the parent level
-
-
-def _relabel(labels: np.ndarray, mapping: np.ndarray) -> np.ndarray:
-    return mapping[labels]
 
 
 def _centroids(xy: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -44,7 +40,7 @@ def _centroids(xy: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 
 def towns(cells: Cells, density: np.ndarray, households: np.ndarray, district_codes: list[str],
           town_list: list[Town], urban_threshold: float, edges: np.ndarray,
-          rng: np.random.Generator) -> Level:
+          rng: np.random.Generator) -> Partition:
     label = np.full(len(cells), -1)
     codes = [t.code for t in town_list]
     for d, district in enumerate(district_codes):
@@ -65,7 +61,7 @@ def towns(cells: Cells, density: np.ndarray, households: np.ndarray, district_co
             label[part] = np.array(group)[ranks[local]]
     label = make_contiguous(label, cells.district, edges, np.ones(len(cells)))
     parent = np.array([district_codes.index(t.district_code) for t in town_list])
-    return Level(label, codes, [t.name for t in town_list], [t.kind for t in town_list], parent)
+    return Partition(label, codes, [t.name for t in town_list], [t.kind for t in town_list], parent)
 
 
 def village_quota(households: np.ndarray, cells_per_town: np.ndarray, total: int) -> np.ndarray:
@@ -79,8 +75,8 @@ def village_quota(households: np.ndarray, cells_per_town: np.ndarray, total: int
     return quota
 
 
-def villages(cells: Cells, households: np.ndarray, town_level: Level, total: int,
-             community_share: float, edges: np.ndarray, rng: np.random.Generator) -> Level:
+def villages(cells: Cells, households: np.ndarray, town_level: Partition, total: int,
+             community_share: float, edges: np.ndarray, rng: np.random.Generator) -> Partition:
     n_towns = len(town_level.codes)
     town_households = np.bincount(town_level.label, weights=households, minlength=n_towns)
     quota = village_quota(town_households, np.bincount(town_level.label, minlength=n_towns), total)
@@ -114,7 +110,7 @@ def villages(cells: Cells, households: np.ndarray, town_level: Level, total: int
     taken: set[str] = set()
     stems = place_names(len(codes), rng, taken)
     names = [stem + ("社区" if kind is Kind.COMMUNITY else "村") for stem, kind in zip(stems, kinds)]
-    return Level(label, codes, names, kinds, np.array(parent))
+    return Partition(label, codes, names, kinds, np.array(parent))
 
 
 def grid_count(households: float, low: int, high: int, target: int) -> int:
@@ -127,8 +123,8 @@ def grid_count(households: float, low: int, high: int, target: int) -> int:
     return k
 
 
-def grids(cells: Cells, households: np.ndarray, village_level: Level, settings: dict,
-          edges: np.ndarray) -> Level:
+def grids(cells: Cells, households: np.ndarray, village_level: Partition, settings: dict,
+          edges: np.ndarray) -> Partition:
     low, high = settings["grid_households_min"], settings["grid_households_max"]
     target = settings["grid_households_target"]
     label = np.full(len(cells), -1)
@@ -145,4 +141,4 @@ def grids(cells: Cells, households: np.ndarray, village_level: Level, settings: 
         names.extend(f"{village_level.names[v]}第{i + 1}网格" for i in range(k))
         parent.extend([v] * k)
     label = make_contiguous(label, village_level.label, edges, households + 0.01)
-    return Level(label, codes, names, [Kind.GRID] * len(codes), np.array(parent))
+    return Partition(label, codes, names, [Kind.GRID] * len(codes), np.array(parent))

@@ -21,6 +21,7 @@ from geo.areas.models import DatasetLoad
 from geo.dataset import checks
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
 from geo.mediation.categories import LABELS_ZH, Category
+from geo.progress import steps
 
 TABLES = "areas, h3_cells, incidents, mediators, organisations, cameras, generations, dataset_loads"
 
@@ -72,7 +73,8 @@ def loaded_hash(engine: Engine) -> str | None:
         return session.scalar(select(DatasetLoad.dataset_hash).order_by(DatasetLoad.id.desc()).limit(1))
 
 
-def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, force: bool = False) -> tuple[dict, bool]:
+def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, force: bool = False,
+         show_progress: bool = True) -> tuple[dict, bool]:
     """Load the build in ``build_dir`` (its areas replaced by ``areas_file`` if given).
 
     Returns (what was loaded, whether anything was written)."""
@@ -93,32 +95,36 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
     mediators = pd.read_parquet(build_dir / "mediators.parquet")
     cameras = pd.read_parquet(build_dir / "cameras.parquet")
     incidents = pd.read_parquet(build_dir / "incidents.parquet")
-    with Session(engine) as session, session.begin():
-        session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-        session.execute(text("INSERT INTO dispute_categories (code, label_zh, mediation) VALUES (:c, :l, :m) "
-                             "ON CONFLICT (code) DO UPDATE SET label_zh = EXCLUDED.label_zh"),
-                        [{"c": c.value, "l": LABELS_ZH[c], "m": c is not Category.PUBLIC_SAFETY} for c in Category])
-        generation = session.execute(text("INSERT INTO generations (description, active) VALUES (:d, true) "
-                                          "RETURNING id"), {"d": f"Haikou dataset, seed {manifest['seed']}"}).scalar_one()
-        area_rows = pd.DataFrame(areas[["code", "level", "name", "kind", "parent_code", "households",
-                                        "population", "source"]])
-        area_rows["generation_low"] = generation
-        area_rows["geom"] = _ewkb(shapely.force_2d(areas.geometry.to_numpy()))
-        _copy(session, "areas", area_rows)
-        _copy(session, "h3_cells", cells.assign(generation_low=generation))
-        _copy(session, "organisations", orgs)
-        _copy(session, "mediators", mediators.assign(skills=mediators["skills"].map(list).map(_pg_array),
-                                                     position=_points(mediators)).drop(columns=["lon", "lat"]))
-        _copy(session, "cameras", cameras.assign(position=_points(cameras),
-                                                 fov=_ewkb(shapely.from_wkb(cameras["fov"].to_numpy())))
-              .drop(columns=["lon", "lat"]))
-        _copy(session, "incidents", incidents.assign(position=_points(incidents),
-                                                     mediator_id=incidents["mediator_id"].astype("Int64"))
-              .drop(columns=["lon", "lat"]))
-        for table in ("organisations", "mediators", "incidents"):
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"(SELECT coalesce(max(id), 1) FROM {table}))"))
-        session.add(DatasetLoad(dataset_hash=digest, seed=manifest["seed"], counts=json.dumps(manifest["counts"])))
+    with steps("load", 4, show=show_progress) as progress, Session(engine) as session, session.begin():
+        with progress.step("areas"):
+            session.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            session.execute(text("INSERT INTO dispute_categories (code, label_zh, mediation) VALUES (:c, :l, :m) "
+                                 "ON CONFLICT (code) DO UPDATE SET label_zh = EXCLUDED.label_zh"),
+                            [{"c": c.value, "l": LABELS_ZH[c], "m": c is not Category.PUBLIC_SAFETY} for c in Category])
+            generation = session.execute(text("INSERT INTO generations (description, active) VALUES (:d, true) "
+                                              "RETURNING id"), {"d": f"Haikou dataset, seed {manifest['seed']}"}).scalar_one()
+            area_rows = pd.DataFrame(areas[["code", "level", "name", "kind", "parent_code", "households",
+                                            "population", "source"]])
+            area_rows["generation_low"] = generation
+            area_rows["geom"] = _ewkb(shapely.force_2d(areas.geometry.to_numpy()))
+            _copy(session, "areas", area_rows)
+        with progress.step("H3 cells"):
+            _copy(session, "h3_cells", cells.assign(generation_low=generation))
+        with progress.step("mediation and cameras"):
+            _copy(session, "organisations", orgs)
+            _copy(session, "mediators", mediators.assign(skills=mediators["skills"].map(list).map(_pg_array),
+                                                         position=_points(mediators)).drop(columns=["lon", "lat"]))
+            _copy(session, "cameras", cameras.assign(position=_points(cameras),
+                                                     fov=_ewkb(shapely.from_wkb(cameras["fov"].to_numpy())))
+                  .drop(columns=["lon", "lat"]))
+        with progress.step("incidents"):
+            _copy(session, "incidents", incidents.assign(position=_points(incidents),
+                                                         mediator_id=incidents["mediator_id"].astype("Int64"))
+                  .drop(columns=["lon", "lat"]))
+            for table in ("organisations", "mediators", "incidents"):
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+            session.add(DatasetLoad(dataset_hash=digest, seed=manifest["seed"], counts=json.dumps(manifest["counts"])))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     return manifest, True

@@ -44,7 +44,7 @@ def main() -> int:
             manifest, _ = build.build(settings.data_dir, Path(tmp), settings.seed, settings.h3_resolution,
                                       force=True, show_progress=False)
             built = time.perf_counter()
-            load.load(get_engine(), Path(tmp), force=True)
+            load.load(get_engine(), Path(tmp), force=True, show_progress=False)
             done = time.perf_counter()
         totals.append(done - start)
         steps = ", ".join(f"{k} {v:.1f}" for k, v in manifest["seconds"].items())
