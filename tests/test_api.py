@@ -47,3 +47,26 @@ def test_bad_query_parameter_is_422_naming_it(client):
     assert response.status_code == 422 and response.json()["field"] == "limit"
     response = client.get("/areas", params={"level": "planet"})
     assert response.status_code == 422 and response.json()["field"] == "level"
+
+
+def test_database_outage_is_503_problem_with_retry_after(engine):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from api.app import create_app
+    from api.dependencies import get_session
+
+    unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+    def session_on_unreachable_database():
+        with Session(unreachable) as session:
+            yield session
+
+    app = create_app()
+    app.dependency_overrides[get_session] = session_on_unreachable_database
+    with TestClient(app) as client:
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.headers["content-type"] == "application/problem+json"

@@ -35,7 +35,7 @@ def test_round_trip_below_one_centimetre_across_haikou(datum):
     rng = np.random.default_rng(7)
     lon, lat = rng.uniform(110.1, 110.72, 200_000), rng.uniform(19.52, 20.12, 200_000)
     back = crs.to_wgs84(*crs.from_wgs84(lon, lat, datum), datum)
-    assert _metres(lon, lat, *back).max() < 0.01
+    assert _metres(lon, lat, *back).max() < 1e-4   # 0.1 mm; the issue asks for 1 cm
 
 
 def test_shift_is_about_500_m_for_gcj02_and_over_1_km_for_bd09_in_haikou():
