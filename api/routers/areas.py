@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import shapely.geometry
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,7 @@ from api.dependencies import get_session
 from api.problems import Problem
 from geo.areas import service
 from geo.codes import CodeError, parse_area_code
+from geo.crs import Datum, geometry_from_wgs84
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 LevelName = Literal["city", "district", "town", "village", "grid"]
@@ -26,17 +28,46 @@ def list_areas(session: Annotated[Session, Depends(get_session)],
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
-@router.get("/{code}")
-def get_area(session: Annotated[Session, Depends(get_session)],
-             code: Annotated[str, Path(description="6, 9, 12 or 15-digit area code")],
-             simplify_m: Annotated[float | None, Query(gt=0, le=5000, description="tolerance in metres")] = None) -> dict:
-    """One area as a GeoJSON Feature (WGS-84)."""
+AreaCode = Annotated[str, Path(description="6, 9, 12 or 15-digit area code")]
+
+
+def _checked(code: str) -> str:
     try:
         parse_area_code(code)
     except CodeError as exc:
         raise Problem(422, "Invalid area code", str(exc), field="code") from exc
-    area = service.get_area(session, code, simplify_m=simplify_m)
+    return code
+
+
+def _not_found(code: str) -> Problem:
+    return Problem(404, "Area not found", f"no area with code {code} in the active generation", field="code")
+
+
+@router.get("/{code}")
+def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
+             simplify_m: Annotated[float | None, Query(gt=0, le=5000, description="tolerance in metres")] = None,
+             crs: Datum = Datum.WGS84) -> dict:
+    """One area as a GeoJSON Feature, its coordinates in ``crs``."""
+    area = service.get_area(session, _checked(code), simplify_m=simplify_m)
     if area is None:
-        raise Problem(404, "Area not found", f"no area with code {code} in the active generation", field="code")
-    geometry = area.pop("geometry")
-    return {"type": "Feature", "id": code, "geometry": geometry, "properties": area}
+        raise _not_found(code)
+    geometry = shapely.geometry.mapping(geometry_from_wgs84(shapely.geometry.shape(area.pop("geometry")), crs))
+    return {"type": "Feature", "id": code, "geometry": geometry, "properties": {**area, "crs": crs.value}}
+
+
+@router.get("/{code}/children")
+def children(session: Annotated[Session, Depends(get_session)], code: AreaCode) -> dict:
+    """The areas one level down whose parent this is."""
+    items = service.related_areas(session, _checked(code), relation="children")
+    if items is None:
+        raise _not_found(code)
+    return {"total": len(items), "items": items}
+
+
+@router.get("/{code}/neighbours")
+def neighbours(session: Annotated[Session, Depends(get_session)], code: AreaCode) -> dict:
+    """Areas of the same level whose boundaries touch this one's."""
+    items = service.related_areas(session, _checked(code), relation="neighbours")
+    if items is None:
+        raise _not_found(code)
+    return {"total": len(items), "items": items}

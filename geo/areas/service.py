@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from geo.areas.models import Area, Generation
 
@@ -53,3 +53,23 @@ def get_area(session: Session, code: str, *, simplify_m: float | None) -> dict |
     area["geometry"] = json.loads(area["geometry"])
     area["children"] = session.scalar(select(func.count()).where(Area.parent_code == code, _current(generation)))
     return area
+
+
+def related_areas(session: Session, code: str, *, relation: str) -> list[dict] | None:
+    """Children of an area, or its neighbours (same level, boundaries touch). None if no such area."""
+    generation = active_generation(session)
+    if generation is None:
+        return None
+    area = aliased(Area)
+    exists = session.scalar(select(func.count()).where(Area.code == code, _current(generation)))
+    if not exists:
+        return None
+    if relation == "children":
+        query = select(*SUMMARY_COLUMNS).where(Area.parent_code == code, _current(generation))
+    else:
+        query = (select(*SUMMARY_COLUMNS)
+                 .join(area, (area.code == code) & (area.level == Area.level) & (area.code != Area.code))
+                 .where(_current(generation), area.generation_low <= generation,
+                        func.coalesce(area.generation_high, generation) >= generation,
+                        func.ST_Intersects(Area.geom, area.geom)))
+    return [dict(r) for r in session.execute(query.order_by(Area.code)).mappings()]

@@ -1,0 +1,87 @@
+"""Locate: which district, town, village and grid a point lies in."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+import orjson
+from fastapi import Response
+from pydantic import BaseModel, Field, FiniteFloat, model_validator
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_session
+from api.problems import Problem
+from geo.areas.locating import NothingLoaded, describe, locate, looks_swapped
+from geo.crs import Datum
+
+router = APIRouter(tags=["locate"])
+MAX_BATCH = 100_000
+Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
+Lat = Annotated[FiniteFloat, Field(ge=-90, le=90)]
+
+
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: tuple[Lon, Lat]
+
+
+class PointFeature(BaseModel):
+    type: Literal["Feature"]
+    geometry: PointGeometry
+    properties: dict | None = None
+
+
+class LocateBatch(BaseModel):
+    """Either ``points`` ([[lon, lat], ...]) or a GeoJSON FeatureCollection of Points."""
+
+    type: Literal["FeatureCollection"] | None = None
+    features: list[PointFeature] | None = Field(None, max_length=MAX_BATCH)
+    points: list[tuple[Lon, Lat]] | None = Field(None, max_length=MAX_BATCH)
+
+    @model_validator(mode="after")
+    def one_form(self):
+        if (self.points is None) == (self.features is None):
+            raise ValueError("send either 'points' or a FeatureCollection's 'features', not both or neither")
+        return self
+
+    def coordinates(self) -> tuple[list[float], list[float]]:
+        pairs = self.points if self.points is not None else [f.geometry.coordinates for f in self.features]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _locate(session: Session, lon, lat, crs: Datum):
+    try:
+        return locate(session, lon, lat, crs)
+    except NothingLoaded as exc:
+        raise Problem(503, "No boundaries loaded", str(exc), headers={"Retry-After": "30"}) from exc
+
+
+@router.get("/locate")
+def locate_point(session: Annotated[Session, Depends(get_session)],
+                 lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+                 lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+                 crs: Datum = Datum.WGS84) -> dict:
+    """The district, town, village, grid and H3 cell of one point.
+
+    A point on a boundary shared by several grids goes to the grid with the smallest
+    code. A point outside Haikou is a 404 problem."""
+    located = _locate(session, lon, lat, crs)
+    result = describe(located, 0)
+    if result is None:
+        hint = " (did you swap lon and lat?)" if looks_swapped(lon, lat) else ""
+        raise Problem(404, "Outside Haikou", f"({lon}, {lat}) in {crs.value} is not in Haikou{hint}", field="lon,lat")
+    return {"lon": lon, "lat": lat, "crs": crs.value, "generation": located.index.version[0], **result}
+
+
+@router.post("/locate")
+def locate_batch(session: Annotated[Session, Depends(get_session)],
+                 body: Annotated[LocateBatch, Body()],
+                 crs: Datum = Datum.WGS84,
+                 names: bool = Query(False, description="include area names, not only codes")) -> Response:
+    """Up to 100,000 points at once; one result per point, in order (null when outside Haikou)."""
+    lon, lat = body.coordinates()
+    located = _locate(session, lon, lat, crs)
+    results = [describe(located, i, names=names) for i in range(len(lon))]
+    body = {"count": len(results), "located": sum(r is not None for r in results),
+            "crs": crs.value, "generation": located.index.version[0], "results": results}
+    return Response(orjson.dumps(body), media_type="application/json")

@@ -1,0 +1,54 @@
+"""Locate points in the area hierarchy: CRS in, codes and names out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from h3.api import basic_int as h3
+from sqlalchemy.orm import Session
+
+from geo.areas.locate import OUTSIDE, cache
+from geo.crs import Datum, to_wgs84
+
+HAIKOU_BOUNDS = (110.0, 19.4, 110.8, 20.2)   # lon/lat box a little larger than the city
+
+
+class NothingLoaded(RuntimeError):
+    """No active boundary generation: nothing to locate in."""
+
+
+@dataclass
+class Located:
+    """Grid index per point (OUTSIDE when outside Haikou), its H3 cell, and the index used."""
+
+    grid: np.ndarray
+    cells: np.ndarray
+    index: object
+
+
+def locate(session: Session, lon, lat, datum: Datum | str = Datum.WGS84) -> Located:
+    index = cache.get(session)
+    if index is None:
+        raise NothingLoaded("no boundary generation is loaded")
+    wlon, wlat = to_wgs84(np.atleast_1d(lon), np.atleast_1d(lat), datum)
+    grid, cells = index.locate(wlon, wlat)
+    return Located(grid, cells, index)
+
+
+def describe(located: Located, i: int, *, names: bool = True) -> dict | None:
+    """The area chain of point ``i`` as a dict, or None when it is outside Haikou."""
+    g = int(located.grid[i])
+    if g == OUTSIDE:
+        return None
+    chain = located.index.chain
+    levels = (("district", chain.district, chain.district_name), ("town", chain.town, chain.town_name),
+              ("village", chain.village, chain.village_name), ("grid", chain.grid, chain.grid_name))
+    result = {level: ({"code": codes[g], "name": labels[g]} if names else codes[g]) for level, codes, labels in levels}
+    result["h3"] = h3.int_to_str(int(located.cells[i]))
+    return result
+
+
+def looks_swapped(lon: float, lat: float) -> bool:
+    """Whether (lat, lon) would fall in Haikou's box though (lon, lat) does not."""
+    west, south, east, north = HAIKOU_BOUNDS
+    return west <= lat <= east and south <= lon <= north
