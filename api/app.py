@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
-from api.routers import areas, health, locate
+from api.routers import areas, cameras, health, incidents, locate, mediators
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
 
@@ -31,6 +31,9 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(areas.router)
     app.include_router(locate.router)
+    app.include_router(mediators.router)
+    app.include_router(incidents.router)
+    app.include_router(cameras.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict:

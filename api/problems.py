@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from geo.errors import DomainError
+
 MEDIA_TYPE = "application/problem+json"
 
 
@@ -31,6 +33,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem):
         return problem_response(exc.status, exc.title, exc.detail, field=exc.field, headers=exc.headers)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError):
+        return problem_response(exc.status, exc.title, exc.detail, field=exc.field)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     pg_data: Path = Field(PROJECT_ROOT / ".pgdata", description="Data folder of the local cluster.")
     data_dir: Path = Field(PROJECT_ROOT / "data" / "haikou", description="Real inputs and generation settings.")
     build_dir: Path = Field(PROJECT_ROOT / "build" / "haikou", description="Where `data build` writes the dataset.")
+    policy_file: Path = Field(PROJECT_ROOT / "data" / "mediation_policy.toml",
+                              description="The escalation rules of mediation.")
     seed: int = Field(20190101, description="Seed of the generated parts of the dataset.")
     h3_resolution: int = Field(11, ge=10, le=11, description="H3 resolution of the cell index.")
     host: str = "127.0.0.1"

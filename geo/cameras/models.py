@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Float, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
@@ -26,3 +26,12 @@ class Camera(Base):
     position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     fov = mapped_column(Geometry("POLYGON", srid=4326, spatial_index=True), nullable=False)
     source: Mapped[str] = mapped_column(Text)
+
+
+class CameraCell(Base):
+    """An H3 cell whose centre a camera sees (kept in step with the camera's sector)."""
+
+    __tablename__ = "camera_cells"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    h3: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)

@@ -18,12 +18,13 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from geo.areas.models import DatasetLoad
+from geo.cameras.service import cells_seen
 from geo.dataset import checks
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.progress import steps
 
-TABLES = "areas, h3_cells, incidents, mediators, organisations, cameras, generations, dataset_loads"
+TABLES = "areas, h3_cells, incidents, mediators, organisations, cameras, camera_cells, generations, dataset_loads"
 
 
 class DatasetMissing(FileNotFoundError):
@@ -114,9 +115,12 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
             _copy(session, "organisations", orgs)
             _copy(session, "mediators", mediators.assign(skills=mediators["skills"].map(list).map(_pg_array),
                                                          position=_points(mediators)).drop(columns=["lon", "lat"]))
-            _copy(session, "cameras", cameras.assign(position=_points(cameras),
-                                                     fov=_ewkb(shapely.from_wkb(cameras["fov"].to_numpy())))
+            sectors = shapely.from_wkb(cameras["fov"].to_numpy())
+            _copy(session, "cameras", cameras.assign(position=_points(cameras), fov=_ewkb(sectors))
                   .drop(columns=["lon", "lat"]))
+            seen = cells_seen(sectors, int(cells["resolution"].iloc[0]))
+            _copy(session, "camera_cells", pd.DataFrame({"camera_id": np.repeat(cameras["id"].to_numpy(), [len(s) for s in seen]),
+                                                         "h3": np.concatenate(seen)}))
         with progress.step("incidents"):
             _copy(session, "incidents", incidents.assign(position=_points(incidents),
                                                          mediator_id=incidents["mediator_id"].astype("Int64"))

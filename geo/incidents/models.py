@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
@@ -44,4 +45,25 @@ class Incident(Base):
     responsible_rule: Mapped[str] = mapped_column(Text)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    spans: Mapped[str | None] = mapped_column(String(8))
+    agreement_form: Mapped[str | None] = mapped_column(String(8))
+    agreement_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    termination_routes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
     source: Mapped[str] = mapped_column(Text)
+
+
+class IncidentEvent(Base):
+    """One audited step of an incident: a transition, a dispatch, an escalation, an extension."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    details: Mapped[dict | None] = mapped_column(JSONB)
+    note: Mapped[str | None] = mapped_column(Text)

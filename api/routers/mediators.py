@@ -1,0 +1,102 @@
+"""Mediators: CRUD and the nearest eligible ones to a place."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field, FiniteFloat
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_actor, get_session, get_transaction
+from geo.crs import Datum
+from geo.errors import Invalid
+from geo.mediation import service
+from geo.mediation.categories import Category
+
+router = APIRouter(prefix="/mediators", tags=["mediators"])
+Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
+Lat = Annotated[FiniteFloat, Field(ge=-90, le=90)]
+VillageCode = Annotated[str, Field(pattern=r"^4601\d{8}$")]
+
+
+class MediatorIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field(pattern=r"^\+?\d{5,20}$")
+    employment: Literal["full_time", "part_time"]
+    organisation_id: int = Field(gt=0)
+    home_village_code: VillageCode
+    skills: list[Category] = Field(min_length=1, max_length=16)
+    capacity: int = Field(gt=0, le=200)
+    on_duty: bool = True
+    lon: Lon
+    lat: Lat
+
+
+class MediatorPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=100)
+    phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
+    employment: Literal["full_time", "part_time"] | None = None
+    organisation_id: int | None = Field(None, gt=0)
+    home_village_code: VillageCode | None = None
+    skills: list[Category] | None = Field(None, min_length=1, max_length=16)
+    capacity: int | None = Field(None, gt=0, le=200)
+    on_duty: bool | None = None
+    lon: Lon | None = None
+    lat: Lat | None = None
+
+
+def _data(model: BaseModel) -> dict:
+    data = model.model_dump(exclude_none=True, mode="json")
+    if ("lon" in data) != ("lat" in data):
+        raise Invalid("send lon and lat together", field="lat" if "lon" in data else "lon")
+    return data
+
+
+@router.get("/nearest")
+def nearest(session: Annotated[Session, Depends(get_session)],
+            lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+            lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+            category: Category | None = None,
+            k: Annotated[int, Query(ge=1, le=100)] = 5,
+            excluded: bool = Query(False, description="also list nearer mediators passed over, with the reason"),
+            crs: Datum = Datum.WGS84) -> dict:
+    """Mediators ranked by distance on the ground among those on duty, skilled and under capacity."""
+    return service.nearest(session, lon=lon, lat=lat, category=category and category.value, k=k,
+                           with_excluded=excluded, datum=crs)
+
+
+@router.get("")
+def list_mediators(session: Annotated[Session, Depends(get_session)],
+                   village: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+                   area: Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="district, town or village code")] = None,
+                   employment: Literal["full_time", "part_time"] | None = None,
+                   on_duty: bool | None = None, skill: Category | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+                   crs: Datum = Datum.WGS84) -> dict:
+    total, items = service.list_mediators(session, village=village, area=area, employment=employment, on_duty=on_duty,
+                                          skill=skill and skill.value, limit=limit, offset=offset, datum=crs)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/{mediator_id}")
+def get_mediator(session: Annotated[Session, Depends(get_session)], mediator_id: int, crs: Datum = Datum.WGS84) -> dict:
+    return service.get(session, mediator_id, crs)
+
+
+@router.post("", status_code=201)
+def create_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                    body: MediatorIn, crs: Datum = Datum.WGS84) -> dict:
+    return service.create(session, _data(body), actor=actor, datum=crs)
+
+
+@router.patch("/{mediator_id}")
+def update_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                    mediator_id: int, body: MediatorPatch, crs: Datum = Datum.WGS84) -> dict:
+    return service.update(session, mediator_id, _data(body), actor=actor, datum=crs)
+
+
+@router.delete("/{mediator_id}", status_code=204)
+def delete_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                    mediator_id: int) -> Response:
+    service.delete(session, mediator_id, actor=actor)
+    return Response(status_code=204)

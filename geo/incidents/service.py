@@ -1,0 +1,329 @@
+"""Incidents: registration (idempotent), the responsible level, dispatch, escalation,
+the mediation lifecycle and its deadlines. Every step is an audited event."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geo.areas.locating import describe, locate
+from geo.audit.service import record
+from geo.crs import Datum, from_wgs84, to_wgs84
+from geo.errors import Conflict, Invalid, NotFound
+from geo.mediation import service as mediators
+from geo.mediation.categories import Category
+from geo.mediation.policy import get_policy, next_level
+
+OPEN = ("registered", "accepted", "mediating", "escalated")
+TRANSITIONS = {
+    "registered": {"accepted", "refused", "escalated"},
+    "escalated": {"accepted", "refused", "escalated"},
+    "accepted": {"mediating", "refused", "escalated"},
+    "mediating": {"agreement", "terminated", "escalated"},
+    "agreement": {"follow_up", "confirmation_requested"},
+    "follow_up": {"confirmation_requested", "archived"},
+    "confirmation_requested": {"archived"},
+    "terminated": {"archived"},
+    "refused": {"archived"},
+    "archived": set(),
+}
+ROUTES = {"arbitration", "administrative", "court"}
+CONFIRMATION_WINDOW = timedelta(days=30)   # People's Mediation Law art. 33
+LEVEL_AREA = {"village": "village_code", "town": "town_code", "district": "district_code", "industry": "village_code"}
+
+_COLUMNS = """i.id, i.category, i.severity, i.status, i.occurred_at, i.registered_at, i.due_at, i.concluded_at,
+    i.description, i.reporter_name, i.reporter_phone, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
+    i.district_code, i.town_code, i.village_code, i.grid_code, i.responsible_level, i.responsible_rule,
+    i.mediator_id, i.spans, i.agreement_form, i.agreement_at, i.termination_routes,
+    (i.status = ANY(:open) AND i.due_at < now()) AS overdue"""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
+    row = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE i.id = :id {'FOR UPDATE' if lock else ''}"),
+                          {"id": incident_id, "open": list(OPEN)}).first()
+    if row is None:
+        raise NotFound(f"no incident {incident_id}", field="id")
+    return dict(row._mapping)
+
+
+def _present(incident: dict, datum: Datum) -> dict:
+    out = {k: v for k, v in incident.items() if k not in ("lon", "lat")}
+    lon, lat = from_wgs84(incident["lon"], incident["lat"], datum)
+    out["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    out["area_chain"] = {level: incident[f"{level}_code"] for level in ("district", "town", "village", "grid")}
+    return out
+
+
+def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_events: bool = True) -> dict:
+    incident = _present(_row(session, incident_id), datum)
+    if with_events:
+        events = session.execute(text("SELECT at, actor, action, from_status, to_status, details, note "
+                                      "FROM incident_events WHERE incident_id = :id ORDER BY id"), {"id": incident_id})
+        incident["events"] = [dict(e._mapping) for e in events]
+    return incident
+
+
+def _event(session: Session, incident_id: int, *, actor: str, action: str, from_status=None, to_status=None,
+           details: dict | None = None, note: str | None = None) -> None:
+    session.execute(text("""INSERT INTO incident_events (incident_id, actor, action, from_status, to_status, details, note)
+                            VALUES (:id, :actor, :action, :from_status, :to_status, CAST(:details AS jsonb), :note)"""),
+                    {"id": incident_id, "actor": actor, "action": action, "from_status": from_status,
+                     "to_status": to_status, "details": json.dumps(details, ensure_ascii=False, default=str)
+                     if details else None, "note": note})
+    record(session, actor=actor, action=action, entity="incident", entity_id=incident_id,
+           before={"status": from_status} if from_status else None,
+           after={"status": to_status, **(details or {})} if to_status or details else None)
+
+
+def request_hash(body: dict, datum: Datum) -> str:
+    return hashlib.sha256(json.dumps({"body": body, "crs": datum.value}, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str | None, actor: str,
+           dispatch: bool = True) -> tuple[dict, bool]:
+    """Register an incident; returns (incident, created). The same key and body give the same incident."""
+    digest = request_hash(body, datum)
+    if idempotency_key:
+        existing = session.execute(text("SELECT id, request_hash FROM incidents WHERE idempotency_key = :k"),
+                                   {"k": idempotency_key}).first()
+        if existing:
+            if existing.request_hash != digest:
+                raise Invalid("this Idempotency-Key was used with a different body", field="Idempotency-Key")
+            return get(session, existing.id, datum), False
+    lon, lat = body["lon"], body["lat"]
+    located = locate(session, [lon] + [p[0] for p in body.get("related_positions", [])],
+                     [lat] + [p[1] for p in body.get("related_positions", [])], datum)
+    if located.grid[0] < 0:
+        raise Invalid("the incident's position is outside Haikou", field="position")
+    if (located.grid[1:] < 0).any():
+        raise Invalid("a related position is outside Haikou", field="related_positions")
+    chains = [describe(located, i, names=False) for i in range(len(located.grid))]
+    place = chains[0]
+    spans = ("towns" if len({c["town"] for c in chains}) > 1 else
+             "villages" if len({c["village"] for c in chains}) > 1 else None)
+    industry = _industry_covers(session, body["category"], place["village"])
+    policy = get_policy()
+    rule = policy.choose(severity=body["severity"], spans=spans, category=body["category"], industry_available=industry)
+    wlon, wlat = (float(v[0]) for v in to_wgs84([lon], [lat], datum))
+    now = _now()
+    params = {**body, "lon": wlon, "lat": wlat, "district": place["district"], "town": place["town"],
+              "village": place["village"], "grid": place["grid"], "level": rule.level, "rule": rule.name,
+              "key": idempotency_key, "hash": digest, "spans": spans, "registered_at": now,
+              "due_at": now + timedelta(days=policy.conclude_within_days)}
+    try:
+        with session.begin_nested():
+            new_id = session.execute(text("""
+                INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, description,
+                    reporter_name, reporter_phone, position, district_code, town_code, village_code, grid_code,
+                    responsible_level, responsible_rule, idempotency_key, request_hash, spans, source)
+                VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :description,
+                    :reporter_name, :reporter_phone, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
+                    :village, :grid, :level, :rule, :key, :hash, :spans, 'api') RETURNING id"""), params).scalar_one()
+    except IntegrityError:
+        raced = idempotency_key and session.execute(
+            text("SELECT 1 FROM incidents WHERE idempotency_key = :k"), {"k": idempotency_key}).first()
+        if not raced:
+            raise
+        # a concurrent request with the same key won the race: answer as a replay
+        return create(session, body, datum=datum, idempotency_key=idempotency_key, actor=actor, dispatch=dispatch)
+    _event(session, new_id, actor=actor, action="register", to_status="registered",
+           details={"responsible_level": rule.level, "rule": rule.name, "spans": spans})
+    if dispatch and body["category"] != Category.PUBLIC_SAFETY.value:
+        auto_dispatch(session, new_id, actor=actor, required=False)
+    return get(session, new_id, datum), True
+
+
+def _industry_covers(session: Session, category: str, village_code: str) -> bool:
+    return session.execute(text("""SELECT 1 FROM organisations o JOIN mediators m ON m.organisation_id = o.id
+        WHERE o.kind = 'industry' AND o.category = :c AND (o.service_area_code = '460100'
+           OR left(:v, length(o.service_area_code)) = o.service_area_code) LIMIT 1"""),
+                           {"c": category, "v": village_code}).first() is not None
+
+
+def auto_dispatch(session: Session, incident_id: int, *, actor: str, required: bool = True) -> dict:
+    """Nearest eligible mediator at the responsible level, escalating level by level when nobody is."""
+    incident = _row(session, incident_id, lock=True)
+    if incident["status"] not in OPEN:
+        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents are dispatched", field="status")
+    if incident["category"] == Category.PUBLIC_SAFETY.value:
+        raise Conflict("public-safety events are not mediated: refer them to the public-security organ", field="category")
+    level = incident["responsible_level"]
+    while level:
+        area = incident[LEVEL_AREA[level]]
+        found = mediators.nearest(session, lon=incident["lon"], lat=incident["lat"], category=incident["category"],
+                                  k=1, level=level, area=area)["results"]
+        if found:
+            return _assign(session, incident, found[0], actor=actor, mode="auto", level=level)
+        upper = next_level(level)
+        reason = f"no eligible mediator at {level} level ({area})"
+        if upper is None:
+            break
+        _escalate(session, incident, to_level=upper, actor=actor, reason=reason)
+        incident = _row(session, incident_id, lock=True)
+        level = upper
+    _event(session, incident_id, actor=actor, action="dispatch", details={"result": "nobody eligible at any level"})
+    if required:
+        raise Conflict("no eligible mediator at any level up to the district", field="mediator_id")
+    return _row(session, incident_id)
+
+
+def _assign(session: Session, incident: dict, mediator: dict, *, actor: str, mode: str, level: str,
+            reason: str | None = None) -> dict:
+    session.execute(text("UPDATE incidents SET mediator_id = :m WHERE id = :id"), {"m": mediator["id"], "id": incident["id"]})
+    action = "reassign" if incident["mediator_id"] else "dispatch"
+    _event(session, incident["id"], actor=actor, action=action, note=reason,
+           details={"mode": mode, "level": level, "mediator_id": mediator["id"], "previous": incident["mediator_id"],
+                    "distance_m": round(mediator.get("distance_m", 0.0), 1), "why": mediator.get("why")})
+    return _row(session, incident["id"])
+
+
+def manual_dispatch(session: Session, incident_id: int, *, mediator_id: int, reason: str, actor: str) -> dict:
+    """A dispatcher's choice, with a stated reason; availability is still enforced."""
+    incident = _row(session, incident_id, lock=True)
+    if incident["status"] not in OPEN:
+        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents are dispatched", field="status")
+    if incident["mediator_id"] == mediator_id:
+        raise Conflict(f"mediator {mediator_id} already has this incident", field="mediator_id")
+    mediator = mediators.get(session, mediator_id)
+    if not mediator["on_duty"]:
+        raise Conflict(f"mediator {mediator_id} is off duty", field="mediator_id")
+    if mediator["load"] >= mediator["capacity"]:
+        raise Conflict(f"mediator {mediator_id} is at capacity ({mediator['load']}/{mediator['capacity']})",
+                       field="mediator_id")
+    distance = session.execute(text("""SELECT ST_Distance(m.position::geography, i.position::geography)
+        FROM mediators m, incidents i WHERE m.id = :m AND i.id = :i"""), {"m": mediator_id, "i": incident_id}).scalar_one()
+    skilled = incident["category"] in mediator["skills"]
+    why = f"chosen by the dispatcher: {reason}" + ("" if skilled else f" (not skilled in {incident['category']})")
+    return _assign(session, incident, {**mediator, "distance_m": distance, "why": why}, actor=actor, mode="manual",
+                   level=incident["responsible_level"], reason=reason)
+
+
+def _escalate(session: Session, incident: dict, *, to_level: str, actor: str, reason: str) -> None:
+    session.execute(text("""UPDATE incidents SET responsible_level = :level, status = 'escalated', mediator_id = NULL,
+        responsible_rule = responsible_rule || :suffix WHERE id = :id"""),
+                    {"level": to_level, "suffix": f" → escalated to {to_level}: {reason}", "id": incident["id"]})
+    _event(session, incident["id"], actor=actor, action="escalate", from_status=incident["status"],
+           to_status="escalated", note=reason, details={"from_level": incident["responsible_level"], "to_level": to_level})
+
+
+def escalate(session: Session, incident_id: int, *, reason: str, actor: str, datum: Datum = Datum.WGS84) -> dict:
+    """Move an open incident one level up (矛盾不上交 stops at the district) and dispatch there."""
+    incident = _row(session, incident_id, lock=True)
+    if incident["status"] not in OPEN:
+        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents escalate", field="status")
+    upper = next_level(incident["responsible_level"])
+    if upper is None:
+        raise Conflict("the district is the top level: disputes are not pushed higher (矛盾不上交)", field="status")
+    _escalate(session, incident, to_level=upper, actor=actor, reason=reason)
+    if incident["category"] != Category.PUBLIC_SAFETY.value:
+        auto_dispatch(session, incident_id, actor=actor, required=False)
+    return get(session, incident_id, datum)
+
+
+def transition(session: Session, incident_id: int, *, to: str, actor: str, note: str | None = None,
+               agreement_form: str | None = None, routes: list[str] | None = None,
+               datum: Datum = Datum.WGS84) -> dict:
+    """Move through the mediation lifecycle; an illegal step is a Conflict."""
+    incident = _row(session, incident_id, lock=True)
+    current = incident["status"]
+    if to not in TRANSITIONS:
+        raise Invalid(f"unknown status {to}", field="to")
+    if to == "escalated":
+        return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
+    if to not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
+        raise Conflict(f"cannot go from {current} to {to} (allowed: {allowed})", field="to")
+    sets, params = ["status = :to"], {"to": to, "id": incident_id}
+    if to in ("accepted", "mediating", "agreement", "terminated") and current in OPEN and not incident["mediator_id"]:
+        raise Conflict("dispatch a mediator first", field="mediator_id")
+    if to == "agreement":
+        if agreement_form not in ("written", "oral"):
+            raise Invalid("an agreement is written or oral (arts. 28-29)", field="agreement_form")
+        sets += ["agreement_form = :form", "agreement_at = now()", "concluded_at = now()"]
+        params["form"] = agreement_form
+    if to == "terminated":
+        if not routes or set(routes) - ROUTES:
+            raise Invalid(f"say which routes the parties were told of: {sorted(ROUTES)} (art. 26)", field="routes")
+        sets += ["termination_routes = :routes", "concluded_at = now()"]
+        params["routes"] = sorted(set(routes))
+    if to == "refused":
+        sets.append("concluded_at = now()")
+    if to == "confirmation_requested" and _now() - incident["agreement_at"] > CONFIRMATION_WINDOW:
+        raise Conflict("judicial confirmation must be asked within 30 days of the agreement (art. 33)", field="to")
+    session.execute(text(f"UPDATE incidents SET {', '.join(sets)} WHERE id = :id"), params)
+    _event(session, incident_id, actor=actor, action="transition", from_status=current, to_status=to, note=note,
+           details={"agreement_form": agreement_form, "routes": routes} if (agreement_form or routes) else None)
+    return get(session, incident_id, datum)
+
+
+def extend(session: Session, incident_id: int, *, days: int, agreement: str, actor: str,
+           datum: Datum = Datum.WGS84) -> dict:
+    """Extend the deadline, only with the parties' recorded agreement."""
+    incident = _row(session, incident_id, lock=True)
+    if incident["status"] not in OPEN:
+        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents get more time", field="status")
+    session.execute(text("UPDATE incidents SET due_at = due_at + make_interval(days => :d) WHERE id = :id"),
+                    {"d": days, "id": incident_id})
+    _event(session, incident_id, actor=actor, action="extend", note=agreement,
+           details={"days": days, "previous_due_at": incident["due_at"]})
+    return get(session, incident_id, datum)
+
+
+def escalate_overdue(session: Session, *, actor: str) -> list[int]:
+    """General cases not concluded in time at village level go to the town centre."""
+    severities = sorted(get_policy().escalate_overdue)
+    ids = [r[0] for r in session.execute(text("""SELECT id FROM incidents WHERE status = ANY(:open) AND due_at < now()
+        AND responsible_level = 'village' AND severity = ANY(:sev) ORDER BY id"""), {"open": list(OPEN), "sev": severities})]
+    for incident_id in ids:
+        escalate(session, incident_id, reason="not concluded in time", actor=actor)
+    return ids
+
+
+def list_incidents(session: Session, *, area: str | None = None, bbox: tuple | None = None,
+                   since: datetime | None = None, until: datetime | None = None, status: str | None = None,
+                   category: str | None = None, overdue: bool | None = None, limit: int = 100, offset: int = 0,
+                   datum: Datum = Datum.WGS84) -> tuple[int, list[dict]]:
+    where, params = ["true"], {"open": list(OPEN), "limit": limit, "offset": offset}
+    if area:
+        where.append("left(i.grid_code, length(:area)) = :area")
+        params["area"] = area
+    if bbox:
+        (west, south), (east, north) = zip(*to_wgs84([bbox[0], bbox[2]], [bbox[1], bbox[3]], datum))
+        where.append("i.position && ST_MakeEnvelope(:w, :s, :e, :n, 4326)")
+        params.update(w=float(west), s=float(south), e=float(east), n=float(north))
+    for column, value, op in (("registered_at", since, ">="), ("registered_at", until, "<"),
+                              ("status", status, "="), ("category", category, "=")):
+        if value is not None:
+            name = f"p_{column}_{len(params)}"
+            where.append(f"i.{column} {op} :{name}")
+            params[name] = value
+    if overdue is not None:
+        where.append(("" if overdue else "NOT ") + "(i.status = ANY(:open) AND i.due_at < now())")
+    condition = " AND ".join(where)
+    total = session.execute(text(f"SELECT count(*) FROM incidents i WHERE {condition}"), params).scalar_one()
+    rows = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE {condition} "
+                                "ORDER BY i.registered_at DESC, i.id DESC LIMIT :limit OFFSET :offset"), params)
+    return total, [_present(dict(r._mapping), datum) for r in rows]
+
+
+COUNT_LEVELS = {"district": "district_code", "town": "town_code", "village": "village_code", "grid": "grid_code"}
+
+
+def counts_by_area(session: Session, *, level: str, parent: str | None = None) -> list[dict]:
+    """Open and overdue incidents per area of a level (column from a fixed allow-list)."""
+    column = COUNT_LEVELS[level]
+    rows = session.execute(text(f"""
+        SELECT i.{column} AS code, a.name, count(*) FILTER (WHERE i.status = ANY(:open)) AS open,
+               count(*) FILTER (WHERE i.status = ANY(:open) AND i.due_at < now()) AS overdue, count(*) AS total
+          FROM incidents i JOIN areas a ON a.code = i.{column} AND a.generation_high IS NULL
+         WHERE (CAST(:parent AS text) IS NULL OR left(i.{column}, length(:parent)) = :parent)
+         GROUP BY i.{column}, a.name ORDER BY i.{column}"""), {"open": list(OPEN), "parent": parent})
+    return [dict(r._mapping) for r in rows]

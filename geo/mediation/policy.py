@@ -1,0 +1,72 @@
+"""The escalation policy 小事不出村、大事不出镇、矛盾不上交 as explicit, ordered rules.
+
+The first rule that matches an incident chooses its responsible level; the rule's
+name is stored with the incident and shown. The defaults live in
+``data/mediation_policy.toml``; ``GRID_POLICY_FILE`` points at another file.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from geo.settings import get_settings
+
+LEVELS = ("village", "town", "district")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    level: str                                  # village | town | district | industry
+    severities: frozenset[str] = frozenset()    # empty: any severity
+    spans: str | None = None                    # "villages" or "towns": the incident spans several
+    categories: frozenset[str] = frozenset()    # empty: any category
+
+    def matches(self, *, severity: str, spans: str | None, category: str) -> bool:
+        if self.severities and severity not in self.severities:
+            return False
+        if self.categories and category not in self.categories:
+            return False
+        if self.spans == "towns":
+            return spans == "towns"
+        if self.spans == "villages":
+            return spans in ("villages", "towns")
+        return True
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: tuple[Rule, ...]
+    conclude_within_days: int = 30
+    escalate_overdue: frozenset[str] = field(default_factory=frozenset)   # severities escalated when overdue
+
+    def choose(self, *, severity: str, spans: str | None, category: str, industry_available: bool) -> Rule:
+        for rule in self.rules:
+            if rule.level == "industry" and not industry_available:
+                continue
+            if rule.matches(severity=severity, spans=spans, category=category):
+                return rule
+        raise LookupError(f"no rule of the mediation policy matches severity {severity}")
+
+
+def next_level(level: str) -> str | None:
+    """One level up (village → town → district); None above the district. An industry
+    organisation that cannot take a case hands it to the village committee."""
+    if level == "industry":
+        return "village"
+    i = LEVELS.index(level)
+    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+
+def read_policy(path: Path) -> Policy:
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    rules = tuple(Rule(name=r["name"], level=r["level"], severities=frozenset(r.get("severities", [])),
+                       spans=r.get("spans"), categories=frozenset(r.get("categories", []))) for r in raw["rules"])
+    return Policy(rules, raw.get("conclude_within_days", 30), frozenset(raw.get("escalate_overdue", [])))
+
+
+@lru_cache
+def get_policy() -> Policy:
+    return read_policy(get_settings().policy_file)

@@ -1,0 +1,211 @@
+"""Mediators: create, read, update, delete, and the nearest eligible ones to a place.
+
+A mediator's load is the number of open incidents assigned to them, always counted
+from the incidents, never stored. Eligible means on duty, skilled in the category
+and under capacity; availability is enforced in dispatch, not only shown.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.areas.locating import locate
+from geo.audit.service import record
+from geo.crs import Datum, from_wgs84, to_wgs84
+from geo.errors import Conflict, Invalid, NotFound
+from geo.mediation.categories import Category
+
+OPEN_STATUSES = ["registered", "accepted", "mediating", "escalated"]
+EMPLOYMENTS = ("full_time", "part_time")
+PUBLIC_FIELDS = ("id", "employment", "organisation_id", "home_village_code", "skills", "capacity", "on_duty")
+PERSONAL_FIELDS = ("name", "phone")
+
+_SELECT = """
+    SELECT m.id, m.name, m.phone, m.employment, m.organisation_id, o.name AS organisation, o.kind AS organisation_kind,
+           o.service_area_code, m.home_village_code, m.skills, m.capacity, m.on_duty,
+           ST_X(m.position) AS lon, ST_Y(m.position) AS lat,
+           (SELECT count(*) FROM incidents i WHERE i.mediator_id = m.id AND i.status = ANY(:open)) AS load
+      FROM mediators m JOIN organisations o ON o.id = m.organisation_id
+"""
+
+# Who may be dispatched at each level, as SQL over mediators m and organisations o.
+POOLS = {
+    None: "true",
+    "village": "m.home_village_code = :area",
+    "town": "((o.kind = 'town_centre' AND o.area_code = :area) OR "
+            "(m.employment = 'full_time' AND left(m.home_village_code, 9) = :area))",
+    "district": "(m.employment = 'full_time' AND left(m.home_village_code, 6) = :area)",
+    "industry": "(o.kind = 'industry' AND o.category = :category AND "
+                "(o.service_area_code = '460100' OR left(:area, length(o.service_area_code)) = o.service_area_code))",
+}
+
+
+def _out(row, datum: Datum) -> dict:
+    mediator = dict(row._mapping)
+    lon, lat = from_wgs84(mediator.pop("lon"), mediator.pop("lat"), datum)
+    mediator["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    mediator["load"] = int(mediator["load"])
+    mediator["available"] = bool(mediator["on_duty"] and mediator["load"] < mediator["capacity"])
+    return mediator
+
+
+def get(session: Session, mediator_id: int, datum: Datum = Datum.WGS84) -> dict:
+    row = session.execute(text(_SELECT + " WHERE m.id = :id"), {"id": mediator_id, "open": OPEN_STATUSES}).first()
+    if row is None:
+        raise NotFound(f"no mediator {mediator_id}", field="id")
+    return _out(row, datum)
+
+
+def list_mediators(session: Session, *, village: str | None = None, area: str | None = None,
+                   employment: str | None = None, on_duty: bool | None = None, skill: str | None = None,
+                   limit: int = 100, offset: int = 0, datum: Datum = Datum.WGS84) -> tuple[int, list[dict]]:
+    where, params = ["true"], {"open": OPEN_STATUSES, "limit": limit, "offset": offset}
+    if village:
+        where.append("m.home_village_code = :village")
+        params["village"] = village
+    if area:
+        where.append("left(m.home_village_code, length(:area)) = :area")
+        params["area"] = area
+    if employment:
+        where.append("m.employment = :employment")
+        params["employment"] = employment
+    if on_duty is not None:
+        where.append("m.on_duty = :on_duty")
+        params["on_duty"] = on_duty
+    if skill:
+        where.append(":skill = ANY(m.skills)")
+        params["skill"] = skill
+    condition = " AND ".join(where)
+    total = session.execute(text(f"SELECT count(*) FROM mediators m WHERE {condition}"), params).scalar_one()
+    rows = session.execute(text(_SELECT + f" WHERE {condition} ORDER BY m.id LIMIT :limit OFFSET :offset"), params)
+    return total, [_out(r, datum) for r in rows]
+
+
+def _validate(session: Session, data: dict, datum: Datum) -> dict:
+    if "skills" in data:
+        unknown = [s for s in data["skills"] if s not in {c.value for c in Category}]
+        if unknown or not data["skills"]:
+            raise Invalid(f"unknown dispute categories {unknown}" if unknown else "at least one skill", field="skills")
+        data["skills"] = sorted(set(data["skills"]))
+    if "organisation_id" in data and not session.execute(
+            text("SELECT 1 FROM organisations WHERE id = :id"), {"id": data["organisation_id"]}).first():
+        raise Invalid(f"no organisation {data['organisation_id']}", field="organisation_id")
+    if "home_village_code" in data and not session.execute(text(
+            "SELECT 1 FROM areas WHERE code = :c AND level = 'village' AND generation_high IS NULL"),
+            {"c": data["home_village_code"]}).first():
+        raise Invalid(f"no village {data['home_village_code']}", field="home_village_code")
+    if "lon" in data:
+        located = locate(session, [data["lon"]], [data["lat"]], datum)
+        if located.grid[0] < 0:
+            raise Invalid("the position is outside Haikou", field="position")
+        data["lon"], data["lat"] = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
+    return data
+
+
+def create(session: Session, data: dict, *, actor: str, datum: Datum = Datum.WGS84) -> dict:
+    data = _validate(session, dict(data), datum)
+    new_id = session.execute(text("""
+        INSERT INTO mediators (name, phone, employment, organisation_id, home_village_code, skills, capacity,
+                               on_duty, position, source)
+        VALUES (:name, :phone, :employment, :organisation_id, :home_village_code, :skills, :capacity, :on_duty,
+                ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 'api') RETURNING id"""), data).scalar_one()
+    created = get(session, new_id)
+    record(session, actor=actor, action="create", entity="mediator", entity_id=new_id, before=None, after=created)
+    return get(session, new_id, datum)
+
+
+_UPDATABLE = {"name", "phone", "employment", "organisation_id", "home_village_code", "skills", "capacity", "on_duty"}
+
+
+def update(session: Session, mediator_id: int, changes: dict, *, actor: str, datum: Datum = Datum.WGS84) -> dict:
+    before = get(session, mediator_id)
+    changes = _validate(session, dict(changes), datum)
+    sets = [f"{column} = :{column}" for column in sorted(_UPDATABLE & changes.keys())]
+    if "lon" in changes:
+        sets.append("position = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)")
+    if sets:
+        session.execute(text(f"UPDATE mediators SET {', '.join(sets)}, updated_at = now() WHERE id = :id"),
+                        {**changes, "id": mediator_id})
+    after = get(session, mediator_id)
+    record(session, actor=actor, action="update", entity="mediator", entity_id=mediator_id, before=before, after=after)
+    return get(session, mediator_id, datum)
+
+
+def delete(session: Session, mediator_id: int, *, actor: str) -> None:
+    before = get(session, mediator_id)
+    if before["load"]:
+        raise Conflict(f"mediator {mediator_id} has {before['load']} open case(s): reassign them first", field="id")
+    session.execute(text("UPDATE incidents SET mediator_id = NULL WHERE mediator_id = :id"), {"id": mediator_id})
+    session.execute(text("DELETE FROM mediators WHERE id = :id"), {"id": mediator_id})
+    record(session, actor=actor, action="delete", entity="mediator", entity_id=mediator_id, before=before, after=None)
+
+
+def _why_excluded(m: dict, category: str | None) -> list[str]:
+    reasons = []
+    if not m["on_duty"]:
+        reasons.append("off duty")
+    if category and category not in m["skills"]:
+        reasons.append(f"not skilled in {category}")
+    if m["load"] >= m["capacity"]:
+        reasons.append(f"at capacity ({m['load']}/{m['capacity']} open cases)")
+    return reasons
+
+
+def nearest(session: Session, *, lon: float, lat: float, category: str | None, k: int = 5,
+            level: str | None = None, area: str | None = None, with_excluded: bool = False,
+            datum: Datum = Datum.WGS84) -> dict:
+    """The k nearest eligible mediators (metres on the ground), with the reasons for their rank.
+
+    Candidates come from the GiST index (KNN ``<->``) and are ranked by geodesic distance.
+    With ``with_excluded``, nearer mediators that were passed over are listed with the reason."""
+    wlon, wlat = (float(v[0]) for v in to_wgs84([lon], [lat], datum))
+    params = {"lon": wlon, "lat": wlat, "open": OPEN_STATUSES, "category": category, "area": area}
+    pool = POOLS[level]
+    eligible_sql = "m.on_duty AND (CAST(:category AS text) IS NULL OR :category = ANY(m.skills))"
+    results, limit = [], k * 4
+    while True:
+        rows = _knn(session, f"{pool} AND {eligible_sql}", {**params, "limit": limit})
+        results = [m for m in rows if m["load"] < m["capacity"]][:k]
+        if len(results) == k or len(rows) < limit or limit >= 4096:
+            break
+        limit *= 4
+    for rank, m in enumerate(results, start=1):
+        m["rank"] = rank
+        skilled = f"skilled in {category}, " if category else ""
+        m["why"] = (f"{_ordinal(rank)} nearest eligible, {m['distance_m']:.0f} m away: on duty, {skilled}"
+                    f"{m['load']}/{m['capacity']} open cases")
+    answer = {"category": category, "level": level, "area": area, "results": [_public_position(m, datum) for m in results]}
+    if with_excluded:
+        horizon = results[-1]["distance_m"] if results else float("inf")
+        near = _knn(session, pool, {**params, "limit": max(2 * k, 20)})
+        answer["excluded"] = [
+            {**_public_position(m, datum), "reasons": reasons} for m in near
+            if m["distance_m"] <= horizon and (reasons := _why_excluded(m, category))
+        ]
+    return answer
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def _public_position(m: dict, datum: Datum) -> dict:
+    out = {key: value for key, value in m.items() if key not in ("lon", "lat")}
+    lon, lat = from_wgs84(m["lon"], m["lat"], datum)
+    out["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    return out
+
+
+def _knn(session: Session, condition: str, params: dict) -> list[dict]:
+    rows = session.execute(text(f"""
+        WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+        near AS (
+            SELECT m.* FROM mediators m JOIN organisations o ON o.id = m.organisation_id, p
+             WHERE {condition}
+             ORDER BY m.position <-> p.g LIMIT :limit)
+        SELECT n.id, n.name, n.phone, n.employment, n.organisation_id, n.home_village_code, n.skills, n.capacity,
+               n.on_duty, ST_X(n.position) AS lon, ST_Y(n.position) AS lat,
+               ST_Distance(n.position::geography, p.g::geography) AS distance_m,
+               (SELECT count(*) FROM incidents i WHERE i.mediator_id = n.id AND i.status = ANY(:open)) AS load
+          FROM near n, p ORDER BY distance_m, n.id"""), params)
+    return [dict(r._mapping) for r in rows]

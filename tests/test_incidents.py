@@ -1,0 +1,234 @@
+"""Incidents: area chain, escalation rules, idempotency, dispatch, lifecycle, deadlines, bad input."""
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from geo.incidents.service import TRANSITIONS
+
+HERE = (110.33, 20.03)
+BASE = {"category": "neighbourhood", "severity": "minor", "description": "dispute over a wall",
+        "occurred_at": "2026-11-20T09:30:00+08:00", "reporter_name": "王某", "reporter_phone": "13800000001"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_loads(engine):
+    """Each test starts and ends without API-made incidents, so mediators' loads are the dataset's."""
+    clear = text("DELETE FROM incidents WHERE source = 'api'")
+    with engine.begin() as conn:
+        conn.execute(clear)
+    yield
+    with engine.begin() as conn:
+        conn.execute(clear)
+
+
+def report(client, *, at=HERE, dispatch=True, **fields):
+    body = {**BASE, "lon": at[0], "lat": at[1], **fields}
+    response = client.post("/incidents", json=body, params={"dispatch": dispatch})
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def set_state(engine, incident_id, **columns):
+    sets = ", ".join(f"{name} = :{name}" for name in columns)
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE incidents SET {sets} WHERE id = :id"), {**columns, "id": incident_id})
+
+
+def test_registration_places_the_incident_and_names_the_rule(client):
+    incident = report(client)
+    located = client.get("/locate", params={"lon": HERE[0], "lat": HERE[1]}).json()
+    assert incident["area_chain"]["grid"] == located["grid"]["code"]
+    assert incident["status"] == "registered" and incident["responsible_level"] == "village"
+    assert "小事不出村" in incident["responsible_rule"]
+    assert incident["events"][0]["action"] == "register"
+
+
+@pytest.mark.parametrize("fields,level,rule_part", [
+    ({"severity": "minor"}, "village", "village committee"),
+    ({"severity": "general"}, "village", "village committee"),
+    ({"severity": "major"}, "town", "major"),
+    ({"severity": "critical"}, "district", "critical"),
+    ({"severity": "minor", "category": "property_management"}, "industry", "industry"),
+])
+def test_escalation_policy_case_by_case(client, fields, level, rule_part):
+    incident = report(client, dispatch=False, **fields)
+    assert incident["responsible_level"] == level and rule_part in incident["responsible_rule"]
+
+
+def inside(engine, code):
+    """A point strictly inside an area."""
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM areas "
+                                      "WHERE code = :c AND generation_high IS NULL) t"), {"c": code}).one())
+
+
+def test_spanning_villages_goes_to_the_town_and_spanning_towns_to_the_district(client, engine):
+    here = client.get("/locate", params={"lon": HERE[0], "lat": HERE[1]}).json()
+    villages = client.get("/areas", params={"parent": here["town"]["code"]}).json()["items"]
+    other_village = next(v["code"] for v in villages if v["code"] != here["village"]["code"])
+    spans_villages = report(client, dispatch=False, related_positions=[inside(engine, other_village)])
+    assert spans_villages["spans"] == "villages" and spans_villages["responsible_level"] == "town"
+    far = report(client, dispatch=False, related_positions=[[110.55, 19.75]])
+    assert far["spans"] == "towns" and far["responsible_level"] == "district"
+
+
+def test_same_idempotency_key_and_body_is_the_same_incident(client):
+    key = str(uuid.uuid4())
+    body = {**BASE, "lon": HERE[0], "lat": HERE[1]}
+    first = client.post("/incidents", json=body, headers={"Idempotency-Key": key})
+    again = client.post("/incidents", json=body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    different = client.post("/incidents", json={**body, "description": "another"}, headers={"Idempotency-Key": key})
+    assert different.status_code == 422 and different.json()["field"] == "Idempotency-Key"
+    third = client.post("/incidents", json=body)
+    assert third.json()["id"] != first.json()["id"]
+
+
+def test_auto_dispatch_takes_the_nearest_eligible_village_mediator(client):
+    village = client.get("/locate", params={"lon": HERE[0], "lat": HERE[1]}).json()["village"]["code"]
+    ranked = client.get("/mediators/nearest", params={"lon": HERE[0], "lat": HERE[1], "category": "neighbourhood",
+                                                      "k": 100}).json()["results"]
+    expected = next(m for m in ranked if m["home_village_code"] == village)
+    incident = report(client)
+    assert incident["mediator_id"] == expected["id"]
+    dispatch = next(e for e in incident["events"] if e["action"] == "dispatch")
+    assert dispatch["details"]["level"] == "village" and "nearest eligible" in dispatch["details"]["why"]
+    assert dispatch["details"]["distance_m"] == pytest.approx(expected["distance_m"], abs=0.1)
+
+
+def test_nobody_eligible_in_the_village_escalates_and_says_why(client, engine):
+    with engine.connect() as conn:
+        row = conn.execute(text("""
+            SELECT v.code, c.code FROM areas v CROSS JOIN dispute_categories c
+             WHERE v.level = 'village' AND c.mediation AND NOT EXISTS (
+                   SELECT 1 FROM mediators m WHERE m.home_village_code = v.code AND c.code = ANY(m.skills))
+               AND c.code NOT IN ('property_management', 'medical', 'road_traffic_accident', 'labour')
+             ORDER BY v.code LIMIT 1""")).first()
+    village, category = row
+    incident = report(client, at=inside(engine, village), category=category)
+    assert incident["village_code"] == village
+    escalation = next(e for e in incident["events"] if e["action"] == "escalate")
+    assert "no eligible mediator at village level" in escalation["note"]
+    assert incident["responsible_level"] in ("town", "district") and incident["status"] == "escalated"
+
+
+def test_manual_dispatch_reassign_and_availability_enforced(client, engine):
+    incident = report(client)
+    candidates = client.get("/mediators/nearest", params={"lon": HERE[0], "lat": HERE[1], "k": 10}).json()["results"]
+    other = next(m for m in candidates if m["id"] != incident["mediator_id"])
+    moved = client.post(f"/incidents/{incident['id']}/dispatch",
+                        json={"mode": "manual", "mediator_id": other["id"], "reason": "speaks the parties' dialect"})
+    assert moved.status_code == 200 and moved.json()["mediator_id"] == other["id"]
+    reassign = moved.json()["events"][-1]
+    assert reassign["action"] == "reassign" and reassign["details"]["previous"] == incident["mediator_id"]
+    no_reason = client.post(f"/incidents/{incident['id']}/dispatch", json={"mode": "manual", "mediator_id": other["id"]})
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    third = next(m for m in candidates if m["id"] not in (incident["mediator_id"], other["id"]))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE mediators SET on_duty = false WHERE id = :id"), {"id": third["id"]})
+    try:
+        off = client.post(f"/incidents/{incident['id']}/dispatch",
+                          json={"mode": "manual", "mediator_id": third["id"], "reason": "closest"})
+        assert off.status_code == 409 and "off duty" in off.json()["detail"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE mediators SET on_duty = true WHERE id = :id"), {"id": third["id"]})
+
+
+@pytest.mark.parametrize("current", sorted(TRANSITIONS))
+def test_every_legal_and_illegal_transition(client, engine, current):
+    incident = report(client)
+    extra = {"agreement": {"agreement_form": "written"}, "terminated": {"routes": ["court"]}}
+    for target in sorted(TRANSITIONS):
+        set_state(engine, incident["id"], status=current, agreement_at=None, responsible_level="village")
+        if current in ("agreement", "follow_up"):
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE incidents SET agreement_at = now() WHERE id = :id"), {"id": incident["id"]})
+        response = client.post(f"/incidents/{incident['id']}/transitions", json={"to": target, **extra.get(target, {})})
+        legal = target in TRANSITIONS[current] or (target == "escalated" and current in
+                                                   ("registered", "accepted", "mediating", "escalated"))
+        if legal and target == "escalated" and current == "escalated":
+            legal = True
+        assert (response.status_code == 200) == legal, (current, target, response.json())
+        if not legal:
+            assert response.status_code == 409 and response.json()["field"] in ("to", "status")
+
+
+def test_agreement_and_termination_need_their_details(client, engine):
+    incident = report(client)
+    set_state(engine, incident["id"], status="mediating")
+    no_form = client.post(f"/incidents/{incident['id']}/transitions", json={"to": "agreement"})
+    assert no_form.status_code == 422 and no_form.json()["field"] == "agreement_form"
+    no_routes = client.post(f"/incidents/{incident['id']}/transitions", json={"to": "terminated"})
+    assert no_routes.status_code == 422 and no_routes.json()["field"] == "routes"
+    done = client.post(f"/incidents/{incident['id']}/transitions",
+                       json={"to": "terminated", "routes": ["arbitration", "court"], "note": "parties told"}).json()
+    assert done["status"] == "terminated" and done["termination_routes"] == ["arbitration", "court"]
+    assert done["concluded_at"] is not None
+    last = done["events"][-1]
+    assert (last["from_status"], last["to_status"], last["note"]) == ("mediating", "terminated", "parties told")
+
+
+def test_judicial_confirmation_only_within_30_days(client, engine):
+    incident = report(client)
+    set_state(engine, incident["id"], status="agreement")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET agreement_at = now() - interval '31 days' WHERE id = :id"),
+                     {"id": incident["id"]})
+    late = client.post(f"/incidents/{incident['id']}/transitions", json={"to": "confirmation_requested"})
+    assert late.status_code == 409 and "30 days" in late.json()["detail"]
+
+
+def test_deadlines_overdue_extension_and_escalation(client, engine):
+    incident = report(client, severity="general")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET due_at = now() - interval '2 days' WHERE id = :id"), {"id": incident["id"]})
+    overdue = client.get("/incidents", params={"overdue": True, "area": incident["village_code"], "limit": 1000}).json()
+    assert incident["id"] in [i["id"] for i in overdue["items"]]
+    counts = client.get("/incidents/counts", params={"level": "village", "parent": incident["town_code"]}).json()
+    assert next(c for c in counts["items"] if c["code"] == incident["village_code"])["overdue"] >= 1
+    escalated = client.post("/incidents/escalate-overdue").json()["escalated"]
+    assert incident["id"] in escalated
+    after = client.get(f"/incidents/{incident['id']}").json()
+    first_escalation = next(e for e in after["events"] if e["action"] == "escalate")
+    assert first_escalation["details"] == {"from_level": "village", "to_level": "town"}
+    assert first_escalation["note"] == "not concluded in time"
+    assert after["responsible_level"] in ("town", "district") and "not concluded in time" in after["responsible_rule"]
+    extended = client.post(f"/incidents/{incident['id']}/extend",
+                           json={"days": 15, "agreement": "both parties agreed on 2026-11-27"}).json()
+    assert extended["overdue"] is False and extended["events"][-1]["action"] == "extend"
+
+
+def test_lists_filter_and_page(client):
+    page = client.get("/incidents", params={"category": "labour", "status": "archived", "limit": 5}).json()
+    assert page["total"] > 5 and len(page["items"]) == 5
+    assert all(i["category"] == "labour" and i["status"] == "archived" for i in page["items"])
+    boxed = client.get("/incidents", params={"bbox": "110.32,20.02,110.34,20.04", "limit": 50}).json()
+    assert boxed["total"] > 0
+    assert all(110.32 <= i["position"]["coordinates"][0] <= 110.34 for i in boxed["items"])
+    bad = client.get("/incidents", params={"bbox": "110.34,20.02,110.32"})
+    assert bad.status_code == 422 and bad.json()["field"] == "bbox"
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"category": "witchcraft"}, "category"), ({"severity": "huge"}, "severity"),
+    ({"lon": 116.4, "lat": 39.9}, "position"), ({"lat": 95}, "lat"),
+    ({"occurred_at": "2026-11-20T09:30:00"}, "occurred_at"), ({"description": ""}, "description"),
+    ({"reporter_phone": "call me"}, "reporter_phone"),
+])
+def test_bad_incident_is_4xx_naming_the_field_and_writes_nothing(client, engine, change, field):
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM incidents")).scalar_one()
+    response = client.post("/incidents", json={**BASE, "lon": HERE[0], "lat": HERE[1], **change})
+    assert 400 <= response.status_code < 500 and response.json()["field"] == field
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM incidents")).scalar_one() == before
+
+
+def test_public_safety_events_are_placed_but_not_mediated(client):
+    incident = report(client, category="public_safety")
+    assert incident["mediator_id"] is None
+    refused = client.post(f"/incidents/{incident['id']}/dispatch", json={"mode": "auto"})
+    assert refused.status_code == 409 and refused.json()["field"] == "category"
