@@ -20,16 +20,22 @@ import pandas as pd
 import polars as pl
 import polars_h3 as plh3
 import shapely
+from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from geo.settings import get_settings
 
 OUTSIDE = -1
 NEAR_BOUNDARY = -2
 _BOUNDARY_SAMPLE_DEG = 2e-5   # about 2 m: far below a resolution-11 cell's 50 m
+_SMALL_BATCH = 64
 
 
 def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
-    """H3 cells (uint64) of many points at once."""
+    """H3 cells (uint64) of many points at once (a plain loop for a handful, where polars costs more)."""
+    if len(lon) <= _SMALL_BATCH:
+        return np.array([h3.latlng_to_cell(float(b), float(a), resolution) for a, b in zip(lon, lat)], dtype=np.uint64)
     frame = pl.DataFrame({"lat": np.asarray(lat, dtype=float), "lng": np.asarray(lon, dtype=float)})
     return frame.select(plh3.latlng_to_cell("lat", "lng", resolution, return_dtype=pl.UInt64)).to_series().to_numpy()
 
@@ -62,9 +68,12 @@ class LocateIndex:
         self.version, self.resolution, self.chain = version, resolution, chain
         shapely.prepare(grids)
         self.grids, self.tree = grids, shapely.STRtree(grids)
-        self.cells = pd.Index(np.concatenate([direct_cells, touched]))
-        self.cell_answer = np.concatenate([direct_grid, np.full(len(touched), NEAR_BOUNDARY, dtype=np.int32)])
-        self.cells.get_indexer(self.cells[:1])   # build the hash table now, not on the first request
+        known = np.concatenate([direct_cells, touched])
+        answer = np.concatenate([direct_grid, np.full(len(touched), NEAR_BOUNDARY, dtype=np.int32)])
+        order = np.argsort(known)
+        self.sorted_cells, self.cell_answer = known[order], answer[order]
+        self.cells = pd.Index(self.sorted_cells)
+        self.cells.get_indexer(self.sorted_cells[:1])   # build the hash table now, not on the first request
         self.build_seconds = build_seconds
 
     @classmethod
@@ -109,7 +118,7 @@ class LocateIndex:
         (direct answer) or, when its centre is in no grid, wholly outside the city."""
         lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
         cells = cells_of(lon, lat, self.resolution)
-        position = self.cells.get_indexer(cells)
+        position = self._positions(cells)
         grid = np.where(position >= 0, self.cell_answer[position], OUTSIDE).astype(np.int64)
         slow = np.flatnonzero(grid == NEAR_BOUNDARY)
         if len(slow):
@@ -121,11 +130,25 @@ class LocateIndex:
         return grid, cells
 
 
-class IndexCache:
-    """One index per boundary version, rebuilt when a publish or a load changes it."""
+    def _positions(self, cells: np.ndarray) -> np.ndarray:
+        """Where each cell is in the index, -1 if absent: binary search for a few, hashing for many."""
+        if len(cells) > _SMALL_BATCH:
+            return self.cells.get_indexer(cells)
+        position = np.minimum(np.searchsorted(self.sorted_cells, cells), len(self.sorted_cells) - 1)
+        return np.where(self.sorted_cells[position] == cells, position, -1)
 
-    def __init__(self):
+
+class IndexCache:
+    """One index per boundary version, rebuilt when a publish or a load changes it.
+
+    The version (active generation, dataset load) is read from the database at most
+    every ``recheck_seconds``, so a busy locate endpoint costs no database round trip
+    and a change is picked up within that time."""
+
+    def __init__(self, recheck_seconds: float = 1.0):
+        self.recheck_seconds = recheck_seconds
         self._index: LocateIndex | None = None
+        self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
     @staticmethod
@@ -135,16 +158,19 @@ class IndexCache:
         return tuple(row)
 
     def get(self, session: Session) -> LocateIndex | None:
+        index = self._index
+        if index is not None and time.monotonic() - self._checked_at < self.recheck_seconds:
+            return index
         version = self.current_version(session)
         if version[0] is None:
             return None
-        index = self._index
         if index is None or index.version != version:
             with self._lock:
                 if self._index is None or self._index.version != version:
                     self._index = LocateIndex.build(session, version[0], version)
                 index = self._index
+        self._checked_at = time.monotonic()
         return index
 
 
-cache = IndexCache()
+cache = IndexCache(get_settings().locate_recheck_seconds)

@@ -197,15 +197,15 @@ def _public_position(m: dict, datum: Datum) -> dict:
 
 
 def _knn(session: Session, condition: str, params: dict) -> list[dict]:
+    """Candidates in index order (GiST KNN on the bound point), re-ranked by metres on the ground."""
     rows = session.execute(text(f"""
-        WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
-        near AS (
-            SELECT m.* FROM mediators m JOIN organisations o ON o.id = m.organisation_id, p
+        WITH near AS (
+            SELECT m.* FROM mediators m JOIN organisations o ON o.id = m.organisation_id
              WHERE {condition}
-             ORDER BY m.position <-> p.g LIMIT :limit)
+             ORDER BY m.position <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) LIMIT :limit)
         SELECT n.id, n.name, n.phone, n.employment, n.organisation_id, n.home_village_code, n.skills, n.capacity,
                n.on_duty, ST_X(n.position) AS lon, ST_Y(n.position) AS lat,
-               ST_Distance(n.position::geography, p.g::geography) AS distance_m,
+               ST_Distance(n.position::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
                (SELECT count(*) FROM incidents i WHERE i.mediator_id = n.id AND i.status = ANY(:open)) AS load
-          FROM near n, p ORDER BY distance_m, n.id"""), params)
+          FROM near n ORDER BY distance_m, n.id"""), params)
     return [dict(r._mapping) for r in rows]

@@ -1,0 +1,59 @@
+"""Shared helpers of the benchmarks: a scratch database with the dataset, timing, points."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def use_database(name: str) -> None:
+    """Point this process at database ``name`` (local cluster), migrated and loaded."""
+    from geo.db import get_engine
+    from geo.settings import get_settings
+
+    os.environ["GRID_DB_NAME"] = name
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    env = {**os.environ, "GRID_DB_NAME": name}
+    subprocess.run([sys.executable, "-m", "geo.cli", "setup"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def city_points(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` uniformly random points inside Haikou (rejection sampling on the city outline)."""
+    import shapely
+
+    from geo.dataset.sources import city_outline, read_districts
+    from geo.settings import get_settings
+
+    city = city_outline(read_districts(get_settings().data_dir))
+    shapely.prepare(city)
+    rng = np.random.default_rng(seed)
+    west, south, east, north = city.bounds
+    lon, lat = np.empty(0), np.empty(0)
+    while len(lon) < n:
+        x, y = rng.uniform(west, east, 2 * n), rng.uniform(south, north, 2 * n)
+        keep = shapely.contains_xy(city, x, y)
+        lon, lat = np.concatenate([lon, x[keep]]), np.concatenate([lat, y[keep]])
+    return lon[:n], lat[:n]
+
+
+def best_of(runs: int, fn) -> float:
+    """The fastest of ``runs`` timings of ``fn()``, in seconds."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def percentiles(samples_s: list[float]) -> str:
+    ms = np.array(samples_s) * 1000
+    return f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.2f} ms"
