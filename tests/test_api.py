@@ -70,3 +70,13 @@ def test_database_outage_is_503_problem_with_retry_after(engine):
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_areas_in_a_box_in_any_crs(client):
+    from geo.crs import from_wgs84
+
+    wgs = client.get("/areas", params={"level": "village", "bbox": "110.32,20.02,110.34,20.04"}).json()
+    (w, e), (s, n) = from_wgs84([110.32, 110.34], [20.02, 20.04], "gcj02")
+    gcj = client.get("/areas", params={"level": "village", "crs": "gcj02", "bbox": f"{w},{s},{e},{n}"}).json()
+    assert 0 < wgs["total"] < 457 and wgs["items"] == gcj["items"]
+    assert client.get("/areas", params={"bbox": "1,2,3"}).json()["field"] == "bbox"

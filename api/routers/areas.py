@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
+from api.params import parse_bbox
 from api.problems import Problem
 from geo.areas import service
 from geo.codes import CodeError, parse_area_code
@@ -21,10 +22,12 @@ LevelName = Literal["city", "district", "town", "village", "grid"]
 def list_areas(session: Annotated[Session, Depends(get_session)],
                level: LevelName | None = None,
                parent: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
+               bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> dict:
-    """Areas by level and/or parent code, ordered by code, paginated."""
-    total, items = service.list_areas(session, level=level, parent=parent, limit=limit, offset=offset)
+               offset: Annotated[int, Query(ge=0)] = 0, crs: Datum = Datum.WGS84) -> dict:
+    """Areas by level, parent code and/or box, ordered by code, paginated."""
+    total, items = service.list_areas(session, level=level, parent=parent, limit=limit, offset=offset,
+                                      bbox=parse_bbox(bbox, crs))
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, FiniteFloat
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
+from api.params import parse_bbox
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.incidents import service
@@ -82,22 +83,10 @@ def list_incidents(session: Annotated[Session, Depends(get_session)],
                    status: Status | None = None, category: Category | None = None, overdue: bool | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
                    crs: Datum = Datum.WGS84) -> dict:
-    total, items = service.list_incidents(session, area=area, bbox=_bbox(bbox), since=since, until=until, status=status,
+    total, items = service.list_incidents(session, area=area, bbox=parse_bbox(bbox, crs), since=since, until=until, status=status,
                                           category=category and category.value, overdue=overdue, limit=limit,
                                           offset=offset, datum=crs)
     return {"total": total, "limit": limit, "offset": offset, "items": items}
-
-
-def _bbox(raw: str | None) -> tuple | None:
-    if raw is None:
-        return None
-    try:
-        west, south, east, north = (float(v) for v in raw.split(","))
-    except ValueError as exc:
-        raise Invalid("bbox is four numbers: west,south,east,north", field="bbox") from exc
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise Invalid("bbox must have west < east and south < north, in range", field="bbox")
-    return west, south, east, north
 
 
 @router.get("/counts")

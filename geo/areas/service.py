@@ -20,8 +20,9 @@ def _current(generation: int):
     return (Area.generation_low <= generation) & ((Area.generation_high.is_(None)) | (Area.generation_high >= generation))
 
 
-def list_areas(session: Session, *, level: str | None, parent: str | None, limit: int, offset: int) -> tuple[int, list[dict]]:
-    """Areas of the active generation, ordered by code, with the total before paging."""
+def list_areas(session: Session, *, level: str | None, parent: str | None, limit: int, offset: int,
+               bbox: tuple[float, float, float, float] | None = None) -> tuple[int, list[dict]]:
+    """Areas of the active generation (touching a WGS-84 box if given), ordered by code, with the total."""
     generation = active_generation(session)
     if generation is None:
         return 0, []
@@ -30,6 +31,8 @@ def list_areas(session: Session, *, level: str | None, parent: str | None, limit
         query = query.where(Area.level == level)
     if parent:
         query = query.where(Area.parent_code == parent)
+    if bbox:
+        query = query.where(func.ST_Intersects(Area.geom, func.ST_MakeEnvelope(*bbox, 4326)))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(Area.code).limit(limit).offset(offset)).mappings()
     return total, [dict(r) for r in rows]

@@ -295,10 +295,9 @@ def list_incidents(session: Session, *, area: str | None = None, bbox: tuple | N
     if area:
         where.append("left(i.grid_code, length(:area)) = :area")
         params["area"] = area
-    if bbox:
-        (west, south), (east, north) = zip(*to_wgs84([bbox[0], bbox[2]], [bbox[1], bbox[3]], datum))
+    if bbox:   # WGS-84 west, south, east, north
         where.append("i.position && ST_MakeEnvelope(:w, :s, :e, :n, 4326)")
-        params.update(w=float(west), s=float(south), e=float(east), n=float(north))
+        params.update(zip("wsen", bbox))
     for column, value, op in (("registered_at", since, ">="), ("registered_at", until, "<"),
                               ("status", status, "="), ("category", category, "=")):
         if value is not None:
