@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
-from api.routers import areas, cameras, health, incidents, locate, mediators
+from api.routers import areas, cameras, health, incidents, locate, mediators, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
 
@@ -34,6 +34,7 @@ def create_app() -> FastAPI:
     app.include_router(mediators.router)
     app.include_router(incidents.router)
     app.include_router(cameras.router)
+    app.include_router(tiles.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> dict:

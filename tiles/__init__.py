@@ -1,1 +1,1 @@
-"""Vector tiles from PostGIS (issue 4): not built yet."""
+"""Vector tiles from PostGIS: an allow-listed layer registry, MVT, TileJSON, styles, cache."""

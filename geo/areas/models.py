@@ -54,6 +54,16 @@ class Area(Base):
     area_m2: Mapped[float] = mapped_column(Float, Computed("ST_Area(geom::geography)", persisted=True))
 
 
+class AreaShape(Base):
+    """An area's boundary simplified for a band of zoom levels (see geo.areas.shapes)."""
+
+    __tablename__ = "area_shapes"
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
 class H3Cell(Base):
     """An H3 cell and the areas its centre falls in, for one range of generations."""
 

@@ -17,6 +17,8 @@ import shapely
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from geo.areas import shapes
+from geo.areas.locate import cells_of
 from geo.areas.models import DatasetLoad
 from geo.cameras.service import cells_seen
 from geo.dataset import checks
@@ -24,7 +26,7 @@ from geo.dataset.build import MANIFEST, frame_digest, read_manifest
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.progress import steps
 
-TABLES = "areas, h3_cells, incidents, mediators, organisations, cameras, camera_cells, generations, dataset_loads"
+TABLES = "areas, area_shapes, h3_cells, incidents, mediators, organisations, cameras, camera_cells, generations, dataset_loads"
 
 
 class DatasetMissing(FileNotFoundError):
@@ -69,6 +71,14 @@ def _pg_array(values: list[str]) -> str:
     return "{" + ",".join(values) + "}"
 
 
+def load_digest(dataset_hash: str, areas_digest: bytes) -> str:
+    """What a load puts in the database: the dataset, any boundary file in its place, and
+    this loader's own code (a changed loader or schema reloads an unchanged dataset)."""
+    loader = Path(__file__).read_bytes() + b"".join(
+        p.read_bytes() for p in sorted((Path(__file__).parents[1] / "migrations" / "versions").glob("*.py")))
+    return hashlib.sha256(dataset_hash.encode() + areas_digest + loader).hexdigest()
+
+
 def loaded_hash(engine: Engine) -> str | None:
     with Session(engine) as session:
         return session.scalar(select(DatasetLoad.dataset_hash).order_by(DatasetLoad.id.desc()).limit(1))
@@ -87,9 +97,7 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
     if areas_file:
         checks.validate_areas(areas)
         checks.validate_cells(cells, areas)
-    digest = manifest["dataset_hash"]
-    if areas_file:
-        digest = hashlib.sha256(digest.encode() + frame_digest(areas)).hexdigest()
+    digest = load_digest(manifest["dataset_hash"], frame_digest(areas) if areas_file else b"")
     if not force and loaded_hash(engine) == digest:
         return manifest, False
     orgs = pd.read_parquet(build_dir / "organisations.parquet")
@@ -109,6 +117,7 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
             area_rows["generation_low"] = generation
             area_rows["geom"] = _ewkb(shapely.force_2d(areas.geometry.to_numpy()))
             _copy(session, "areas", area_rows)
+            shapes.rebuild(session, generation)
         with progress.step("H3 cells"):
             _copy(session, "h3_cells", cells.assign(generation_low=generation))
         with progress.step("mediation and cameras"):
@@ -123,6 +132,8 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
                                                          "h3": np.concatenate(seen)}))
         with progress.step("incidents"):
             _copy(session, "incidents", incidents.assign(position=_points(incidents),
+                                                         h3=cells_of(incidents["lon"].to_numpy(), incidents["lat"].to_numpy(),
+                                                                     int(cells["resolution"].iloc[0])).astype(np.int64),
                                                          mediator_id=incidents["mediator_id"].astype("Int64"))
                   .drop(columns=["lon", "lat"]))
             for table in ("organisations", "mediators", "incidents"):

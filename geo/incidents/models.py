@@ -41,6 +41,7 @@ class Incident(Base):
     town_code: Mapped[str] = mapped_column(String(9))
     village_code: Mapped[str] = mapped_column(String(12), index=True)
     grid_code: Mapped[str] = mapped_column(String(15))
+    h3: Mapped[int | None] = mapped_column(BigInteger, index=True)
     responsible_level: Mapped[str] = mapped_column(String(8))
     responsible_rule: Mapped[str] = mapped_column(Text)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"), index=True)

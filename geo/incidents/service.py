@@ -116,17 +116,18 @@ def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str |
     now = _now()
     params = {**body, "lon": wlon, "lat": wlat, "district": place["district"], "town": place["town"],
               "village": place["village"], "grid": place["grid"], "level": rule.level, "rule": rule.name,
+              "h3": int(located.cells[0]),
               "key": idempotency_key, "hash": digest, "spans": spans, "registered_at": now,
               "due_at": now + timedelta(days=policy.conclude_within_days)}
     try:
         with session.begin_nested():
             new_id = session.execute(text("""
                 INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, description,
-                    reporter_name, reporter_phone, position, district_code, town_code, village_code, grid_code,
+                    reporter_name, reporter_phone, position, district_code, town_code, village_code, grid_code, h3,
                     responsible_level, responsible_rule, idempotency_key, request_hash, spans, source)
                 VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :description,
                     :reporter_name, :reporter_phone, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
-                    :village, :grid, :level, :rule, :key, :hash, :spans, 'api') RETURNING id"""), params).scalar_one()
+                    :village, :grid, :h3, :level, :rule, :key, :hash, :spans, 'api') RETURNING id"""), params).scalar_one()
     except IntegrityError:
         raced = idempotency_key and session.execute(
             text("SELECT 1 FROM incidents WHERE idempotency_key = :k"), {"k": idempotency_key}).first()

@@ -1,0 +1,44 @@
+"""Vector tiles, TileJSON and map styles for the service's own maps and other portals."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_session
+from geo.crs import Datum
+from geo.mediation.categories import Category
+from tiles import service
+
+router = APIRouter(tags=["tiles"])
+MVT = "application/vnd.mapbox-vector-tile"
+LayerList = Annotated[str, Path(description="a layer or a comma list, e.g. towns,villages", max_length=200)]
+
+
+@router.get("/tiles/{layers}/{z}/{x}/{y}.mvt", response_class=Response,
+            responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"},
+                       304: {"description": "unchanged since the ETag sent"}})
+def get_tile(session: Annotated[Session, Depends(get_session)], layers: LayerList, z: int, x: int, y: int,
+             crs: Datum = Datum.WGS84, since: datetime | None = None, until: datetime | None = None,
+             category: Category | None = None, generation: int | None = None,
+             if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """One Mapbox Vector Tile of one or several layers (extent 4096, buffer 64).
+
+    ``crs=gcj02`` or ``bd09`` shifts the geometry for Amap/Tencent or Baidu basemaps."""
+    answer = service.tile(session, service.parse_layers(layers), z, x, y, datum=crs,
+                          filters={"since": since, "until": until, "category": category and category.value},
+                          generation=generation)
+    headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    if if_none_match and answer.etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    if not answer.body:
+        return Response(status_code=204, headers=headers)
+    return Response(answer.body, media_type=MVT, headers=headers)
+
+
+@router.get("/tiles/{layers}.json")
+def get_tilejson(request: Request, layers: LayerList) -> dict:
+    """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query."""
+    return service.tilejson(service.parse_layers(layers), str(request.base_url), layers, request.url.query)

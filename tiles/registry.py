@@ -1,0 +1,100 @@
+"""The allow-listed tile layers: each name maps to fixed SQL and a fixed set of properties.
+
+Nothing from a URL is spliced into SQL: the layer name picks an entry here, and all
+values (tile, box, shift, filters, generation) are bound parameters. No layer carries
+personal data (no names or phone numbers of reporters or mediators).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BOX = "ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
+# H3 aggregate layers read their rows through ``cells``: the tile's parent cells with the
+# range [lo, hi] of resolution-11 children each (see tiles.render), so indexes on h3 work.
+CELLS = "unnest(CAST(:cells AS bigint[]), CAST(:lo AS bigint[]), CAST(:hi AS bigint[])) AS p(cell, lo, hi)"
+
+
+def current(alias: str) -> str:
+    """The rows of ``alias`` that belong to the requested boundary generation."""
+    return (f"{alias}.generation_low <= :generation AND "
+            f"coalesce({alias}.generation_high, :generation) >= :generation")
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    description: str
+    minzoom: int
+    maxzoom: int
+    cap: int                              # features per tile at most
+    fields: dict[str, str]                # property -> TileJSON type
+    sql: str = ""                         # rows of (geom in EPSG:4326, *fields); empty for H3 layers
+    h3_sql: str = ""                      # rows of (cell bigint, value) for H3 aggregate layers
+    dynamic: bool = False                 # changes with incidents, cameras or mediators, not only boundaries
+    filters: tuple[str, ...] = field(default_factory=tuple)   # query parameters the layer reads
+    key: str = "id"                        # a unique column of the layer's rows
+
+
+def _areas(level: str, description: str, minzoom: int, maxzoom: int, cap: int) -> Layer:
+    fields = {"code": "String", "name": "String", "kind": "String", "households": "Number"}
+    return Layer(level + "s", description, minzoom, maxzoom, cap, fields, key="code", sql=f"""
+        SELECT coalesce(s.geom, a.geom) AS geom, a.code, a.name, a.kind, a.households
+          FROM areas a LEFT JOIN area_shapes s ON s.area_id = a.id AND s.band = :band
+         WHERE a.level = '{level}' AND {current("a")} AND a.geom && {BOX}
+         ORDER BY a.code""")
+
+
+def _h3_zoom_note() -> str:
+    return "per H3 cell, resolution 7 to 10 by zoom"
+
+
+INCIDENT_FILTERS = ("since", "until", "category")
+_INCIDENT_WHERE = """i.registered_at >= coalesce(CAST(:since AS timestamptz), '-infinity')
+    AND i.registered_at < coalesce(CAST(:until AS timestamptz), 'infinity')
+    AND (CAST(:category AS text) IS NULL OR i.category = :category)"""
+
+LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
+    _areas("district", "districts (区)", 0, 22, 50),
+    _areas("town", "towns and subdistricts (镇/街道)", 7, 22, 200),
+    _areas("village", "villages and communities (村/社区)", 9, 22, 1000),
+    _areas("grid", "grids (网格)", 11, 22, 3000),
+    Layer("cameras", "Sharp Eyes cameras (points)", 13, 22, 5000,
+          {"id": "String", "industry": "String", "device_type": "String", "heading_deg": "Number",
+           "fov_deg": "Number", "range_m": "Number"}, dynamic=True, sql=f"""
+        SELECT c.position AS geom, c.id, c.industry, c.device_type, c.heading_deg, c.fov_deg, c.range_m
+          FROM cameras c WHERE c.position && {BOX} ORDER BY c.id"""),
+    Layer("camera_fov", "cameras' field-of-view sectors", 16, 22, 5000, {"id": "String"}, dynamic=True, sql=f"""
+        SELECT c.fov AS geom, c.id FROM cameras c WHERE c.fov && {BOX} ORDER BY c.id"""),
+    Layer("mediators", "mediators (no personal data)", 12, 22, 2000,
+          {"id": "Number", "employment": "String", "organisation_id": "Number", "on_duty": "Boolean"},
+          dynamic=True, sql=f"""
+        SELECT m.position AS geom, m.id, m.employment, m.organisation_id, m.on_duty
+          FROM mediators m WHERE m.position && {BOX} ORDER BY m.id"""),
+    Layer("incidents", "incidents as points, high zoom only (no personal data)", 15, 22, 5000,
+          {"id": "Number", "category": "String", "severity": "String", "status": "String"},
+          dynamic=True, filters=INCIDENT_FILTERS, sql=f"""
+        SELECT i.position AS geom, i.id, i.category, i.severity, i.status
+          FROM incidents i WHERE i.position && {BOX} AND {_INCIDENT_WHERE} ORDER BY i.registered_at DESC"""),
+    Layer("incident_heat", "incident counts " + _h3_zoom_note(), 8, 14, 20000, {"h3": "String", "value": "Number"},
+          dynamic=True, filters=INCIDENT_FILTERS, h3_sql=f"""
+        SELECT p.cell, a.value FROM {CELLS} CROSS JOIN LATERAL (
+            SELECT count(*) AS value FROM incidents i WHERE i.h3 BETWEEN p.lo AND p.hi AND {_INCIDENT_WHERE}) a
+         WHERE a.value > 0"""),
+    Layer("households", "households " + _h3_zoom_note(), 8, 22, 20000, {"h3": "String", "value": "Number"}, h3_sql=f"""
+        SELECT p.cell, a.value FROM {CELLS} CROSS JOIN LATERAL (
+            SELECT sum(c.households) AS value FROM h3_cells c WHERE c.h3 BETWEEN p.lo AND p.hi AND {current("c")}) a
+         WHERE a.value > 0"""),
+    Layer("camera_coverage", "share of cells seen by a camera " + _h3_zoom_note(), 8, 22, 20000,
+          {"h3": "String", "value": "Number"}, dynamic=True, h3_sql=f"""
+        SELECT p.cell, a.value FROM {CELLS} CROSS JOIN LATERAL (
+            SELECT count(DISTINCT cc.h3)::float8 / (7 ^ (11 - :resolution)) AS value
+              FROM camera_cells cc WHERE cc.h3 BETWEEN p.lo AND p.hi) a
+         WHERE a.value > 0"""),
+)}
+
+MAX_LAYERS_PER_TILE = 8
+
+
+def h3_resolution_for(z: int) -> int:
+    """Coarser cells at lower zoom: about 8-30 pixels across on screen."""
+    return max(7, min(10, z - 5))

@@ -1,0 +1,86 @@
+"""Tiles for the API: layer lists, versions, ETags, the cache, TileJSON and styles."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.crs import Datum
+from geo.errors import Invalid, NotFound
+from geo.settings import get_settings
+from tiles.cache import TileCache
+from tiles.grid import MAX_ZOOM
+from tiles.registry import LAYERS, MAX_LAYERS_PER_TILE, Layer
+from tiles.render import render
+
+cache = TileCache(get_settings().tile_cache_bytes)
+HAIKOU_BOUNDS = [110.10, 19.52, 110.72, 20.12]
+
+
+def parse_layers(spec: str) -> list[Layer]:
+    """A comma list of registered layer names, deduplicated in order and bounded."""
+    names = list(dict.fromkeys(n.strip() for n in spec.split(",") if n.strip()))
+    if not names:
+        raise Invalid("name at least one layer", field="layers")
+    if len(names) > MAX_LAYERS_PER_TILE:
+        raise Invalid(f"at most {MAX_LAYERS_PER_TILE} layers per tile", field="layers")
+    unknown = [n for n in names if n not in LAYERS]
+    if unknown:
+        raise NotFound(f"unknown layer(s) {unknown}; known: {sorted(LAYERS)}", field="layers")
+    return [LAYERS[n] for n in names]
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM:
+        raise Invalid(f"z must be 0-{MAX_ZOOM}", field="z")
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value < 2 ** z:
+            raise Invalid(f"{name} must be 0-{2 ** z - 1} at zoom {z}", field=name)
+
+
+def versions(session: Session) -> tuple[int | None, int | None, int]:
+    """(active generation, dataset load, data version): every change moves one of them."""
+    row = session.execute(text("SELECT (SELECT max(id) FROM generations WHERE active), "
+                               "(SELECT max(id) FROM dataset_loads), (SELECT coalesce(max(id), 0) FROM audit_log)")).one()
+    return tuple(row)
+
+
+@dataclass
+class TileAnswer:
+    body: bytes
+    etag: str
+
+
+def tile(session: Session, layers: list[Layer], z: int, x: int, y: int, *, datum: Datum, filters: dict,
+         generation: int | None = None) -> TileAnswer:
+    """The tile (from the cache when its key is current), with a strong ETag of its key."""
+    check_tile(z, x, y)
+    active, load, data = versions(session)
+    generation = generation or active
+    if generation is None:
+        raise NotFound("no boundary generation is loaded", field="generation")
+    dynamic = any(layer.dynamic for layer in layers)
+    used = {name: filters.get(name) for layer in layers for name in layer.filters}
+    key = (tuple(layer.name for layer in layers), z, x, y, Datum(datum).value, generation, load,
+           data if dynamic else None, tuple(sorted(used.items())))
+    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
+    body = cache.get(key)
+    if body is None:
+        body = render(session, layers, z, x, y, Datum(datum), generation, used)
+        cache.put(key, body)
+    return TileAnswer(body, etag)
+
+
+def tilejson(layers: list[Layer], base_url: str, spec: str, query: str) -> dict:
+    """TileJSON 3.0.0 for a layer list."""
+    suffix = f"?{query}" if query else ""
+    return {
+        "tilejson": "3.0.0", "name": spec, "scheme": "xyz",
+        "tiles": [f"{base_url}tiles/{spec}/{{z}}/{{x}}/{{y}}.mvt{suffix}"],
+        "minzoom": min(layer.minzoom for layer in layers), "maxzoom": max(layer.maxzoom for layer in layers),
+        "bounds": HAIKOU_BOUNDS, "center": [110.33, 20.02, 10],
+        "vector_layers": [{"id": layer.name, "description": layer.description, "minzoom": layer.minzoom,
+                           "maxzoom": layer.maxzoom, "fields": layer.fields} for layer in layers],
+    }
