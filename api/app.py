@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
-from api.routers import areas, cameras, health, incidents, locate, mediators, tiles
+from api.routers import areas, cameras, health, incidents, locate, mediators, ogc, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
 
@@ -35,9 +35,6 @@ def create_app() -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(cameras.router)
     app.include_router(tiles.router)
-
-    @app.get("/", include_in_schema=False)
-    def index() -> dict:
-        return {"service": app.title, "docs": "/docs", "areas": "/areas", "health": "/health"}
+    app.include_router(ogc.router)
 
     return app

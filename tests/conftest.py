@@ -47,3 +47,36 @@ def client(engine):
 
     with TestClient(create_app()) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def live_server(engine):
+    """The API in a real uvicorn process on a free loopback port, for real clients."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                              env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the API did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,100 @@
+"""OGC API - Features, Part 1 (Core, GeoJSON, OpenAPI 3.0): read-only, for GDAL/QGIS and other clients."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_session
+from api.params import parse_bbox
+from geo import features
+from geo.crs import Datum
+
+router = APIRouter(tags=["OGC API - Features"])
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+GEOJSON = "application/geo+json"
+
+
+def _link(href: str, rel: str, kind: str = "application/json", title: str | None = None) -> dict:
+    link = {"href": href, "rel": rel, "type": kind}
+    if title:
+        link["title"] = title
+    return link
+
+
+@router.get("/")
+def landing(request: Request) -> dict:
+    """The landing page: this service as an OGC API, and where its parts are."""
+    base = str(request.base_url)
+    return {"title": "Haikou grid management",
+            "description": "Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS; "
+                           "OGC API - Features for areas, cameras and mediators (no personal data).",
+            "links": [_link(base, "self"), _link(f"{base}openapi.json", "service-desc",
+                                                         "application/vnd.oai.openapi+json;version=3.0"),
+                      _link(f"{base}docs", "service-doc", "text/html"),
+                      _link(f"{base}conformance", "conformance"), _link(f"{base}collections", "data")]}
+
+
+@router.get("/conformance")
+def conformance() -> dict:
+    return {"conformsTo": CONFORMANCE}
+
+
+def _describe(session: Session, collection: features.Collection, base: str) -> dict:
+    return {"id": collection.id, "title": collection.title, "itemType": "feature",
+            "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+            "extent": {"spatial": {"bbox": [features.extent(session, collection)],
+                                   "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
+            "links": [_link(f"{base}collections/{collection.id}", "self"),
+                      _link(f"{base}collections/{collection.id}/items", "items", GEOJSON)]}
+
+
+@router.get("/collections")
+def collections(request: Request, session: Annotated[Session, Depends(get_session)]) -> dict:
+    base = str(request.base_url)
+    return {"links": [_link(f"{base}collections", "self")],
+            "collections": [_describe(session, c, base) for c in features.COLLECTIONS.values()]}
+
+
+@router.get("/collections/{collectionId}")
+def collection(request: Request, session: Annotated[Session, Depends(get_session)], collectionId: str) -> dict:
+    return _describe(session, features.get_collection(collectionId), str(request.base_url))
+
+
+@router.get("/collections/{collectionId}/items")
+def collection_items(request: Request, session: Annotated[Session, Depends(get_session)], collectionId: str,
+                     bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
+                     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+                     offset: Annotated[int, Query(ge=0)] = 0,
+                     properties: Annotated[str | None, Query(description="comma list of properties to return")] = None,
+                     crs: Datum = Datum.WGS84) -> JSONResponse:
+    chosen = features.get_collection(collectionId)
+    total, found = features.items(session, chosen, bbox=parse_bbox(bbox, crs), limit=limit, offset=offset,
+                                  properties=[p for p in properties.split(",") if p] if properties is not None else None,
+                                  datum=crs)
+    here = str(request.url)
+    links = [_link(here, "self", GEOJSON)]
+    if offset + limit < total:
+        links.append(_link(str(request.url.include_query_params(offset=offset + limit)), "next", GEOJSON))
+    if offset:
+        links.append(_link(str(request.url.include_query_params(offset=max(0, offset - limit))), "prev", GEOJSON))
+    return JSONResponse({"type": "FeatureCollection", "features": found, "numberMatched": total,
+                         "numberReturned": len(found), "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         "links": links}, media_type=GEOJSON)
+
+
+@router.get("/collections/{collectionId}/items/{featureId}")
+def collection_item(request: Request, session: Annotated[Session, Depends(get_session)], collectionId: str,
+                    featureId: str, crs: Datum = Datum.WGS84) -> JSONResponse:
+    chosen = features.get_collection(collectionId)
+    feature = features.item(session, chosen, featureId, crs)
+    feature["links"] = [_link(str(request.url), "self", GEOJSON),
+                        _link(f"{request.base_url}collections/{collectionId}", "collection")]
+    return JSONResponse(feature, media_type=GEOJSON)
