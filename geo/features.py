@@ -28,15 +28,18 @@ class Collection:
     where: str = "true"
 
 
+AREA_PROPERTIES = ("code", "name", "kind", "parent_code", "households", "population", "area_m2")
+
+
+def _areas(collection_id: str, title: str, level: str) -> Collection:
+    return Collection(collection_id, title, "areas", "code", "geom", AREA_PROPERTIES, f"level = '{level}' AND {CURRENT}")
+
+
 COLLECTIONS = {c.id: c for c in (
-    Collection("districts", "Districts 区", "areas", "code", "geom",
-               ("code", "name", "kind", "parent_code", "households", "population", "area_m2"), f"level = 'district' AND {CURRENT}"),
-    Collection("towns", "Towns and subdistricts 镇/街道", "areas", "code", "geom",
-               ("code", "name", "kind", "parent_code", "households", "population", "area_m2"), f"level = 'town' AND {CURRENT}"),
-    Collection("villages", "Villages and communities 村/社区", "areas", "code", "geom",
-               ("code", "name", "kind", "parent_code", "households", "population", "area_m2"), f"level = 'village' AND {CURRENT}"),
-    Collection("grids", "Grids 网格", "areas", "code", "geom",
-               ("code", "name", "parent_code", "households", "population", "area_m2"), f"level = 'grid' AND {CURRENT}"),
+    _areas("districts", "Districts 区", "district"),
+    _areas("towns", "Towns and subdistricts 镇/街道", "town"),
+    _areas("villages", "Villages and communities 村/社区", "village"),
+    _areas("grids", "Grids 网格", "grid"),
     Collection("cameras", "Sharp Eyes cameras 雪亮工程", "cameras", "id", "position",
                ("id", "industry", "device_type", "heading_deg", "fov_deg", "range_m")),
     Collection("mediators", "Mediators 调解员 (no personal data)", "mediators", "id", "position",
