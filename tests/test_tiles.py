@@ -140,3 +140,13 @@ def test_the_cache_is_bounded_by_bytes_and_evicts_the_least_recently_used():
         cache.put(("t", i), b"x" * 200)
         cache.get(("t", 0))
     assert cache.size_bytes <= 1000 and cache.get(("t", 0)) is not None and cache.get(("t", 1)) is None
+
+
+def test_styles_draw_only_registered_layers_from_the_views_tilejson(client):
+    style = client.get("/styles/dispatch.json", params={"crs": "gcj02"}).json()
+    assert style["version"] == 8 and style["sources"]["haikou"]["url"].endswith("?crs=gcj02")
+    tilejson = client.get(style["sources"]["haikou"]["url"].replace("http://testserver", "")).json()
+    known = {layer["id"] for layer in tilejson["vector_layers"]}
+    used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
+    assert used and used <= known
+    assert client.get("/styles/nowhere.json").json()["field"] == "view"

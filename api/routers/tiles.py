@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.dependencies import get_session
 from geo.crs import Datum
 from geo.mediation.categories import Category
-from tiles import service
+from tiles import service, styles
 
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
@@ -42,3 +42,9 @@ def get_tile(session: Annotated[Session, Depends(get_session)], layers: LayerLis
 def get_tilejson(request: Request, layers: LayerList) -> dict:
     """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query."""
     return service.tilejson(service.parse_layers(layers), str(request.base_url), layers, request.url.query)
+
+
+@router.get("/styles/{view}.json")
+def get_style(request: Request, view: str) -> dict:
+    """A MapLibre style per map view (overview, dispatch, coverage); ``crs`` passes to the tiles."""
+    return styles.style(view, str(request.base_url), request.url.query)
