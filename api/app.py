@@ -4,12 +4,18 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
-from api.routers import areas, cameras, health, incidents, locate, mediators, ogc, tiles
+from api.routers import areas, cameras, health, incidents, locate, maps, mediators, ogc, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
+from geo.settings import PROJECT_ROOT
+
+# Map JavaScript installed from the npm registry at set-up (web/package.json), served here.
+VENDOR = {"/vendor/leaflet": PROJECT_ROOT / "web" / "node_modules" / "leaflet" / "dist",
+          "/vendor/vectorgrid": PROJECT_ROOT / "web" / "node_modules" / "leaflet.vectorgrid" / "dist"}
 
 
 @asynccontextmanager
@@ -36,5 +42,9 @@ def create_app() -> FastAPI:
     app.include_router(cameras.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
+    app.include_router(maps.router)
+    for prefix, folder in VENDOR.items():
+        if folder.is_dir():
+            app.mount(prefix, StaticFiles(directory=folder), name=prefix.strip("/").replace("/", "-"))
 
     return app

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     h3_resolution: int = Field(11, ge=10, le=11, description="H3 resolution of the cell index.")
     locate_recheck_seconds: float = Field(1.0, ge=0, description="How often locate checks for new boundaries.")
     tile_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Bytes of tiles kept in memory.")
+    tianditu_key: str | None = Field(None, description="Key for the Tianditu basemap (optional).")
     host: str = "127.0.0.1"
     port: int = 8000
 

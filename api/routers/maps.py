@@ -1,0 +1,39 @@
+"""Map pages: the full map for dispatchers and planners, and embeddable views for other portals."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from api import maps
+from geo.mediation.categories import Category
+
+router = APIRouter(tags=["maps"])
+Basemap = Annotated[str, Query(description="none (default, offline), osm, tianditu (needs a key) or amap")]
+
+
+@router.get("/map", response_class=HTMLResponse)
+def full_map(basemap: Basemap = "none") -> HTMLResponse:
+    """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras;
+    search by area code; click a feature for its details."""
+    return HTMLResponse(maps.page("map", basemap=basemap))
+
+
+@router.get("/embed/{view}", response_class=HTMLResponse)
+def embed(view: str, basemap: Basemap = "none",
+          code: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
+          category: Category | None = None, since: datetime | None = None, until: datetime | None = None) -> HTMLResponse:
+    """A page made for an iframe: overview, area (?code=) or heat."""
+    filters = {"category": category and category.value, "since": since and since.isoformat(),
+               "until": until and until.isoformat()}
+    return HTMLResponse(maps.page(view, basemap=basemap, focus=code, filters=filters))
+
+
+@router.get("/embed/{view}/snippet", response_class=PlainTextResponse)
+def embed_snippet(request: Request, view: str, width: Annotated[int, Query(ge=100, le=4000)] = 800,
+                  height: Annotated[int, Query(ge=100, le=4000)] = 600) -> str:
+    """The <iframe> HTML to paste into another portal; other query parameters go to the view."""
+    passed = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k not in ("width", "height"))
+    return maps.snippet(str(request.base_url), view, passed, width, height)

@@ -1,0 +1,81 @@
+"""The map pages in a real headless Chromium (Debian's), driven by Playwright: offline, drawn, usable."""
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    requested, errors = [], []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(url)
+    return page, requested, errors
+
+
+def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_server, tmp_path):
+    page, requested, errors = open_page(browser, f"{live_server}/map")
+    page.wait_for_function("() => window.haikouMap !== undefined")
+    page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".leaflet-tile-pane path").count() > 10
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 8
+    hosts = {urlparse(url).netloc for url in requested if not url.startswith("data:")}
+    assert hosts == {urlparse(live_server).netloc}, hosts
+    assert any(".mvt" in url for url in requested)
+    assert not errors, errors
+    page.screenshot(path=str(tmp_path / "map.png"))
+
+
+def test_search_by_area_code_moves_the_map_there(browser, live_server):
+    page, _, errors = open_page(browser, f"{live_server}/map")
+    page.wait_for_function("() => window.haikouMap !== undefined")
+    page.fill("#area-code", "460106005")
+    page.click("#area-go")
+    page.wait_for_function("() => window.lastSearch !== undefined")
+    assert page.evaluate("window.lastSearch") == "海垦街道"
+    assert page.evaluate("window.haikouMap.map.getZoom()") >= 12
+    assert not errors, errors
+
+
+def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_server):
+    page, requested, errors = open_page(browser, f"{live_server}/embed/heat?basemap=amap")
+    page.wait_for_function("() => window.haikouMap !== undefined")
+    page.wait_for_timeout(1500)
+    tiles = [url for url in requested if ".mvt" in url]
+    assert tiles and all("crs=gcj02" in url for url in tiles)
+    page, requested, errors = open_page(browser, f"{live_server}/embed/area?code=460106005")
+    page.wait_for_function("() => window.lastSearch !== undefined")
+    assert page.evaluate("window.lastSearch") == "海垦街道" and not errors
+
+
+def test_the_snippet_embeds_a_working_iframe(browser, live_server, client):
+    snippet = client.get("/embed/overview/snippet", params={"width": 640, "height": 480}).text
+    assert snippet.startswith("<iframe") and 'width="640"' in snippet
+    html = snippet.replace("http://testserver/", f"{live_server}/")
+    page = browser.new_page()
+    page.set_content(f"<html><body><h1>portal</h1>{html}</body></html>")
+    frame = page.frame_locator("iframe")
+    frame.locator(".leaflet-tile-pane path").first.wait_for(timeout=20_000)
+    assert frame.locator(".leaflet-tile-pane path").count() > 0
+
+
+def test_bad_map_parameters_are_problems(client):
+    assert client.get("/map", params={"basemap": "google"}).json()["field"] == "basemap"
+    assert client.get("/embed/area").json()["field"] == "code"
+    assert client.get("/embed/nowhere").status_code == 404
