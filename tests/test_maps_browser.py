@@ -1,5 +1,6 @@
 """The map pages in a real headless Chromium (Debian's), driven by Playwright: offline, drawn, usable."""
 import shutil
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -28,7 +29,10 @@ def open_page(browser, url):
     return page, requested, errors
 
 
-def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_server, tmp_path):
+ARTEFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artefacts"
+
+
+def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_server):
     page, requested, errors = open_page(browser, f"{live_server}/map")
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
@@ -39,7 +43,8 @@ def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_se
     assert hosts == {urlparse(live_server).netloc}, hosts
     assert any(".mvt" in url for url in requested)
     assert not errors, errors
-    page.screenshot(path=str(tmp_path / "map.png"))
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "map.png"))   # kept for a person to look at
 
 
 def test_search_by_area_code_moves_the_map_there(browser, live_server):
@@ -61,7 +66,10 @@ def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_s
     assert tiles and all("crs=gcj02" in url for url in tiles)
     page, requested, errors = open_page(browser, f"{live_server}/embed/area?code=460106005")
     page.wait_for_function("() => window.lastSearch !== undefined")
+    page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
     assert page.evaluate("window.lastSearch") == "海垦街道" and not errors
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "embed-area.png"))
 
 
 def test_the_snippet_embeds_a_working_iframe(browser, live_server, client):
