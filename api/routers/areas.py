@@ -58,19 +58,12 @@ def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
     return {"type": "Feature", "id": code, "geometry": geometry, "properties": {**area, "crs": crs.value}}
 
 
-@router.get("/{code}/children")
-def children(session: Annotated[Session, Depends(get_session)], code: AreaCode) -> dict:
-    """The areas one level down whose parent this is."""
-    items = service.related_areas(session, _checked(code), relation="children")
-    if items is None:
-        raise _not_found(code)
-    return {"total": len(items), "items": items}
-
-
-@router.get("/{code}/neighbours")
-def neighbours(session: Annotated[Session, Depends(get_session)], code: AreaCode) -> dict:
-    """Areas of the same level whose boundaries touch this one's."""
-    items = service.related_areas(session, _checked(code), relation="neighbours")
+@router.get("/{code}/{relation}")
+def related(session: Annotated[Session, Depends(get_session)], code: AreaCode,
+            relation: Annotated[Literal["children", "neighbours"],
+                                Path(description="children: one level down; neighbours: same level, touching")]) -> dict:
+    """The areas one level down whose parent this is, or those of the same level that touch it."""
+    items = service.related_areas(session, _checked(code), relation=relation)
     if items is None:
         raise _not_found(code)
     return {"total": len(items), "items": items}

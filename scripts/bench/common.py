@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 import sys
 import time
 from pathlib import Path
@@ -57,3 +59,32 @@ def best_of(runs: int, fn) -> float:
 def percentiles(samples_s: list[float]) -> str:
     ms = np.array(samples_s) * 1000
     return f"p50 {np.percentile(ms, 50):.2f} ms, p99 {np.percentile(ms, 99):.2f} ms, max {ms.max():.2f} ms"
+
+
+@contextmanager
+def server(command: list[str], env: dict, probe: str) -> Iterator[None]:
+    """A server process for the length of a benchmark, ready when ``probe`` answers."""
+    import httpx
+
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(probe, timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError(f"server did not start: {command}")
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -20,13 +20,12 @@ import asyncio
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import ROOT, best_of, city_points, percentiles, use_database  # noqa: E402
+from common import ROOT, best_of, city_points, free_port, percentiles, server, use_database  # noqa: E402
 
 DB = "haikou_bench"
 
@@ -70,12 +69,6 @@ def in_process(n: int) -> None:
     points = gpd.GeoDataFrame(geometry=shapely.points(sl, sa), crs=4326)
     seconds = best_of(2, lambda: gpd.sjoin(points, grids, predicate="covered_by", how="left"))
     print(f"geopandas sjoin (covered_by):  {sub:,} points in {seconds:.2f} s = {sub / seconds:,.0f} points/s")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wrk_load(base: str, seconds: float, concurrency: int) -> None:
@@ -126,22 +119,10 @@ async def load(base: str, seconds: float, concurrency: int) -> None:
 
 def over_http(seconds: float, concurrency: int) -> None:
     port = free_port()
-    env = {**os.environ, "GRID_DB_NAME": DB}
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-                               "--host", "127.0.0.1", "--log-level", "warning"], cwd=ROOT, env=env)
-    try:
-        import httpx
-
-        for _ in range(120):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+               "--host", "127.0.0.1", "--log-level", "warning"]
+    with server(command, {**os.environ, "GRID_DB_NAME": DB}, f"http://127.0.0.1:{port}/health"):
         asyncio.run(load(f"http://127.0.0.1:{port}", seconds, concurrency))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def main() -> int:

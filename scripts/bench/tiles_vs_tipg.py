@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import ROOT, percentiles, use_database  # noqa: E402
+from common import ROOT, free_port, percentiles, server, use_database  # noqa: E402
 
 VENV = ROOT / ".bench" / "tipg-venv"
 LAYERS = {"villages": "level = 'village'", "grids": "level = 'grid'"}
@@ -45,27 +44,6 @@ def make_views(engine) -> None:
         for name, where in LAYERS.items():
             conn.execute(text(f"CREATE OR REPLACE VIEW bench_{name} AS SELECT id, code, name, kind, households, geom "
                               f"FROM areas WHERE {where} AND generation_high IS NULL"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(command: list[str], env: dict, probe: str):
-    import httpx
-
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(240):
-        try:
-            if httpx.get(probe, timeout=2).status_code < 500:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    server.kill()
-    raise RuntimeError(f"server did not start: {command}")
 
 
 def tile_list() -> list[tuple[int, int, int]]:
@@ -103,20 +81,15 @@ def main() -> int:
     python = ensure_tipg()
     url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
     ours_port, tipg_port = free_port(), free_port()
-    ours = start([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(ours_port)],
-                 {**os.environ, "GRID_DB_NAME": "haikou_bench"}, f"http://127.0.0.1:{ours_port}/health")
-    tipg = start([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port)],
-                 {**os.environ, "DATABASE_URL": url, "TIPG_TABLE_CONFIG__PUBLIC_BENCH_VILLAGES__PK": "id"},
-                 f"http://127.0.0.1:{tipg_port}/collections")
-    try:
+    ours = server([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(ours_port)],
+                  {**os.environ, "GRID_DB_NAME": "haikou_bench"}, f"http://127.0.0.1:{ours_port}/health")
+    tipg = server([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port)],
+                  {**os.environ, "DATABASE_URL": url}, f"http://127.0.0.1:{tipg_port}/collections")
+    with ours, tipg:
         for layer in LAYERS:
             run(f"ours  {layer}", lambda z, x, y: f"http://127.0.0.1:{ours_port}/tiles/{layer}/{z}/{x}/{y}.mvt")
             run(f"TiPg  {layer}", lambda z, x, y: f"http://127.0.0.1:{tipg_port}/collections/public.bench_{layer}"
                                                   f"/tiles/WebMercatorQuad/{z}/{x}/{y}")
-    finally:
-        for server in (ours, tipg):
-            server.terminate()
-            server.wait(timeout=30)
     return 0
 
 
