@@ -158,7 +158,7 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None),
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
-    console.print(f"API:  http://{host}:{port}/\nDocs: http://{host}:{port}/docs")
+    console.print(f"Map:  http://{host}:{port}/map\nAPI:  http://{host}:{port}/\nDocs: http://{host}:{port}/docs")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 

@@ -58,12 +58,16 @@ def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
     return {"type": "Feature", "id": code, "geometry": geometry, "properties": {**area, "crs": crs.value}}
 
 
-@router.get("/{code}/{relation}")
-def related(session: Annotated[Session, Depends(get_session)], code: AreaCode,
-            relation: Annotated[Literal["children", "neighbours"],
-                                Path(description="children: one level down; neighbours: same level, touching")]) -> dict:
-    """The areas one level down whose parent this is, or those of the same level that touch it."""
-    items = service.related_areas(session, _checked(code), relation=relation)
-    if items is None:
-        raise _not_found(code)
-    return {"total": len(items), "items": items}
+def _related_endpoint(relation: str, summary: str):
+    """GET /areas/{code}/<relation>: one endpoint per relation, made by this factory."""
+    def endpoint(session: Annotated[Session, Depends(get_session)], code: AreaCode) -> dict:
+        items = service.related_areas(session, _checked(code), relation=relation)
+        if items is None:
+            raise _not_found(code)
+        return {"total": len(items), "items": items}
+
+    router.add_api_route(f"/{{code}}/{relation}", endpoint, methods=["GET"], summary=summary, name=relation)
+
+
+_related_endpoint("children", "The areas one level down whose parent this is")
+_related_endpoint("neighbours", "Areas of the same level whose boundaries touch this one's")
