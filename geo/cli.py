@@ -84,7 +84,7 @@ def db_status() -> None:
     settings = get_settings()
     if settings.uses_local_cluster:
         state = "running" if localdb.is_running(settings) else "stopped"
-        console.print(f"local cluster {settings.pg_data} on 127.0.0.1:{settings.pg_port}: {state}")
+        console.print(f"local cluster {localdb.data_dir(settings.pg_data)} on 127.0.0.1:{settings.pg_port}: {state}")
         if state == "stopped":
             raise typer.Exit(3)
     console.print(f"loaded dataset: {dataset_load.loaded_hash(get_engine()) or 'none'}")

@@ -7,9 +7,11 @@ a developer's and CI's private database, not a server.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 
 import psycopg
@@ -45,26 +47,44 @@ def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
     return result
 
 
+def _owner_can_reach(folder: Path) -> bool:
+    return os.geteuid() != 0 or subprocess.run(["runuser", "-u", OWNER, "--", "test", "-x", str(folder)]).returncode == 0
+
+
+@lru_cache
+def data_dir(preferred: Path) -> Path:
+    """The cluster's folder: ``preferred`` (in the checkout by default), or, when the checkout
+    lies where the ``postgres`` user cannot go (a private home folder) and GRID_PG_DATA was
+    not set, a folder of this checkout's own under /var/tmp."""
+    if "GRID_PG_DATA" in os.environ or (preferred / "PG_VERSION").exists() or _owner_can_reach(preferred.parent):
+        return preferred
+    tag = hashlib.sha1(str(preferred.resolve()).encode()).hexdigest()[:12]
+    fallback = Path("/var/tmp") / f"haikou-grid-{tag}" / "pgdata"
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    fallback.parent.chmod(0o755)
+    return fallback
+
+
 def _prepare_folder(data: Path) -> None:
     data.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         shutil.chown(data, OWNER, OWNER)
         data.chmod(0o700)
-        probe = subprocess.run(["runuser", "-u", OWNER, "--", "test", "-w", str(data)])
-        if probe.returncode:
+        if not _owner_can_reach(data):
             raise LocalDbError(f"user {OWNER} cannot reach {data}: set GRID_PG_DATA to a folder it can write")
 
 
 def is_running(settings: Settings) -> bool:
-    if not (settings.pg_data / "PG_VERSION").exists():
+    data = data_dir(settings.pg_data)
+    if not (data / "PG_VERSION").exists():
         return False
-    return subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(settings.pg_data)]),
+    return subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data)]),
                           capture_output=True).returncode == 0
 
 
 def up(settings: Settings) -> str:
     """Initialise (once) and start the cluster; returns what was done."""
-    data = settings.pg_data
+    data = data_dir(settings.pg_data)
     done = []
     if not (data / "PG_VERSION").exists():
         _prepare_folder(data)
@@ -82,7 +102,7 @@ def up(settings: Settings) -> str:
 def down(settings: Settings) -> str:
     if not is_running(settings):
         return "not running"
-    _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(settings.pg_data)], "stopping PostgreSQL")
+    _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data_dir(settings.pg_data))], "stopping PostgreSQL")
     return "stopped"
 
 
