@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo import localdb
 from geo.dataset import build as dataset_build
@@ -87,7 +87,11 @@ def db_status() -> None:
         console.print(f"local cluster {localdb.data_dir(settings.pg_data)} on 127.0.0.1:{settings.pg_port}: {state}")
         if state == "stopped":
             raise typer.Exit(3)
-    console.print(f"loaded dataset: {dataset_load.loaded_hash(get_engine()) or 'none'}")
+    try:
+        loaded = dataset_load.loaded_hash(get_engine()) or "none"
+    except ProgrammingError:
+        loaded = "none (the schema is not migrated: run `gridctl migrate`)"
+    console.print(f"loaded dataset: {loaded}")
 
 
 def alembic_config() -> Config:
