@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urlencode
 
 import folium
 from branca.element import MacroElement
@@ -152,7 +153,7 @@ def page(view: str, *, basemap: str = "none", focus: str | None = None, filters:
     if datum is not Datum.WGS84:
         params["crs"] = datum.value
     config = {"overlays": _overlays(view), "lines": _LINES, "points": _POINTS, "heatTop": 30,
-              "query": "&".join(f"{k}={escape(str(v))}" for k, v in params.items()),
+              "query": urlencode(params),
               "control": view == "map", "search": view == "map", "focus": focus}
     script = _SCRIPT % {"map": fmap.get_name(), "config": json.dumps(config, ensure_ascii=False)}
     fmap.add_child(_Script(script))            # a child of the map: rendered after the map exists

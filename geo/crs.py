@@ -115,6 +115,12 @@ def from_wgs84(lon, lat, datum: Datum | str) -> tuple[np.ndarray, np.ndarray]:
     return _arrays(lon, lat)
 
 
+def point(lon: float, lat: float, datum: Datum | str) -> dict:
+    """A WGS-84 position as a GeoJSON Point in ``datum``."""
+    x, y = from_wgs84(lon, lat, datum)
+    return {"type": "Point", "coordinates": [float(x), float(y)]}
+
+
 def _geometry_transform(geometry, convert, datum):
     def apply(coords: np.ndarray) -> np.ndarray:
         x, y = convert(coords[:, 0], coords[:, 1], datum)

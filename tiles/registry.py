@@ -44,8 +44,7 @@ def _areas(level: str, description: str, minzoom: int, maxzoom: int, cap: int) -
          ORDER BY a.code""")
 
 
-def _h3_zoom_note() -> str:
-    return "per H3 cell, resolution 7 to 10 by zoom"
+_PER_CELL = "per H3 cell, resolution 7 to 10 by zoom"
 
 
 INCIDENT_FILTERS = ("since", "until", "category")
@@ -75,16 +74,16 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
           dynamic=True, filters=INCIDENT_FILTERS, sql=f"""
         SELECT i.position AS geom, i.id, i.category, i.severity, i.status
           FROM incidents i WHERE i.position && {BOX} AND {_INCIDENT_WHERE} ORDER BY i.registered_at DESC"""),
-    Layer("incident_heat", "incident counts " + _h3_zoom_note(), 8, 14, 20000, {"h3": "String", "value": "Number"},
+    Layer("incident_heat", "incident counts " + _PER_CELL, 8, 14, 20000, {"h3": "String", "value": "Number"},
           dynamic=True, filters=INCIDENT_FILTERS, h3_sql=f"""
         SELECT p.cell, a.value FROM {CELLS} CROSS JOIN LATERAL (
             SELECT count(*) AS value FROM incidents i WHERE i.h3 BETWEEN p.lo AND p.hi AND {_INCIDENT_WHERE}) a
          WHERE a.value > 0"""),
-    Layer("households", "households " + _h3_zoom_note(), 8, 22, 20000, {"h3": "String", "value": "Number"}, h3_sql=f"""
+    Layer("households", "households " + _PER_CELL, 8, 22, 20000, {"h3": "String", "value": "Number"}, h3_sql=f"""
         SELECT p.cell, a.value FROM {CELLS} CROSS JOIN LATERAL (
             SELECT sum(c.households) AS value FROM h3_cells c WHERE c.h3 BETWEEN p.lo AND p.hi AND {current("c")}) a
          WHERE a.value > 0"""),
-    Layer("camera_coverage", "share of cells seen by a camera " + _h3_zoom_note(), 8, 22, 20000,
+    Layer("camera_coverage", "share of cells seen by a camera " + _PER_CELL, 8, 22, 20000,
           {"h3": "String", "value": "Number"}, dynamic=True, h3_sql=f"""
         SELECT p.cell, a.value FROM {CELLS} CROSS JOIN LATERAL (
             SELECT count(DISTINCT cc.h3)::float8 / (7 ^ (11 - :resolution)) AS value

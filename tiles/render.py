@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.shapes import band_for_zoom
 from geo.crs import Datum, geometry_from_wgs84
+from geo.hexes import hexagons
 from tiles.grid import BUFFER, EXTENT, source_box
 from tiles.registry import Layer, h3_resolution_for
 
@@ -88,7 +89,6 @@ def _h3_rows(session: Session, layer: Layer, z: int, box: tuple, params: dict, d
     rows = rows[: layer.cap]
     if not rows:
         return None
-    rings = np.array([h3.cell_to_boundary(int(cell)) for cell, _ in rows])[:, :, ::-1]
-    hexagons = geometry_from_wgs84(shapely.polygons(rings), datum)
-    return {"wkb": list(shapely.to_wkb(hexagons)), "h3": [h3.int_to_str(int(c)) for c, _ in rows],
+    shapes = geometry_from_wgs84(hexagons(cell for cell, _ in rows), datum)
+    return {"wkb": list(shapely.to_wkb(shapes)), "h3": [h3.int_to_str(int(c)) for c, _ in rows],
             "value": [float(v) for _, v in rows]}

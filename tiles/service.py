@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.areas.service import versions
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
 from geo.settings import get_settings
@@ -38,13 +38,6 @@ def check_tile(z: int, x: int, y: int) -> None:
     for name, value in (("x", x), ("y", y)):
         if not 0 <= value < 2 ** z:
             raise Invalid(f"{name} must be 0-{2 ** z - 1} at zoom {z}", field=name)
-
-
-def versions(session: Session) -> tuple[int | None, int | None, int]:
-    """(active generation, dataset load, data version): every change moves one of them."""
-    row = session.execute(text("SELECT (SELECT max(id) FROM generations WHERE active), "
-                               "(SELECT max(id) FROM dataset_loads), (SELECT coalesce(max(id), 0) FROM audit_log)")).one()
-    return tuple(row)
 
 
 @dataclass

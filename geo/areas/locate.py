@@ -20,24 +20,17 @@ import pandas as pd
 import polars as pl
 import polars_h3 as plh3
 import shapely
-from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.areas.service import versions
+from geo.hexes import cells_of
 from geo.settings import get_settings
 
 OUTSIDE = -1
 NEAR_BOUNDARY = -2
 _BOUNDARY_SAMPLE_DEG = 2e-5   # about 2 m: far below a resolution-11 cell's 50 m
-_SMALL_BATCH = 64
-
-
-def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
-    """H3 cells (uint64) of many points at once (a plain loop for a handful, where polars costs more)."""
-    if len(lon) <= _SMALL_BATCH:
-        return np.array([h3.latlng_to_cell(float(b), float(a), resolution) for a, b in zip(lon, lat)], dtype=np.uint64)
-    frame = pl.DataFrame({"lat": np.asarray(lat, dtype=float), "lng": np.asarray(lon, dtype=float)})
-    return frame.select(plh3.latlng_to_cell("lat", "lng", resolution, return_dtype=pl.UInt64)).to_series().to_numpy()
+_SMALL_BATCH = 64   # below this many cells a binary search beats hashing
 
 
 def _ring_dilate(cells: np.ndarray) -> np.ndarray:
@@ -151,17 +144,11 @@ class IndexCache:
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
-    @staticmethod
-    def current_version(session: Session) -> tuple:
-        row = session.execute(text("SELECT (SELECT max(id) FROM generations WHERE active), "
-                                   "(SELECT max(id) FROM dataset_loads)")).one()
-        return tuple(row)
-
     def get(self, session: Session) -> LocateIndex | None:
         index = self._index
         if index is not None and time.monotonic() - self._checked_at < self.recheck_seconds:
             return index
-        version = self.current_version(session)
+        version = versions(session)[:2]   # boundaries only: data edits do not touch the index
         if version[0] is None:
             return None
         if index is None or index.version != version:

@@ -3,13 +3,21 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from geo.areas.models import Area, Generation
 
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
                    Area.population, Area.area_m2, Area.source)
+
+
+def versions(session: Session) -> tuple[int | None, int | None, int]:
+    """(active generation, dataset load, data version): every boundary or data change moves one;
+    the data version is the audit log's sequence, since every change writes an audit entry."""
+    row = session.execute(text("SELECT (SELECT max(id) FROM generations WHERE active), "
+                               "(SELECT max(id) FROM dataset_loads), (SELECT coalesce(max(id), 0) FROM audit_log)")).one()
+    return tuple(row)
 
 
 def active_generation(session: Session) -> int | None:

@@ -12,7 +12,7 @@ from geo.areas.locating import locate
 from geo.audit.service import record
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CodeError, parse_camera_id
-from geo.crs import Datum, from_wgs84, geometry_from_wgs84, to_wgs84
+from geo.crs import Datum, geometry_from_wgs84, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
 
 DISTRICTS = {"460105", "460106", "460107", "460108"}
@@ -27,8 +27,7 @@ def cells_seen(sectors: np.ndarray, resolution: int) -> list[np.ndarray]:
 
 def _present(row, datum: Datum) -> dict:
     camera = dict(row._mapping)
-    lon, lat = from_wgs84(camera.pop("lon"), camera.pop("lat"), datum)
-    camera["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    camera["position"] = point(camera.pop("lon"), camera.pop("lat"), datum)
     camera["fov"] = shapely.geometry.mapping(geometry_from_wgs84(shapely.from_geojson(camera.pop("fov")), datum))
     return camera
 
@@ -52,7 +51,7 @@ def list_cameras(session: Session, *, area: str | None, limit: int, offset: int,
 
 
 def _resolution(session: Session) -> int:
-    return session.execute(text("SELECT coalesce(max(resolution), 11) FROM h3_cells")).scalar_one()
+    return session.execute(text("SELECT resolution FROM h3_cells LIMIT 1")).scalar() or 11
 
 
 def _write_cells(session: Session, camera_id: str, sector) -> None:

@@ -14,6 +14,7 @@ import shapely
 from h3.api import basic_int as h3
 from scipy.spatial import cKDTree
 
+from geo.hexes import hexagons
 from geo.plane import local_xy
 
 @dataclass
@@ -73,12 +74,6 @@ def neighbour_pairs(cells: Cells) -> np.ndarray:
     tree = cKDTree(cells.xy)
     spacing = np.median(tree.query(cells.xy[:: max(1, len(cells) // 2000)], k=2)[0][:, 1])
     return tree.query_pairs(r=1.3 * spacing, output_type="ndarray")
-
-
-def hexagons(ids: np.ndarray) -> np.ndarray:
-    """Shapely polygons of H3 cells (lon/lat), vertices exactly as H3 computes them."""
-    rings = np.array([h3.cell_to_boundary(int(c)) for c in ids])[:, :, ::-1]
-    return shapely.polygons(rings)
 
 
 def boundary_cells(districts: list[shapely.Geometry], resolution: int) -> np.ndarray:

@@ -18,11 +18,11 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from geo.areas import shapes
-from geo.areas.locate import cells_of
 from geo.areas.models import DatasetLoad
 from geo.cameras.service import cells_seen
 from geo.dataset import checks
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
+from geo.hexes import cells_of
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.progress import steps
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.locating import describe, locate
 from geo.audit.service import record
-from geo.crs import Datum, from_wgs84, to_wgs84
+from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
 from geo.mediation import service as mediators
 from geo.mediation.categories import Category
@@ -56,8 +56,7 @@ def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
 
 def _present(incident: dict, datum: Datum) -> dict:
     out = {k: v for k, v in incident.items() if k not in ("lon", "lat")}
-    lon, lat = from_wgs84(incident["lon"], incident["lat"], datum)
-    out["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    out["position"] = point(incident["lon"], incident["lat"], datum)
     out["area_chain"] = {level: incident[f"{level}_code"] for level in ("district", "town", "village", "grid")}
     return out
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.locating import locate
 from geo.audit.service import record
-from geo.crs import Datum, from_wgs84, to_wgs84
+from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
 from geo.mediation.categories import Category
 
@@ -41,9 +41,7 @@ POOLS = {
 
 
 def _out(row, datum: Datum) -> dict:
-    mediator = dict(row._mapping)
-    lon, lat = from_wgs84(mediator.pop("lon"), mediator.pop("lat"), datum)
-    mediator["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    mediator = _with_position(dict(row._mapping), datum)
     mediator["load"] = int(mediator["load"])
     mediator["available"] = bool(mediator["on_duty"] and mediator["load"] < mediator["capacity"])
     return mediator
@@ -174,12 +172,12 @@ def nearest(session: Session, *, lon: float, lat: float, category: str | None, k
         skilled = f"skilled in {category}, " if category else ""
         m["why"] = (f"{_ordinal(rank)} nearest eligible, {m['distance_m']:.0f} m away: on duty, {skilled}"
                     f"{m['load']}/{m['capacity']} open cases")
-    answer = {"category": category, "level": level, "area": area, "results": [_public_position(m, datum) for m in results]}
+    answer = {"category": category, "level": level, "area": area, "results": [_with_position(m, datum) for m in results]}
     if with_excluded:
         horizon = results[-1]["distance_m"] if results else float("inf")
         near = _knn(session, pool, {**params, "limit": max(2 * k, 20)})
         answer["excluded"] = [
-            {**_public_position(m, datum), "reasons": reasons} for m in near
+            {**_with_position(m, datum), "reasons": reasons} for m in near
             if m["distance_m"] <= horizon and (reasons := _why_excluded(m, category))
         ]
     return answer
@@ -189,10 +187,10 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-def _public_position(m: dict, datum: Datum) -> dict:
+def _with_position(m: dict, datum: Datum) -> dict:
+    """The row with its lon/lat replaced by a GeoJSON position in ``datum``."""
     out = {key: value for key, value in m.items() if key not in ("lon", "lat")}
-    lon, lat = from_wgs84(m["lon"], m["lat"], datum)
-    out["position"] = {"type": "Point", "coordinates": [float(lon), float(lat)]}
+    out["position"] = point(m["lon"], m["lat"], datum)
     return out
 
 
