@@ -20,8 +20,8 @@ class Problem(Exception):
 
 
 def problem_response(status: int, title: str, detail: str, *, field: str | None = None,
-                     errors: list | None = None, headers=None) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+                     errors: list | None = None, headers=None, extra: dict | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **(extra or {})}
     if field:
         body["field"] = field
     if errors:
@@ -36,7 +36,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError):
-        return problem_response(exc.status, exc.title, exc.detail, field=exc.field)
+        return problem_response(exc.status, exc.title, exc.detail, field=exc.field, extra=exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

@@ -29,3 +29,4 @@ def import_models() -> None:
     from geo.incidents import models as _incidents  # noqa: F401
     from geo.mediation import models as _mediation  # noqa: F401
     from geo.audit import models as _audit  # noqa: F401
+    from geo.planning import models as _planning  # noqa: F401

@@ -7,6 +7,7 @@ class DomainError(Exception):
 
     status = 400
     title = "Bad request"
+    extra: dict | None = None   # more members for the problem document
 
     def __init__(self, detail: str, *, field: str | None = None):
         super().__init__(detail)

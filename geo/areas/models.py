@@ -22,6 +22,10 @@ class Generation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     description: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+    based_on: Mapped[int | None] = mapped_column(ForeignKey("generations.id"))   # the generation it replaced
+    published_by: Mapped[str | None] = mapped_column(Text)
+    plan_id: Mapped[int | None] = mapped_column(Integer)    # the draft it came from
+    accepted_warnings: Mapped[str | None] = mapped_column(Text)   # the reason given for publishing with warnings
 
 
 class Area(Base):

@@ -25,22 +25,27 @@ def band_for_zoom(z: int) -> int | None:
     return None
 
 
-def rebuild(session: Session, generation: int) -> int:
-    """Recompute the bands for every area of ``generation``; returns the rows written."""
-    rows = session.execute(text("""SELECT id, level, ST_AsBinary(geom) FROM areas
-        WHERE generation_low <= :g AND coalesce(generation_high, :g) >= :g ORDER BY level, code"""), {"g": generation}).all()
-    session.execute(text("DELETE FROM area_shapes WHERE area_id = ANY(:ids)"), {"ids": [r[0] for r in rows]})
+def rebuild(session: Session, generation: int, only: list[int] | None = None) -> int:
+    """Recompute the bands for every area of ``generation`` (or only the rows ``only``,
+    simplified together with the neighbours they touch); returns the rows written."""
+    near = "" if only is None else """AND (id = ANY(:only) OR EXISTS (SELECT 1 FROM areas o WHERE o.id = ANY(:only)
+        AND o.level = areas.level AND ST_Intersects(o.geom, areas.geom)))"""
+    rows = session.execute(text(f"""SELECT id, level, ST_AsBinary(geom) FROM areas
+        WHERE generation_low <= :g AND coalesce(generation_high, :g) >= :g {near} ORDER BY level, code"""),
+                           {"g": generation, "only": only}).all()
     ids = np.array([r[0] for r in rows])
     levels = np.array([r[1] for r in rows])
     geoms = shapely.from_wkb(np.array([r[2] for r in rows], dtype=object))
+    writing = np.ones(len(ids), dtype=bool) if only is None else np.isin(ids, only)
+    session.execute(text("DELETE FROM area_shapes WHERE area_id = ANY(:ids)"), {"ids": ids[writing].tolist()})
     written = 0
     for level in np.unique(levels):
         members = levels == level
         for band, _, tolerance_m in BANDS:
-            simple = shapely.coverage_simplify(geoms[members], tolerance_m / _M_PER_DEG)
+            simple = shapely.coverage_simplify(geoms[members], tolerance_m / _M_PER_DEG)[writing[members]]
             session.execute(text("""INSERT INTO area_shapes (area_id, band, geom)
                 SELECT unnest(CAST(:ids AS bigint[])), :band,
                        ST_Multi(ST_SetSRID(ST_GeomFromWKB(unnest(CAST(:wkb AS bytea[]))), 4326))"""),
-                            {"ids": ids[members].tolist(), "band": band, "wkb": list(shapely.to_wkb(simple))})
-            written += int(members.sum())
+                            {"ids": ids[members & writing].tolist(), "band": band, "wkb": list(shapely.to_wkb(simple))})
+            written += int((members & writing).sum())
     return written

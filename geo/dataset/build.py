@@ -85,7 +85,7 @@ def generate(data_dir: Path, seed: int, resolution: int, *, show_progress: bool 
             district_geoms = list(district_rows.geometry)
         with progress.step("H3 cells"):
             cells = geography.city_cells(district_geoms, resolution)
-            edges = geography.neighbour_pairs(cells)
+            edges = geography.neighbour_pairs(cells.xy)
             crossed = geography.boundary_cells(district_geoms, resolution)
             pieces = geography.cut_boundary_cells(district_geoms, crossed)
         with progress.step("households"):

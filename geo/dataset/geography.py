@@ -69,10 +69,12 @@ def _gaussian(cells: Cells, lon: float, lat: float, sigma_km: float) -> np.ndarr
     return np.exp(-d2 / (2.0 * (sigma_km * 1000.0) ** 2))
 
 
-def neighbour_pairs(cells: Cells) -> np.ndarray:
-    """Pairs (i, j) of cells that share an edge, from centre distances."""
-    tree = cKDTree(cells.xy)
-    spacing = np.median(tree.query(cells.xy[:: max(1, len(cells) // 2000)], k=2)[0][:, 1])
+def neighbour_pairs(xy: np.ndarray) -> np.ndarray:
+    """Pairs (i, j) of cells that share an edge, from the distances of their centres (metres)."""
+    if len(xy) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    tree = cKDTree(xy)
+    spacing = np.median(tree.query(xy[:: max(1, len(xy) // 2000)], k=2)[0][:, 1])
     return tree.query_pairs(r=1.3 * spacing, output_type="ndarray")
 
 

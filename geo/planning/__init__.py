@@ -1,0 +1,1 @@
+"""Planner workflow: drafts, edits, validation, diff, publish, automatic grids, import and export."""

@@ -1,0 +1,207 @@
+"""A draft's areas in and out of PostGIS, the edit log, undo and redo.
+
+An edit computes the new versions of the areas it touches; ``commit_edit`` writes them
+and logs the old and new versions (geometry as WKB, so undo restores the exact bytes).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import shapely
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from geo.areas.models import Area
+from geo.areas.service import active_generation
+from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
+from geo.errors import Conflict, Invalid, NotFound
+from geo.planning.models import Plan, PlanEdit
+
+UNCOUNTED = -1
+_CURRENT = "generation_low <= :g AND coalesce(generation_high, :g) >= :g"
+
+
+@dataclass(frozen=True)
+class DraftArea:
+    code: str
+    level: str
+    name: str
+    kind: str
+    parent_code: str | None
+    households: int
+    population: int
+    base_area_id: int | None
+    geom: shapely.Geometry
+
+    def to_json(self) -> dict:
+        row = asdict(self)
+        row["geom"] = shapely.to_wkb(self.geom, hex=True)
+        return row
+
+    @classmethod
+    def from_json(cls, row: dict) -> "DraftArea":
+        return cls(**{**row, "geom": shapely.from_wkb(row["geom"])})
+
+    def with_geom(self, geom: shapely.Geometry) -> "DraftArea":
+        """The area with a new boundary; its households are recounted when the edit is applied."""
+        return replace(self, geom=as_multi(geom), households=UNCOUNTED, population=UNCOUNTED)
+
+
+def as_multi(geometry: shapely.Geometry) -> shapely.MultiPolygon:
+    """The polygonal part of ``geometry`` as a MultiPolygon (lines and points of a collection dropped)."""
+    if isinstance(geometry, shapely.MultiPolygon):
+        return geometry
+    if isinstance(geometry, shapely.Polygon):
+        return shapely.MultiPolygon([geometry] if not geometry.is_empty else [])
+    return shapely.MultiPolygon([g for g in shapely.get_parts(geometry)
+                                 if isinstance(g, shapely.Polygon) and not g.is_empty])
+
+
+TOUCH_DEG = 1e-8   # about 1 mm: parts this close count as touching (overlay leaves shared edges a hair apart)
+
+
+def separate_pieces(geometry: shapely.Geometry) -> list[shapely.Geometry]:
+    """The pieces of a (Multi)Polygon that do not touch one another, largest first."""
+    parts = list(shapely.get_parts(geometry))
+    group = list(range(len(parts)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    if len(parts) > 1:
+        tree = shapely.STRtree(parts)
+        for i, j in zip(*tree.query(parts, predicate="dwithin", distance=TOUCH_DEG)):
+            group[root(i)] = root(j)
+    pieces: dict[int, list] = {}
+    for i, part in enumerate(parts):
+        pieces.setdefault(root(i), []).append(part)
+    merged = [shapely.union_all(p) if len(p) > 1 else p[0] for p in pieces.values()]
+    return sorted(merged, key=lambda g: -g.area)
+
+
+def scope_prefix(scope: str) -> str:
+    """The LIKE prefix of the codes in a scope (district codes do not start with the city's)."""
+    return CITY_CODE[:4] + "%" if scope == CITY_CODE else scope + "%"
+
+
+def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editable: bool = False) -> Plan:
+    query = select(Plan).where(Plan.id == plan_id)
+    plan = session.scalar(query.with_for_update() if for_update else query)
+    if plan is None:
+        raise NotFound(f"no plan {plan_id}", field="plan_id")
+    if editable and plan.status != "draft":
+        raise Conflict(f"plan {plan_id} is {plan.status}: only drafts can change", field="plan_id")
+    return plan
+
+
+def open_plan(session: Session, *, scope: str, actor: str, description: str = "",
+              household_targets: dict | None = None) -> Plan:
+    """A draft of ``scope`` (the city, a district, a town or a village) and everything under
+    it, copied from the current generation."""
+    try:
+        parsed = parse_area_code(scope)
+    except CodeError as exc:
+        raise Invalid(str(exc), field="scope") from exc
+    if parsed.level is Level.GRID:
+        raise Invalid("a plan's scope is the city, a district, a town or a village, not a grid", field="scope")
+    generation = active_generation(session)
+    if generation is None:
+        raise Conflict("no boundary generation is published yet", field="scope")
+    if not session.scalar(select(Area.id).where(Area.code == scope, Area.generation_low <= generation,
+                                                (Area.generation_high.is_(None)) | (Area.generation_high >= generation))):
+        raise NotFound(f"no area {scope} in generation {generation}", field="scope")
+    for village, bounds in (household_targets or {}).items():
+        if len(village) != 12 or not village.startswith(scope) or not (0 <= bounds[0] <= bounds[1]):
+            raise Invalid(f"household target for {village}: a village in the scope and [min, max] with min <= max",
+                          field="household_targets")
+    plan = Plan(base_generation=generation, scope_code=scope, description=description, created_by=actor,
+                applied=0, household_targets=household_targets or {}, status="draft")
+    session.add(plan)
+    session.flush()
+    session.execute(text(f"""
+        INSERT INTO plan_areas (plan_id, code, level, name, kind, parent_code, households, population, base_area_id, geom)
+        SELECT :plan, code, level, name, kind, parent_code, coalesce(households, 0), coalesce(population, 0), id, geom
+          FROM areas WHERE code LIKE :prefix AND {_CURRENT}"""),
+                    {"plan": plan.id, "prefix": scope_prefix(scope), "g": generation})
+    return plan
+
+
+def _rows_to_areas(rows) -> dict[str, DraftArea]:
+    return {r.code: DraftArea(r.code, r.level, r.name, r.kind, r.parent_code, r.households, r.population,
+                              r.base_area_id, shapely.from_wkb(r.wkb)) for r in rows}
+
+
+_SELECT = """SELECT code, level, name, kind, parent_code, households, population, base_area_id,
+                    ST_AsBinary(geom) AS wkb FROM plan_areas WHERE plan_id = :plan"""
+
+
+def areas(session: Session, plan_id: int, *, codes=None, level: str | None = None, parent: str | None = None,
+          touching: shapely.Geometry | None = None) -> dict[str, DraftArea]:
+    """The draft's areas, filtered by codes, level, parent and/or intersection with a geometry."""
+    sql, params = _SELECT, {"plan": plan_id}
+    if codes is not None:
+        sql += " AND code = ANY(:codes)"
+        params["codes"] = list(codes)
+    if level:
+        sql += " AND level = :level"
+        params["level"] = level
+    if parent:
+        sql += " AND parent_code = :parent"
+        params["parent"] = parent
+    if touching is not None:
+        sql += " AND ST_Intersects(geom, ST_GeomFromWKB(:touch, 4326))"
+        params["touch"] = shapely.to_wkb(touching)
+    return _rows_to_areas(session.execute(text(sql + " ORDER BY code"), params))
+
+
+def area(session: Session, plan_id: int, code: str, field: str = "code") -> DraftArea:
+    found = areas(session, plan_id, codes=[code])
+    if not found:
+        raise NotFound(f"no area {code} in plan {plan_id}", field=field)
+    return found[code]
+
+
+def _write(session: Session, plan_id: int, versions: dict[str, DraftArea | None]) -> None:
+    session.execute(text("DELETE FROM plan_areas WHERE plan_id = :plan AND code = ANY(:codes)"),
+                    {"plan": plan_id, "codes": list(versions)})
+    rows = [a for a in versions.values() if a is not None]
+    if rows:
+        session.execute(text("""
+            INSERT INTO plan_areas (plan_id, code, level, name, kind, parent_code, households, population,
+                                    base_area_id, geom)
+            VALUES (:plan, :code, :level, :name, :kind, :parent_code, :households, :population, :base_area_id,
+                    ST_Multi(ST_GeomFromWKB(:wkb, 4326)))"""),
+                        [{"plan": plan_id, **{k: v for k, v in asdict(a).items() if k != "geom"},
+                          "wkb": shapely.to_wkb(a.geom)} for a in rows])
+
+
+def commit_edit(session: Session, plan: Plan, op: str, params: dict, after: dict[str, DraftArea | None],
+                actor: str) -> PlanEdit:
+    """Write the edit's new area versions and log it; edits undone before it are forgotten."""
+    if not after:
+        raise Invalid(f"the {op} edit changes nothing", field="op")
+    before = areas(session, plan.id, codes=list(after))
+    session.execute(text("DELETE FROM plan_edits WHERE plan_id = :plan AND seq > :applied"),
+                    {"plan": plan.id, "applied": plan.applied})
+    _write(session, plan.id, after)
+    plan.applied += 1
+    edit = PlanEdit(plan_id=plan.id, seq=plan.applied, op=op, params=params, actor=actor,
+                    before={code: (before[code].to_json() if code in before else None) for code in after},
+                    after={code: (a.to_json() if a is not None else None) for code, a in after.items()})
+    session.add(edit)
+    session.flush()
+    return edit
+
+
+def step(session: Session, plan: Plan, *, forward: bool) -> PlanEdit:
+    """Undo the last applied edit, or redo the next undone one."""
+    seq = plan.applied + 1 if forward else plan.applied
+    edit = session.get(PlanEdit, (plan.id, seq)) if seq >= 1 else None
+    if edit is None:
+        raise Conflict("nothing to redo" if forward else "nothing to undo", field="plan_id")
+    versions = edit.after if forward else edit.before
+    _write(session, plan.id, {code: (DraftArea.from_json(row) if row else None) for code, row in versions.items()})
+    plan.applied = seq if forward else seq - 1
+    return edit

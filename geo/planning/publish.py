@@ -1,0 +1,157 @@
+"""Publishing a draft as a new generation, in one transaction; restoring an old generation.
+
+Unchanged areas keep their rows (their generation range stays open); a changed or removed
+area's row is closed at the base generation and a changed or added one gets a new row.
+H3 cells and open incidents are reassigned, mediators' home villages follow their position.
+A transaction-level advisory lock serialises publishes, and a draft whose base is no longer
+the current generation is refused: two drafts of one generation cannot both be published.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.areas import shapes
+from geo.areas.models import Generation
+from geo.areas.service import active_generation
+from geo.audit.service import record
+from geo.codes import CITY_CODE
+from geo.errors import Conflict, Invalid
+from geo.planning import cells as cellmath
+from geo.planning.diff import diff
+from geo.planning.draft import areas, get_plan, open_plan, scope_prefix
+from geo.planning.edits import _resolution
+from geo.planning.models import Plan
+from geo.planning.validate import changed_codes, validate
+
+_PUBLISH_LOCK = 460100_0005   # pg_advisory_xact_lock key: one publish at a time
+
+
+class NotPublishable(Invalid):
+    """The draft has errors, or warnings nobody accepted; ``report`` says which."""
+
+    def __init__(self, detail: str, report: dict):
+        super().__init__(detail, field="accept_warnings" if report["errors"] == 0 else "plan_id")
+        self.extra = {"report": report}
+
+
+def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str | None = None,
+            description: str | None = None) -> dict:
+    """Publish the draft; returns the new generation and what changed."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK})
+    plan = get_plan(session, plan_id, for_update=True, editable=True)
+    current = active_generation(session)
+    if plan.base_generation != current:
+        raise Conflict(f"plan {plan.id} is based on generation {plan.base_generation}, but generation {current} "
+                       "has been published since: open a new plan on the current generation", field="plan_id")
+    report = validate(session, plan)
+    if report["errors"]:
+        raise NotPublishable(f"the draft has {report['errors']} errors; see the report", report)
+    if report["warnings"] and not (accept_warnings or "").strip():
+        raise NotPublishable(f"the draft has {report['warnings']} warnings: publish with a reason in "
+                             "accept_warnings to accept them", report)
+    changes = diff(session, plan)
+    generation = Generation(description=description or plan.description or f"plan {plan.id}", active=True,
+                            based_on=plan.base_generation, published_by=actor, plan_id=plan.id,
+                            accepted_warnings=accept_warnings if report["warnings"] else None)
+    session.add(generation)
+    session.flush()
+    new_ids = _write_areas(session, plan, generation.id)
+    shapes.rebuild(session, generation.id, only=new_ids)
+    cells_moved = _reassign_cells(session, plan, generation.id)
+    _reassign_entities(session, changes["reassigned"])
+    plan.status, plan.published_generation = "published", generation.id
+    summary = {"generation": generation.id, "based_on": plan.base_generation, "plan": plan.id,
+               "counts": {**changes["counts"], "h3_cells_reassigned": cells_moved},
+               "warnings_accepted": report["warnings"]}
+    record(session, actor=actor, action="publish", entity="generation", entity_id=generation.id,
+           before={"generation": plan.base_generation}, after=summary)
+    return summary
+
+
+def _write_areas(session: Session, plan: Plan, generation: int) -> list[int]:
+    """Close the rows of changed and removed areas, insert the new ones; their new ids."""
+    changed = sorted(changed_codes(session, plan.id))
+    params = {"plan": plan.id, "changed": changed, "base": plan.base_generation, "new": generation,
+              "prefix": scope_prefix(plan.scope_code), "scope": plan.scope_code}
+    session.execute(text("""
+        UPDATE areas a SET generation_high = :base
+         WHERE a.generation_low <= :base AND a.generation_high IS NULL AND a.code LIKE :prefix
+           AND a.code <> :scope
+           AND NOT EXISTS (SELECT 1 FROM plan_areas p WHERE p.plan_id = :plan AND p.base_area_id = a.id
+                              AND p.code = a.code AND NOT p.code = ANY(:changed))"""), params)
+    return list(session.scalars(text("""
+        INSERT INTO areas (code, level, name, kind, parent_code, households, population, source,
+                           generation_low, geom)
+        SELECT code, level, name, kind, parent_code, households, population, 'plan ' || :plan, :new, geom
+          FROM plan_areas WHERE plan_id = :plan AND code = ANY(:changed) RETURNING id"""), params))
+
+
+def _reassign_cells(session: Session, plan: Plan, generation: int) -> int:
+    """Cells under changed grids get the new chain of codes if it differs; returns how many moved."""
+    changed = changed_codes(session, plan.id)
+    draft = areas(session, plan.id, level="grid", codes=sorted(changed))
+    if not draft:
+        return 0
+    resolution = _resolution(session, plan.base_generation)
+    cells, grid_codes = [], []
+    for code, grid in draft.items():
+        inside = cellmath.cells_in(grid.geom, resolution)
+        cells.append(inside)
+        grid_codes.extend([code] * len(inside))
+    cells = np.concatenate(cells)
+    moved = session.execute(text("""
+        WITH wanted AS (SELECT * FROM unnest(CAST(:cells AS bigint[]), CAST(:grids AS text[])) AS w(h3, grid)),
+        chain AS (SELECT code AS grid, parent_code AS village, left(parent_code, 9) AS town,
+                         left(parent_code, 6) AS district
+                    FROM plan_areas WHERE plan_id = :plan AND level = 'grid'),
+        closed AS (
+            UPDATE h3_cells c SET generation_high = :base FROM wanted w JOIN chain ch ON ch.grid = w.grid
+             WHERE c.h3 = w.h3 AND c.generation_low <= :base AND c.generation_high IS NULL
+               AND (c.grid_code, c.village_code, c.town_code, c.district_code)
+                   IS DISTINCT FROM (ch.grid, ch.village, ch.town, ch.district)
+            RETURNING c.h3, c.resolution, c.households, c.population, ch.grid, ch.village, ch.town, ch.district)
+        INSERT INTO h3_cells (h3, generation_low, resolution, district_code, town_code, village_code, grid_code,
+                              households, population)
+        SELECT h3, :new, resolution, district, town, village, grid, households, population FROM closed"""),
+                            {"cells": cells.tolist(), "grids": grid_codes, "plan": plan.id,
+                             "base": plan.base_generation, "new": generation})
+    return moved.rowcount
+
+
+def _reassign_entities(session: Session, moves: dict) -> None:
+    """Open incidents take their new grid's chain; mediators their new home village."""
+    if moves["incidents"]:
+        session.execute(text("""
+            UPDATE incidents i SET grid_code = g.code, village_code = g.parent_code,
+                   town_code = left(g.parent_code, 9), district_code = left(g.parent_code, 6)
+              FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS m(id, code)
+              JOIN (SELECT code, parent_code FROM areas WHERE level = 'grid' AND generation_high IS NULL) g
+                ON g.code = m.code
+             WHERE i.id = m.id"""), {"ids": [int(m["id"]) for m in moves["incidents"] if m["new"]],
+                                     "codes": [m["new"] for m in moves["incidents"] if m["new"]]})
+    if moves["mediators"]:
+        session.execute(text("""
+            UPDATE mediators SET home_village_code = m.code
+              FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS m(id, code) WHERE mediators.id = m.id"""),
+                        {"ids": [int(m["id"]) for m in moves["mediators"] if m["new"]],
+                         "codes": [m["new"] for m in moves["mediators"] if m["new"]]})
+
+
+def restore(session: Session, generation: int, *, actor: str) -> dict:
+    """Roll back: publish the boundaries of an earlier generation as a new generation."""
+    exists = session.scalar(text("SELECT count(*) FROM generations WHERE id = :g AND active"), {"g": generation})
+    if not exists:
+        raise Invalid(f"no published generation {generation}", field="generation")
+    plan = open_plan(session, scope=CITY_CODE, actor=actor, description=f"restore generation {generation}")
+    session.execute(text("DELETE FROM plan_areas WHERE plan_id = :plan AND code <> :city"), {"plan": plan.id, "city": CITY_CODE})
+    session.execute(text("""
+        INSERT INTO plan_areas (plan_id, code, level, name, kind, parent_code, households, population, base_area_id, geom)
+        SELECT :plan, a.code, a.level, a.name, a.kind, a.parent_code, coalesce(a.households, 0),
+               coalesce(a.population, 0), now_row.id, a.geom
+          FROM areas a LEFT JOIN areas now_row ON now_row.code = a.code AND now_row.generation_high IS NULL
+         WHERE a.generation_low <= :g AND coalesce(a.generation_high, :g) >= :g AND a.code <> :city"""),
+                    {"plan": plan.id, "g": generation, "city": CITY_CODE})
+    return publish(session, plan.id, actor=actor, accept_warnings=f"restore generation {generation}",
+                   description=f"restore of generation {generation}")

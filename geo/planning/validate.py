@@ -1,0 +1,181 @@
+"""The validation report of a draft: every problem with its place on the map and a message.
+
+Errors (publishing is refused): invalid or empty geometry, a malformed or misplaced code,
+a missing parent, an area outside its parent, siblings that overlap or leave a gap in
+their parent, and a changed area that falls apart into pieces. Warnings (publishing
+needs a reason): changed areas that are not compact (Polsby-Popper) and grids whose
+households are outside the village's target range.
+
+Pieces of overlap, gap or overhang smaller than ``NOISE_M2`` are crumbs of floating-point
+overlay (micrometres wide), not planning mistakes, and are ignored.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+import numpy as np
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.codes import CODE_LENGTH, CodeError, Level, parse_area_code
+from geo.planning.draft import DraftArea, areas, separate_pieces
+from geo.planning.models import Plan
+from geo.plane import local_xy
+from geo.settings import get_settings
+
+NOISE_M2 = 0.01
+MIN_POLSBY_POPPER = 0.15
+GAP_WIDTH_M = 1.0   # gaps narrower than this are called slivers in the report
+
+
+def _metric(geometry: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geometry, lambda lonlat: local_xy(lonlat[:, 0], lonlat[:, 1]))
+
+
+def _geojson(geometry: shapely.Geometry) -> dict:
+    return shapely.geometry.mapping(shapely.set_precision(geometry, 1e-7))
+
+
+def polsby_popper(geometry: shapely.Geometry) -> float:
+    """4πA/P² in the local metric plane: 1 for a disc, near 0 for a ribbon."""
+    flat = _metric(geometry)
+    return 4 * math.pi * flat.area / flat.length ** 2 if flat.length else 0.0
+
+
+def changed_codes(session: Session, plan_id: int) -> set[str]:
+    """Areas that differ from the published row they started from (or are new)."""
+    return {r[0] for r in session.execute(text("""
+        SELECT p.code FROM plan_areas p LEFT JOIN areas a ON a.id = p.base_area_id
+         WHERE p.plan_id = :plan AND (a.id IS NULL OR NOT ST_OrderingEquals(p.geom, a.geom)
+               OR p.name <> a.name OR p.parent_code IS DISTINCT FROM a.parent_code)"""), {"plan": plan_id})}
+
+
+class Report:
+    def __init__(self):
+        self.problems: list[dict] = []
+
+    def add(self, severity: str, check: str, codes: list[str], message: str,
+            geometry: shapely.Geometry | None = None, **extra) -> None:
+        problem = {"severity": severity, "check": check, "codes": codes, "message": message, **extra}
+        if geometry is not None and not geometry.is_empty:
+            problem["geometry"] = _geojson(geometry)
+        self.problems.append(problem)
+
+    def as_dict(self, plan: Plan) -> dict:
+        errors = sum(p["severity"] == "error" for p in self.problems)
+        return {"plan": plan.id, "edit": plan.applied, "valid": errors == 0, "errors": errors,
+                "warnings": len(self.problems) - errors, "problems": self.problems}
+
+
+def validate(session: Session, plan: Plan) -> dict:
+    """Check the whole draft; see the module docstring for what is an error and what a warning."""
+    draft = areas(session, plan.id)
+    changed = changed_codes(session, plan.id)
+    report = Report()
+    valid = {code: a for code, a in draft.items() if _geometry_ok(a, report)}
+    _codes_and_parents(draft, plan, report)
+    families = defaultdict(list)
+    for a in draft.values():
+        if a.parent_code in draft:
+            families[a.parent_code].append(a)
+    for parent_code, children in sorted(families.items()):
+        if parent_code in valid:
+            _family(valid[parent_code], [c for c in children if c.code in valid], report)
+    for code in sorted(changed & set(valid)):
+        _shape(valid[code], plan, report)
+    return report.as_dict(plan)
+
+
+def _geometry_ok(a: DraftArea, report: Report) -> bool:
+    if a.geom.is_empty:
+        report.add("error", "empty", [a.code], f"{a.code} has no area left")
+        return False
+    if shapely.is_valid(a.geom):
+        return True
+    reason = shapely.is_valid_reason(a.geom)
+    where = re.search(r"\[([-\d.eE]+) ([-\d.eE]+)\]", reason)
+    point = shapely.Point(float(where[1]), float(where[2])) if where else shapely.point_on_surface(a.geom)
+    report.add("error", "invalid_geometry", [a.code], f"{a.code}: {reason}", point,
+               repair={"op": "repair", "code": a.code})
+    return False
+
+
+def _codes_and_parents(draft: dict[str, DraftArea], plan: Plan, report: Report) -> None:
+    for code, a in sorted(draft.items()):
+        try:
+            parsed = parse_area_code(code)
+            if parsed.level.value != a.level:
+                raise CodeError(f"a {a.level} code has {CODE_LENGTH[Level(a.level)]} digits")
+        except (CodeError, ValueError) as exc:
+            report.add("error", "code", [code], f"{code}: {exc}", shapely.point_on_surface(a.geom))
+            continue
+        if code == plan.scope_code:
+            continue
+        if a.parent_code not in draft:
+            report.add("error", "parent", [code], f"{code}: its parent {a.parent_code} is not in the draft",
+                       shapely.point_on_surface(a.geom))
+        elif not code.startswith(a.parent_code) and parsed.level is not Level.DISTRICT:
+            report.add("error", "code", [code], f"{code} does not start with its parent's code {a.parent_code}",
+                       shapely.point_on_surface(a.geom))
+
+
+def _pieces(geometry: shapely.Geometry) -> list[shapely.Polygon]:
+    return [p for p in shapely.get_parts(geometry) if isinstance(p, shapely.Polygon) and _metric(p).area >= NOISE_M2]
+
+
+def _family(parent: DraftArea, children: list[DraftArea], report: Report) -> None:
+    """Children inside the parent, not overlapping, leaving no gap."""
+    if not children:
+        return
+    geoms = np.array([c.geom for c in children])
+    for child in children:
+        for piece in _pieces(shapely.difference(child.geom, parent.geom)):
+            report.add("error", "outside_parent", [child.code, parent.code],
+                       f"{child.code} reaches {_m2(piece)} outside its parent {parent.code}", piece,
+                       area_m2=round(_metric(piece).area, 2))
+    if not shapely.coverage_is_valid(geoms):
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        for i, j in zip(left, right):
+            if i >= j:
+                continue
+            for piece in _pieces(shapely.intersection(geoms[i], geoms[j])):
+                report.add("error", "overlap", [children[i].code, children[j].code],
+                           f"{children[i].code} and {children[j].code} overlap by {_m2(piece)}", piece,
+                           area_m2=round(_metric(piece).area, 2))
+    for piece in _pieces(shapely.difference(parent.geom, shapely.union_all(geoms))):
+        flat = _metric(piece)
+        width = 2 * flat.area / flat.length
+        kind = "a sliver" if width < GAP_WIDTH_M else "a gap"
+        report.add("error", "gap", [parent.code],
+                   f"{kind} of {_m2(piece)} (about {width:.1f} m wide) in {parent.code} belongs to none of its "
+                   f"{children[0].level}s", piece, area_m2=round(flat.area, 2), width_m=round(width, 2))
+
+
+def _m2(piece: shapely.Geometry) -> str:
+    return f"{_metric(piece).area:,.1f} m²"
+
+
+def _shape(a: DraftArea, plan: Plan, report: Report) -> None:
+    """Contiguity and compactness of a changed area; households of a changed grid."""
+    parts = [p for p in separate_pieces(a.geom) if _metric(p).area >= NOISE_M2]
+    if len(parts) > 1:
+        small = min(parts, key=lambda p: p.area)
+        report.add("error", "contiguity", [a.code], f"{a.code} is in {len(parts)} separate pieces", small,
+                   pieces=len(parts))
+    score = polsby_popper(a.geom)
+    if score < MIN_POLSBY_POPPER:
+        report.add("warning", "compactness", [a.code],
+                   f"{a.code} is not compact: Polsby-Popper {score:.2f} < {MIN_POLSBY_POPPER}", None,
+                   polsby_popper=round(score, 3))
+    if a.level == Level.GRID:
+        settings = get_settings()
+        low, high = plan.household_targets.get(a.parent_code, (settings.grid_households_min,
+                                                               settings.grid_households_max))
+        if not low <= a.households <= high:
+            report.add("warning", "households", [a.code],
+                       f"{a.code} has {a.households} households; the target for {a.parent_code} is {low}-{high}",
+                       None, households=a.households, target=[low, high])
