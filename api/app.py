@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
-from api.routers import areas, cameras, health, incidents, locate, maps, mediators, ogc, tiles
+from api.routers import areas, cameras, generations, health, incidents, locate, maps, mediators, ogc, plans, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
 from geo.settings import PROJECT_ROOT
@@ -41,6 +41,8 @@ def create_app() -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(cameras.router)
     app.include_router(tiles.router)
+    app.include_router(generations.router)
+    app.include_router(plans.router)
     app.include_router(ogc.router)
     app.include_router(maps.router)
     for prefix, folder in VENDOR.items():

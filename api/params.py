@@ -1,7 +1,11 @@
 """Query parameters shared by several routers."""
 from __future__ import annotations
 
-from geo.crs import Datum, to_wgs84
+import numpy as np
+import shapely
+import shapely.geometry
+
+from geo.crs import Datum, geometry_to_wgs84, to_wgs84
 from geo.errors import Invalid
 
 
@@ -17,3 +21,20 @@ def parse_bbox(raw: str | None, datum: Datum) -> tuple[float, float, float, floa
         raise Invalid("bbox must have west < east and south < north, in range", field="bbox")
     (w, e), (s, n) = to_wgs84([west, east], [south, north], datum)
     return float(w), float(s), float(e), float(n)
+
+
+MAX_VERTICES = 100_000
+
+
+def parse_geometry(geojson: dict, datum: Datum, field: str):
+    """A GeoJSON geometry in ``datum`` as a WGS-84 shapely geometry; a 422 naming ``field`` if malformed."""
+    try:
+        geometry = shapely.geometry.shape(geojson)
+        coordinates = shapely.get_coordinates(geometry)
+    except Exception as exc:   # shapely raises several types for malformed GeoJSON
+        raise Invalid(f"not a GeoJSON geometry: {exc}", field=field) from exc
+    if len(coordinates) > MAX_VERTICES:
+        raise Invalid(f"at most {MAX_VERTICES} vertices", field=field)
+    if not np.isfinite(coordinates).all() or not ((np.abs(coordinates[:, 0]) <= 180) & (np.abs(coordinates[:, 1]) <= 90)).all():
+        raise Invalid("coordinates must be finite longitudes and latitudes", field=field)
+    return geometry_to_wgs84(geometry, datum)

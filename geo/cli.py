@@ -16,6 +16,7 @@ from geo.dataset import build as dataset_build
 from geo.dataset import load as dataset_load
 from geo.dataset.checks import BoundaryError
 from geo.db import get_engine
+from geo.errors import DomainError
 from geo.progress import console
 from geo.settings import get_settings
 
@@ -25,6 +26,8 @@ db_app = typer.Typer(help="The project-local PostgreSQL cluster.", no_args_is_he
 data_app = typer.Typer(help="The Haikou dataset.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
+plan_app = typer.Typer(help="Boundary drafts: automatic grids, publishing, export.", no_args_is_help=True)
+app.add_typer(plan_app, name="plan")
 
 
 def fails_cleanly(what: str):
@@ -42,6 +45,8 @@ def fails_cleanly(what: str):
                 message = f"{what} failed: {exc}. Nothing was loaded; fix the file and retry."
             except (localdb.LocalDbError, dataset_load.DatasetMissing) as exc:
                 message = f"{what} failed: {exc}"
+            except DomainError as exc:
+                message = f"{what} failed: {exc.detail}" + (f" ({exc.field})" if exc.field else "")
             except OperationalError as exc:
                 message = (f"{what} failed: cannot reach the database ({str(exc.orig).strip().splitlines()[0]}); "
                            "start it with `gridctl db up` or check DATABASE_URL")
@@ -152,6 +157,70 @@ def setup() -> None:
     _migrate()
     _build()
     _load()
+
+
+@plan_app.command("autogrid")
+@fails_cleanly("plan autogrid")
+def plan_autogrid(scope: str = typer.Option("460100", help="City, district, town or village code of the draft."),
+                  village: list[str] = typer.Option(None, help="Only these villages (repeatable); default all."),
+                  seed: int = typer.Option(1, help="Seed of the random spanning trees.")) -> None:
+    """Open a draft with balanced automatic grids (never published by this command)."""
+    from sqlalchemy.orm import Session
+
+    from geo.planning import draft, edits
+    from geo.planning.validate import validate
+
+    with Session(get_engine()) as session, session.begin():
+        plan = draft.open_plan(session, scope=scope, actor="gridctl", description=f"automatic grids of {scope}")
+        edits.apply(session, plan.id, "autogrid", actor="gridctl", log_params={"villages": village, "seed": seed},
+                    villages=village or None, seed=seed, show_progress=True)
+        report = validate(session, plan)
+    console.print(f"plan {plan.id}: {report['errors']} errors, {report['warnings']} warnings "
+                  f"(GET /plans/{plan.id}/report; publish with `gridctl plan publish {plan.id}`)")
+
+
+@plan_app.command("publish")
+@fails_cleanly("plan publish")
+def plan_publish(plan_id: int, accept_warnings: str = typer.Option(None, help="Why the warnings are acceptable.")) -> None:
+    """Publish a draft as a new generation."""
+    from sqlalchemy.orm import Session
+
+    from geo.planning.publish import NotPublishable, publish
+
+    try:
+        with Session(get_engine()) as session, session.begin():
+            result = publish(session, plan_id, actor="gridctl", accept_warnings=accept_warnings)
+    except NotPublishable as exc:
+        for problem in exc.extra["report"]["problems"][:20]:
+            console.print(f"  - {problem['severity']}: {problem['message']}")
+        raise
+    console.print(f"generation {result['generation']} published: {json.dumps(result['counts'])}")
+
+
+@app.command()
+@fails_cleanly("export")
+def export(out: Path, generation: int = typer.Option(None, help="Default: the current generation."),
+           level: str = typer.Option(None, help="district, town, village or grid; default all."),
+           crs: str = typer.Option("wgs84", help="wgs84, gcj02 or bd09.")) -> None:
+    """Write a generation's areas to OUT (.geojson, .gpkg, .zip Shapefile) or its cells to a .csv."""
+    from sqlalchemy.orm import Session
+
+    from geo.areas.service import resolve_generation
+    from geo.codes import CITY_CODE
+    from geo.crs import Datum
+    from geo.planning import exchange
+    from geo.planning.cells import load_cells
+
+    fmt = exchange.format_of(out.name)
+    with Session(get_engine()) as session:
+        generation = resolve_generation(session, generation)
+        if fmt is exchange.Format.CSV:
+            body = exchange.write_assignment(load_cells(session, generation, CITY_CODE).reset_index().sort_values("h3"))
+        else:
+            body = exchange.write_areas(exchange.generation_areas(session, generation, level), fmt, Datum(crs),
+                                        out.stem)
+    out.write_bytes(body)
+    console.print(f"generation {generation} written to {out} ({len(body):,} bytes)")
 
 
 @app.command()

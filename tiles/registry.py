@@ -91,6 +91,17 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
          WHERE a.value > 0"""),
 )}
 
+def _plan_areas(level: str, minzoom: int, cap: int) -> Layer:
+    """A draft's areas of one level (the plan id is a bound parameter)."""
+    return Layer(level + "s", f"the draft's {level}s", minzoom, 22, cap,
+                 {"code": "String", "name": "String", "households": "Number"}, key="code", filters=("plan",), sql=f"""
+        SELECT p.geom, p.code, p.name, p.households FROM plan_areas p
+         WHERE p.plan_id = :plan AND p.level = '{level}' AND p.geom && {BOX} ORDER BY p.code""")
+
+
+PLAN_LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
+    _plan_areas("town", 7, 200), _plan_areas("village", 9, 1000), _plan_areas("grid", 11, 3000))}
+
 MAX_LAYERS_PER_TILE = 8
 
 

@@ -6,30 +6,30 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from geo.areas.service import versions
+from geo.areas.service import resolve_generation, versions
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
 from geo.settings import get_settings
 from tiles.cache import TileCache
 from tiles.grid import MAX_ZOOM
-from tiles.registry import LAYERS, MAX_LAYERS_PER_TILE, Layer
+from tiles.registry import LAYERS, MAX_LAYERS_PER_TILE, PLAN_LAYERS, Layer
 from tiles.render import render
 
 cache = TileCache(get_settings().tile_cache_bytes)
 HAIKOU_BOUNDS = [110.10, 19.52, 110.72, 20.12]
 
 
-def parse_layers(spec: str) -> list[Layer]:
+def parse_layers(spec: str, registry: dict[str, Layer] = LAYERS) -> list[Layer]:
     """A comma list of registered layer names, deduplicated in order and bounded."""
     names = list(dict.fromkeys(n.strip() for n in spec.split(",") if n.strip()))
     if not names:
         raise Invalid("name at least one layer", field="layers")
     if len(names) > MAX_LAYERS_PER_TILE:
         raise Invalid(f"at most {MAX_LAYERS_PER_TILE} layers per tile", field="layers")
-    unknown = [n for n in names if n not in LAYERS]
+    unknown = [n for n in names if n not in registry]
     if unknown:
-        raise NotFound(f"unknown layer(s) {unknown}; known: {sorted(LAYERS)}", field="layers")
-    return [LAYERS[n] for n in names]
+        raise NotFound(f"unknown layer(s) {unknown}; known: {sorted(registry)}", field="layers")
+    return [registry[n] for n in names]
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -51,7 +51,7 @@ def tile(session: Session, layers: list[Layer], z: int, x: int, y: int, *, datum
     """The tile (from the cache when its key is current), with a strong ETag of its key."""
     check_tile(z, x, y)
     active, load, data = versions(session)
-    generation = generation or active
+    generation = active if generation is None else resolve_generation(session, generation)
     if generation is None:
         raise NotFound("no boundary generation is loaded", field="generation")
     dynamic = any(layer.dynamic for layer in layers)
@@ -64,6 +64,13 @@ def tile(session: Session, layers: list[Layer], z: int, x: int, y: int, *, datum
         body = render(session, layers, z, x, y, Datum(datum), generation, used)
         cache.put(key, body)
     return TileAnswer(body, etag)
+
+
+def plan_tile(session: Session, plan_id: int, base_generation: int, spec: str, z: int, x: int, y: int, *,
+              datum: Datum) -> bytes:
+    """A tile of a draft's areas: never cached, since every edit changes it."""
+    check_tile(z, x, y)
+    return render(session, parse_layers(spec, PLAN_LAYERS), z, x, y, Datum(datum), base_generation, {"plan": plan_id})
 
 
 def tilejson(layers: list[Layer], base_url: str, spec: str, query: str) -> dict:

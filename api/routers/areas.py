@@ -1,4 +1,4 @@
-"""Areas: the district, town, village and grid hierarchy of the active generation."""
+"""Areas: the district, town, village and grid hierarchy of the current (or a chosen) generation."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -15,6 +15,7 @@ from geo.codes import CodeError, parse_area_code
 from geo.crs import Datum, geometry_from_wgs84
 
 router = APIRouter(prefix="/areas", tags=["areas"])
+GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a published generation (default: current)")]
 LevelName = Literal["city", "district", "town", "village", "grid"]
 
 
@@ -24,10 +25,11 @@ def list_areas(session: Annotated[Session, Depends(get_session)],
                parent: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
                bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0, crs: Datum = Datum.WGS84) -> dict:
+               offset: Annotated[int, Query(ge=0)] = 0, crs: Datum = Datum.WGS84,
+               generation: GenerationParam = None) -> dict:
     """Areas by level, parent code and/or box, ordered by code, paginated."""
     total, items = service.list_areas(session, level=level, parent=parent, limit=limit, offset=offset,
-                                      bbox=parse_bbox(bbox, crs))
+                                      bbox=parse_bbox(bbox, crs), generation=generation)
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
@@ -43,15 +45,15 @@ def _checked(code: str) -> str:
 
 
 def _not_found(code: str) -> Problem:
-    return Problem(404, "Area not found", f"no area with code {code} in the active generation", field="code")
+    return Problem(404, "Area not found", f"no area with code {code} in that generation", field="code")
 
 
 @router.get("/{code}")
 def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
              simplify_m: Annotated[float | None, Query(gt=0, le=5000, description="tolerance in metres")] = None,
-             crs: Datum = Datum.WGS84) -> dict:
+             crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
     """One area as a GeoJSON Feature, its coordinates in ``crs``."""
-    area = service.get_area(session, _checked(code), simplify_m=simplify_m)
+    area = service.get_area(session, _checked(code), simplify_m=simplify_m, generation=generation)
     if area is None:
         raise _not_found(code)
     geometry = shapely.geometry.mapping(geometry_from_wgs84(shapely.geometry.shape(area.pop("geometry")), crs))
@@ -60,8 +62,9 @@ def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
 
 def _related_endpoint(relation: str, summary: str):
     """GET /areas/{code}/<relation>: one endpoint per relation, made by this factory."""
-    def endpoint(session: Annotated[Session, Depends(get_session)], code: AreaCode) -> dict:
-        items = service.related_areas(session, _checked(code), relation=relation)
+    def endpoint(session: Annotated[Session, Depends(get_session)], code: AreaCode,
+                 generation: GenerationParam = None) -> dict:
+        items = service.related_areas(session, _checked(code), relation=relation, generation=generation)
         if items is None:
             raise _not_found(code)
         return {"total": len(items), "items": items}

@@ -49,9 +49,12 @@ class LocateBatch(BaseModel):
         return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def _locate(session: Session, lon, lat, crs: Datum):
+GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a published generation (default: current)")]
+
+
+def _locate(session: Session, lon, lat, crs: Datum, generation: int | None):
     try:
-        return locate(session, lon, lat, crs)
+        return locate(session, lon, lat, crs, generation)
     except NothingLoaded as exc:
         raise Problem(503, "No boundaries loaded", str(exc), headers={"Retry-After": "30"}) from exc
 
@@ -60,12 +63,12 @@ def _locate(session: Session, lon, lat, crs: Datum):
 def locate_point(session: Annotated[Session, Depends(get_session)],
                  lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
                  lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
-                 crs: Datum = Datum.WGS84) -> dict:
+                 crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
     """The district, town, village, grid and H3 cell of one point.
 
     A point on a boundary shared by several grids goes to the grid with the smallest
     code. A point outside Haikou is a 404 problem."""
-    located = _locate(session, lon, lat, crs)
+    located = _locate(session, lon, lat, crs, generation)
     result = describe(located, 0)
     if result is None:
         hint = " (did you swap lon and lat?)" if looks_swapped(lon, lat) else ""
@@ -77,10 +80,11 @@ def locate_point(session: Annotated[Session, Depends(get_session)],
 def locate_batch(session: Annotated[Session, Depends(get_session)],
                  body: Annotated[LocateBatch, Body()],
                  crs: Datum = Datum.WGS84,
-                 names: bool = Query(False, description="include area names, not only codes")) -> Response:
+                 names: bool = Query(False, description="include area names, not only codes"),
+                 generation: GenerationParam = None) -> Response:
     """Up to 100,000 points at once; one result per point, in order (null when outside Haikou)."""
     lon, lat = body.coordinates()
-    located = _locate(session, lon, lat, crs)
+    located = _locate(session, lon, lat, crs, generation)
     results = [describe(located, i, names=names) for i in range(len(lon))]
     body = {"count": len(results), "located": sum(r is not None for r in results),
             "crs": crs.value, "generation": located.index.version[0], "results": results}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
@@ -22,7 +22,8 @@ LayerList = Annotated[str, Path(description="a layer or a comma list, e.g. towns
                        304: {"description": "unchanged since the ETag sent"}})
 def get_tile(session: Annotated[Session, Depends(get_session)], layers: LayerList, z: int, x: int, y: int,
              crs: Datum = Datum.WGS84, since: datetime | None = None, until: datetime | None = None,
-             category: Category | None = None, generation: int | None = None,
+             category: Category | None = None,
+             generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
              if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """One Mapbox Vector Tile of one or several layers (extent 4096, buffer 64).
 

@@ -136,15 +136,33 @@ class IndexCache:
 
     The version (active generation, dataset load) is read from the database at most
     every ``recheck_seconds``, so a busy locate endpoint costs no database round trip
-    and a change is picked up within that time."""
+    and a change is picked up within that time (at once in the process that published).
+    Indexes of earlier generations are kept too, a few at most, for ``?generation=``."""
 
-    def __init__(self, recheck_seconds: float = 1.0):
-        self.recheck_seconds = recheck_seconds
+    def __init__(self, recheck_seconds: float = 1.0, past_kept: int = 2):
+        self.recheck_seconds, self.past_kept = recheck_seconds, past_kept
         self._index: LocateIndex | None = None
+        self._past: dict[tuple, LocateIndex] = {}
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
-    def get(self, session: Session) -> LocateIndex | None:
+    def expire(self) -> None:
+        """Look for a new version on the next request (after a publish or load here)."""
+        self._checked_at = float("-inf")
+
+    def get(self, session: Session, generation: int | None = None) -> LocateIndex | None:
+        current = self._current(session)
+        if generation is None or current is None or generation == current.version[0]:
+            return current
+        version = (generation, current.version[1])
+        with self._lock:
+            index = self._past.pop(version, None) or LocateIndex.build(session, generation, version)
+            self._past[version] = index   # most recently used last
+            while len(self._past) > self.past_kept:
+                self._past.pop(next(iter(self._past)))
+        return index
+
+    def _current(self, session: Session) -> LocateIndex | None:
         index = self._index
         if index is not None and time.monotonic() - self._checked_at < self.recheck_seconds:
             return index

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from geo.areas.models import Area, Generation
+from geo.errors import NotFound
 
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
                    Area.population, Area.area_m2, Area.source)
@@ -24,14 +25,33 @@ def active_generation(session: Session) -> int | None:
     return session.scalar(select(func.max(Generation.id)).where(Generation.active))
 
 
+def resolve_generation(session: Session, generation: int | None) -> int | None:
+    """The generation asked for (checked to be published), or the current one; None if nothing is loaded."""
+    if generation is None:
+        return active_generation(session)
+    if not session.scalar(select(func.count()).where(Generation.id == generation, Generation.active)):
+        raise NotFound(f"no published generation {generation}", field="generation")
+    return generation
+
+
+def generation_list(session: Session) -> list[dict]:
+    """Every published generation, newest first, with the one in force marked current."""
+    current = active_generation(session)
+    rows = session.execute(select(Generation.id, Generation.created_at, Generation.description, Generation.based_on,
+                                  Generation.plan_id, Generation.published_by, Generation.accepted_warnings)
+                           .where(Generation.active).order_by(Generation.id.desc())).mappings()
+    return [{**r, "current": r["id"] == current} for r in rows]
+
+
 def _current(generation: int):
     return (Area.generation_low <= generation) & ((Area.generation_high.is_(None)) | (Area.generation_high >= generation))
 
 
 def list_areas(session: Session, *, level: str | None, parent: str | None, limit: int, offset: int,
-               bbox: tuple[float, float, float, float] | None = None) -> tuple[int, list[dict]]:
-    """Areas of the active generation (touching a WGS-84 box if given), ordered by code, with the total."""
-    generation = active_generation(session)
+               bbox: tuple[float, float, float, float] | None = None,
+               generation: int | None = None) -> tuple[int, list[dict]]:
+    """Areas of a generation (default: current; touching a WGS-84 box if given), ordered by code, with the total."""
+    generation = resolve_generation(session, generation)
     if generation is None:
         return 0, []
     query = select(*SUMMARY_COLUMNS).where(_current(generation))
@@ -46,9 +66,9 @@ def list_areas(session: Session, *, level: str | None, parent: str | None, limit
     return total, [dict(r) for r in rows]
 
 
-def get_area(session: Session, code: str, *, simplify_m: float | None) -> dict | None:
+def get_area(session: Session, code: str, *, simplify_m: float | None, generation: int | None = None) -> dict | None:
     """One area with its geometry as GeoJSON (optionally simplified, topology kept)."""
-    generation = active_generation(session)
+    generation = resolve_generation(session, generation)
     if generation is None:
         return None
     geom = Area.geom
@@ -63,12 +83,13 @@ def get_area(session: Session, code: str, *, simplify_m: float | None) -> dict |
     area = dict(row)
     area["geometry"] = json.loads(area["geometry"])
     area["children"] = session.scalar(select(func.count()).where(Area.parent_code == code, _current(generation)))
+    area["generation"] = generation
     return area
 
 
-def related_areas(session: Session, code: str, *, relation: str) -> list[dict] | None:
+def related_areas(session: Session, code: str, *, relation: str, generation: int | None = None) -> list[dict] | None:
     """Children of an area, or its neighbours (same level, boundaries touch). None if no such area."""
-    generation = active_generation(session)
+    generation = resolve_generation(session, generation)
     if generation is None:
         return None
     area = aliased(Area)

@@ -70,23 +70,30 @@ class Report:
                 "warnings": len(self.problems) - errors, "problems": self.problems}
 
 
-def validate(session: Session, plan: Plan) -> dict:
-    """Check the whole draft; see the module docstring for what is an error and what a warning."""
-    draft = areas(session, plan.id)
+def validate(session: Session, plan: Plan, focus: set[str] | None = None) -> dict:
+    """Check the draft (see the module docstring for errors and warnings). With ``focus``,
+    only those areas, their siblings and their children are checked: the quick report
+    after an edit; publishing always checks everything."""
+    draft = everything = areas(session, plan.id)
     changed = changed_codes(session, plan.id)
     report = Report()
+    if focus is not None:
+        parents = {draft[c].parent_code for c in focus if c in draft} | focus
+        draft = {c: a for c, a in draft.items() if c in parents or a.parent_code in parents}
     valid = {code: a for code, a in draft.items() if _geometry_ok(a, report)}
-    _codes_and_parents(draft, plan, report)
+    _codes_and_parents(draft, set(everything), plan, report)
     families = defaultdict(list)
     for a in draft.values():
         if a.parent_code in draft:
             families[a.parent_code].append(a)
     for parent_code, children in sorted(families.items()):
-        if parent_code in valid:
+        if parent_code in valid and (focus is None or parent_code in parents):
             _family(valid[parent_code], [c for c in children if c.code in valid], report)
     for code in sorted(changed & set(valid)):
         _shape(valid[code], plan, report)
-    return report.as_dict(plan)
+    result = report.as_dict(plan)
+    result["scope"] = "whole draft" if focus is None else "the edited areas, their siblings and children"
+    return result
 
 
 def _geometry_ok(a: DraftArea, report: Report) -> bool:
@@ -103,7 +110,7 @@ def _geometry_ok(a: DraftArea, report: Report) -> bool:
     return False
 
 
-def _codes_and_parents(draft: dict[str, DraftArea], plan: Plan, report: Report) -> None:
+def _codes_and_parents(draft: dict[str, DraftArea], known: set[str], plan: Plan, report: Report) -> None:
     for code, a in sorted(draft.items()):
         try:
             parsed = parse_area_code(code)
@@ -114,7 +121,7 @@ def _codes_and_parents(draft: dict[str, DraftArea], plan: Plan, report: Report) 
             continue
         if code == plan.scope_code:
             continue
-        if a.parent_code not in draft:
+        if a.parent_code not in known:
             report.add("error", "parent", [code], f"{code}: its parent {a.parent_code} is not in the draft",
                        shapely.point_on_surface(a.geom))
         elif not code.startswith(a.parent_code) and parsed.level is not Level.DISTRICT:

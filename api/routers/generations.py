@@ -1,0 +1,54 @@
+"""Generations: every published boundary set, rollback by restoring one, and exports."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_actor, get_session
+from api.responses import download
+from geo.areas.locate import cache as locate_cache
+from geo.areas.service import generation_list, resolve_generation
+from geo.codes import CITY_CODE
+from geo.crs import Datum
+from geo.planning import exchange
+from geo.planning.cells import load_cells
+from geo.planning.publish import restore
+
+router = APIRouter(prefix="/generations", tags=["planning"])
+GenerationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("")
+def list_generations(session: Annotated[Session, Depends(get_session)]) -> dict:
+    """Published generations, newest first; ``current`` marks the one locate and tiles use by default."""
+    return {"items": generation_list(session)}
+
+
+@router.post("/{generation}/restore", status_code=201)
+def restore_generation(session: Annotated[Session, Depends(get_session)], actor: Annotated[str, Depends(get_actor)],
+                       generation: GenerationId) -> dict:
+    """Roll back: publish that generation's boundaries again, as a new generation."""
+    with session.begin():
+        result = restore(session, generation, actor=actor)
+    locate_cache.expire()
+    return result
+
+
+@router.get("/{generation}/export", response_class=Response)
+def export_generation(session: Annotated[Session, Depends(get_session)], generation: GenerationId,
+                      format: exchange.Format = exchange.Format.GEOJSON,
+                      level: Literal["district", "town", "village", "grid"] | None = None,
+                      crs: Datum = Datum.WGS84) -> Response:
+    """A generation's areas as GeoJSON, GeoPackage or zipped Shapefile; ``format=csv`` gives
+    its block assignment (H3 cell → grid code)."""
+    resolve_generation(session, generation)
+    name = f"haikou-generation-{generation}"
+    if format is exchange.Format.CSV:
+        cells = load_cells(session, generation, CITY_CODE).reset_index()
+        return download(exchange.write_assignment(cells.sort_values("h3")), format, name + "-cells")
+    name += f"-{level}s" if level else ""
+    return download(exchange.write_areas(exchange.generation_areas(session, generation, level), format, crs, name),
+                     format, name)

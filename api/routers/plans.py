@@ -1,0 +1,264 @@
+"""Planner drafts: open, edit (undo, redo), validate, diff, view, import, export, publish."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import shapely.geometry
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Response, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_actor, get_session, get_transaction
+from api.params import parse_geometry
+from api.responses import download
+from geo.areas.locate import cache as locate_cache
+from geo.crs import Datum, geometry_from_wgs84
+from geo.errors import Invalid
+from geo.planning import draft, edits, exchange
+from geo.planning.diff import diff
+from geo.planning.models import Plan, PlanEdit
+from geo.planning.publish import publish
+from geo.planning.validate import validate
+from tiles.service import plan_tile
+
+router = APIRouter(prefix="/plans", tags=["planning"])
+PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Code = Annotated[str, Field(pattern=r"^\d{6,15}$")]
+Geometry = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in the request's crs")]
+
+
+class PlanIn(BaseModel):
+    scope: Annotated[str, Field(pattern=r"^\d{6,12}$", description="the city, a district, a town or a village")]
+    description: str = Field("", max_length=500)
+    household_targets: dict[Annotated[str, Field(pattern=r"^\d{12}$")], tuple[int, int]] = Field(
+        default_factory=dict, description="village code -> [min, max] households per grid (default 300-500)")
+
+
+class Replace(BaseModel):
+    op: Literal["replace"]
+    code: Code
+    geometry: Geometry
+
+
+class Paint(BaseModel):
+    op: Literal["paint"]
+    target: Code
+    cells: list[Annotated[str, Field(max_length=16)]] = Field(min_length=1, max_length=20_000)
+
+
+class Split(BaseModel):
+    op: Literal["split"]
+    code: Code
+    line: Geometry
+
+
+class Merge(BaseModel):
+    op: Literal["merge"]
+    codes: list[Code] = Field(min_length=2, max_length=50)
+
+
+class AddGrid(BaseModel):
+    op: Literal["add_grid"]
+    village: Annotated[str, Field(pattern=r"^\d{12}$")]
+    geometry: Geometry
+    name: str | None = Field(None, max_length=100)
+
+
+class RemoveGrid(BaseModel):
+    op: Literal["remove_grid"]
+    code: Annotated[str, Field(pattern=r"^\d{15}$")]
+
+
+class Repair(BaseModel):
+    op: Literal["repair"]
+    code: Code
+
+
+class AutoGrid(BaseModel):
+    op: Literal["autogrid"]
+    villages: list[Annotated[str, Field(pattern=r"^\d{12}$")]] | None = Field(
+        None, max_length=500, description="villages to re-grid; all of the plan's when absent")
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+
+
+Edit = Annotated[Replace | Paint | Split | Merge | AddGrid | RemoveGrid | Repair | AutoGrid, Field(discriminator="op")]
+
+
+class PublishIn(BaseModel):
+    accept_warnings: str | None = Field(None, max_length=1000, description="why the warnings are acceptable")
+    description: str | None = Field(None, max_length=500)
+
+
+def _summary(session: Session, plan: Plan) -> dict:
+    counts = dict(session.execute(text("SELECT level, count(*) FROM plan_areas WHERE plan_id = :p GROUP BY level"),
+                                  {"p": plan.id}).all())
+    undone = session.scalar(select(PlanEdit.seq).where(PlanEdit.plan_id == plan.id, PlanEdit.seq > plan.applied).limit(1))
+    return {"id": plan.id, "scope": plan.scope_code, "description": plan.description, "status": plan.status,
+            "base_generation": plan.base_generation, "published_generation": plan.published_generation,
+            "created_by": plan.created_by, "created_at": plan.created_at, "edits_applied": plan.applied,
+            "can_undo": plan.applied > 0, "can_redo": undone is not None,
+            "household_targets": plan.household_targets, "areas": counts}
+
+
+@router.post("", status_code=201)
+def create_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                body: PlanIn) -> dict:
+    """Open a draft on the current generation; the scope's areas are copied into it."""
+    plan = draft.open_plan(session, scope=body.scope, actor=actor, description=body.description,
+                           household_targets={k: list(v) for k, v in body.household_targets.items()})
+    return {**_summary(session, plan), "report": validate(session, plan)}
+
+
+@router.get("")
+def list_plans(session: Annotated[Session, Depends(get_session)],
+               status: Literal["draft", "published", "discarded"] | None = None) -> dict:
+    query = select(Plan).order_by(Plan.id.desc())
+    if status:
+        query = query.where(Plan.status == status)
+    plans = session.scalars(query.limit(200)).all()
+    return {"items": [_summary(session, p) for p in plans]}
+
+
+@router.get("/{plan_id}")
+def get_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
+    return _summary(session, draft.get_plan(session, plan_id))
+
+
+@router.delete("/{plan_id}", status_code=204)
+def discard_plan(session: Annotated[Session, Depends(get_transaction)], plan_id: PlanId) -> Response:
+    """Discard a draft (it stays readable; it can no longer change or be published)."""
+    draft.get_plan(session, plan_id, for_update=True, editable=True).status = "discarded"
+    return Response(status_code=204)
+
+
+def _edit_answer(session: Session, plan_id: int, edit: PlanEdit) -> dict:
+    plan = draft.get_plan(session, plan_id)
+    changed = sorted(edit.after)
+    return {"plan": _summary(session, plan),
+            "edit": {"seq": edit.seq, "op": edit.op, "changed": changed,
+                     "removed": sorted(c for c, a in edit.after.items() if a is None)},
+            "report": validate(session, plan, focus=set(changed))}
+
+
+@router.post("/{plan_id}/edits", status_code=201)
+def edit_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+              plan_id: PlanId, body: Annotated[Edit, Body()], crs: Datum = Datum.WGS84) -> dict:
+    """Apply one edit; the answer has the quick validation report of what it touched."""
+    params = body.model_dump(exclude={"op"})
+    for name in ("geometry", "line"):
+        if name in params:
+            params[name] = parse_geometry(params[name], crs, name)
+    log = body.model_dump(exclude={"op"}) | {"crs": crs.value}
+    edit = edits.apply(session, plan_id, body.op, actor=actor, log_params=log, **params)
+    return _edit_answer(session, plan_id, edit)
+
+
+@router.get("/{plan_id}/edits")
+def edit_log(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
+    """Every edit, in order; those after ``edits_applied`` are undone (and can be redone)."""
+    plan = draft.get_plan(session, plan_id)
+    rows = session.scalars(select(PlanEdit).where(PlanEdit.plan_id == plan_id).order_by(PlanEdit.seq)).all()
+    return {"edits_applied": plan.applied, "items": [
+        {"seq": e.seq, "op": e.op, "params": e.params, "actor": e.actor, "at": e.at, "applied": e.seq <= plan.applied,
+         "changed": sorted(e.after)} for e in rows]}
+
+
+def _step_endpoint(name: str, forward: bool) -> None:
+    def endpoint(session: Annotated[Session, Depends(get_transaction)], plan_id: PlanId) -> dict:
+        plan = draft.get_plan(session, plan_id, for_update=True, editable=True)
+        return _edit_answer(session, plan_id, draft.step(session, plan, forward=forward))
+
+    endpoint.__doc__ = f"{name.capitalize()} the {'next undone' if forward else 'last applied'} edit."
+    router.add_api_route(f"/{{plan_id}}/{name}", endpoint, methods=["POST"], name=name)
+
+
+_step_endpoint("undo", forward=False)
+_step_endpoint("redo", forward=True)
+
+
+@router.get("/{plan_id}/report")
+def report(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
+    """The full validation report (what publishing checks)."""
+    return validate(session, draft.get_plan(session, plan_id))
+
+
+@router.get("/{plan_id}/diff")
+def plan_diff(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
+    """Areas added, removed and changed, and the incidents, cameras and mediators reassigned."""
+    return diff(session, draft.get_plan(session, plan_id))
+
+
+@router.post("/{plan_id}/publish", status_code=201)
+def publish_plan(session: Annotated[Session, Depends(get_session)], actor: Annotated[str, Depends(get_actor)],
+                 plan_id: PlanId, body: PublishIn | None = None) -> dict:
+    """Publish as a new generation in one transaction: 409 if another was published since the
+    draft was opened, 422 with the report if it has errors or unaccepted warnings."""
+    body = body or PublishIn()
+    with session.begin():
+        result = publish(session, plan_id, actor=actor, accept_warnings=body.accept_warnings,
+                         description=body.description)
+    locate_cache.expire()
+    return result
+
+
+@router.get("/{plan_id}/areas")
+def plan_areas(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
+               level: Literal["district", "town", "village", "grid"] | None = None,
+               crs: Datum = Datum.WGS84) -> dict:
+    """The draft's areas as a GeoJSON FeatureCollection."""
+    draft.get_plan(session, plan_id)
+    features = [{"type": "Feature", "id": a.code,
+                 "geometry": shapely.geometry.mapping(geometry_from_wgs84(a.geom, crs)),
+                 "properties": {"code": a.code, "level": a.level, "name": a.name, "kind": a.kind,
+                                "parent_code": a.parent_code, "households": a.households}}
+                for a in draft.areas(session, plan_id, level=level).values()]
+    return {"type": "FeatureCollection", "crs": crs.value, "features": features}
+
+
+@router.get("/{plan_id}/tiles/{layers}/{z}/{x}/{y}.mvt", response_class=Response,
+            responses={200: {"content": {"application/vnd.mapbox-vector-tile": {}}}, 204: {"description": "empty"}})
+def draft_tile(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
+               layers: Annotated[str, Path(max_length=100, description="towns, villages and/or grids")],
+               z: int, x: int, y: int, crs: Datum = Datum.WGS84) -> Response:
+    """A vector tile of the draft's areas (not cached)."""
+    plan = draft.get_plan(session, plan_id)
+    body = plan_tile(session, plan.id, plan.base_generation, layers, z, x, y, datum=crs)
+    if not body:
+        return Response(status_code=204)
+    return Response(body, media_type="application/vnd.mapbox-vector-tile", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/{plan_id}/import", status_code=201)
+def import_file(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                plan_id: PlanId, file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile or CSV")],
+                crs: Annotated[Datum | None, Query(description="override the file's CRS (required if it has none)")] = None
+                ) -> dict:
+    """Import areas (replacing those with the same code) or a CSV of H3 cell → grid code, as one edit."""
+    data = file.file.read(exchange.MAX_FILE_BYTES + 1)
+    if len(data) > exchange.MAX_FILE_BYTES:
+        raise Invalid(f"the file is larger than {exchange.MAX_FILE_BYTES // 2**20} MiB", field="file")
+    fmt = exchange.format_of(file.filename or "")
+    log = {"file": file.filename, "bytes": len(data), "crs": crs and crs.value}
+    if fmt is exchange.Format.CSV:
+        edit = edits.apply(session, plan_id, "assign_cells", actor=actor, log_params=log,
+                           assignment=exchange.read_assignment(data))
+    else:
+        edit = edits.apply(session, plan_id, "import", actor=actor, log_params=log,
+                           features=exchange.read_areas(data, fmt, crs))
+    return _edit_answer(session, plan_id, edit)
+
+
+@router.get("/{plan_id}/export", response_class=Response)
+def export_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
+                format: exchange.Format = exchange.Format.GEOJSON,
+                level: Literal["district", "town", "village", "grid"] | None = None,
+                crs: Datum = Datum.WGS84) -> Response:
+    """The draft's areas as GeoJSON, GeoPackage or zipped Shapefile (CSV: see generations)."""
+    draft.get_plan(session, plan_id)
+    if format is exchange.Format.CSV:
+        raise Invalid("the cell CSV is exported per generation: GET /generations/{id}/export?format=csv", field="format")
+    name = f"plan-{plan_id}" + (f"-{level}s" if level else "")
+    body = exchange.write_areas(exchange.plan_areas(session, plan_id, level), format, crs, name)
+    return download(body, format, name)
+
