@@ -14,8 +14,12 @@ from geo.db import session_factory
 from geo.settings import PROJECT_ROOT
 
 # Map JavaScript installed from the npm registry at set-up (web/package.json), served here.
-VENDOR = {"/vendor/leaflet": PROJECT_ROOT / "web" / "node_modules" / "leaflet" / "dist",
-          "/vendor/vectorgrid": PROJECT_ROOT / "web" / "node_modules" / "leaflet.vectorgrid" / "dist"}
+_NODE = PROJECT_ROOT / "web" / "node_modules"
+VENDOR = {"/vendor/leaflet": _NODE / "leaflet" / "dist",
+          "/vendor/vectorgrid": _NODE / "leaflet.vectorgrid" / "dist",
+          "/vendor/leaflet-draw": _NODE / "leaflet-draw" / "dist",
+          "/vendor/h3-js": _NODE / "h3-js" / "dist",
+          "/static": PROJECT_ROOT / "api" / "static"}
 
 
 @asynccontextmanager

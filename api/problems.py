@@ -29,6 +29,14 @@ def problem_response(status: int, title: str, detail: str, *, field: str | None 
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _field(error: dict) -> str:
+    """The dotted path of the offending input; for a missing or unknown union tag, the tag's field."""
+    path = [str(p) for p in error["loc"] if p not in ("query", "body", "path")]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        path.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
+    return ".".join(path) or "body"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem):
@@ -40,8 +48,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("query", "body", "path")) or "body",
-                   "in": e["loc"][0] if e["loc"] else "body", "message": e["msg"]} for e in exc.errors()]
+        errors = [{"field": _field(e), "in": e["loc"][0] if e["loc"] else "body", "message": e["msg"]}
+                  for e in exc.errors()]
         first = errors[0]
         return problem_response(422, "Invalid request", f"{first['field']}: {first['message']}",
                                 field=first["field"], errors=errors)

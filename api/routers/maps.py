@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -19,6 +20,16 @@ def full_map(basemap: Basemap = "none") -> HTMLResponse:
     """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras;
     search by area code; click a feature for its details."""
     return HTMLResponse(maps.page("map", basemap=basemap))
+
+
+PLANNER_PAGE = Path(__file__).resolve().parents[1] / "static" / "planner.html"
+
+
+@router.get("/planner", response_class=HTMLResponse)
+def planner(plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+    """The planner's page for a draft (?plan=): draw, paint cells, split, merge, see the report
+    and the diff, undo, publish. Without ?plan= it offers to open one."""
+    return HTMLResponse(PLANNER_PAGE.read_text(encoding="utf-8"))
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)

@@ -15,12 +15,9 @@ from sqlalchemy.orm import Session
 
 from geo.codes import CITY_CODE
 from geo.hexes import hexagons
-from geo.planning.draft import TOUCH_DEG, as_multi, separate_pieces
+from geo.planning.draft import M2_PER_DEG2, NOISE_M2, TOUCH_DEG, as_multi, separate_pieces
 
-# Pieces of overlay noise below this area (m²) are dropped when regions are cut from a frame.
-_NOISE_M2 = 0.01
 _SETTLE_ROUNDS = 4
-_M2_PER_DEG2 = 111_320.0 ** 2 * 0.94   # at Haikou's latitude (cos 20°)
 
 
 def cells_in(geometry: shapely.Geometry, resolution: int) -> np.ndarray:
@@ -78,7 +75,7 @@ def regions(frame: shapely.Geometry, cells: np.ndarray, labels: np.ndarray, n: i
         parts.append(as_multi(shapely.intersection(shapely.geometry.shape(shape.__geo_interface__), frame))
                      if shape is not None else shapely.MultiPolygon())
     left = [(-1, c) for c in shapely.get_parts(shapely.difference(frame, shapely.union_all(parts)))
-            if isinstance(c, shapely.Polygon) and c.area * _M2_PER_DEG2 >= _NOISE_M2]
+            if isinstance(c, shapely.Polygon) and c.area * M2_PER_DEG2 >= NOISE_M2]
     for _ in range(_SETTLE_ROUNDS):
         for i, region in enumerate(parts):
             pieces = separate_pieces(region)

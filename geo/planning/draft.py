@@ -58,6 +58,8 @@ def as_multi(geometry: shapely.Geometry) -> shapely.MultiPolygon:
 
 
 TOUCH_DEG = 1e-8   # about 1 mm: parts this close count as touching (overlay leaves shared edges a hair apart)
+NOISE_M2 = 0.01    # pieces smaller than this are crumbs of floating-point overlay, not planning changes
+M2_PER_DEG2 = 111_320.0 ** 2 * 0.94   # square metres per square degree at Haikou's latitude (cos 20°)
 
 
 def separate_pieces(geometry: shapely.Geometry) -> list[shapely.Geometry]:

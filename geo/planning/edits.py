@@ -21,7 +21,8 @@ from geo.dataset.geography import neighbour_pairs
 from geo.dataset.partition import reading_order
 from geo.errors import Invalid
 from geo.planning import autogrid, cells as cellmath
-from geo.planning.draft import UNCOUNTED, DraftArea, area, areas, as_multi, commit_edit, get_plan, scope_prefix
+from geo.planning.draft import (M2_PER_DEG2, NOISE_M2, UNCOUNTED, DraftArea, area, areas, as_multi, commit_edit,
+                                get_plan, scope_prefix)
 from geo.planning.models import Plan, PlanEdit
 from geo.plane import local_xy
 from geo.progress import steps
@@ -136,13 +137,18 @@ def paint(ctx: Context, *, target: str, cells: list[str]) -> Versions:
     versions: Versions = {target: chosen.with_geom(shapely.union(chosen.geom, painted))}
     for code, sibling in areas(ctx.session, ctx.plan.id, level=chosen.level, parent=chosen.parent_code,
                                touching=painted).items():
-        if code != target:
+        if code != target and _overlaps(sibling, painted):
             versions[code] = _shrunk(sibling, painted)
     return versions
 
 
 def _is_hex(cell: str) -> bool:
     return isinstance(cell, str) and 1 <= len(cell) <= 16 and all(c in "0123456789abcdefABCDEF" for c in cell)
+
+
+def _overlaps(a: DraftArea, shape: shapely.Geometry) -> bool:
+    """Whether the two share area (not only an edge), so that ``a`` must give some up."""
+    return shapely.area(shapely.intersection(a.geom, shape)) * M2_PER_DEG2 >= NOISE_M2
 
 
 def _shrunk(a: DraftArea, taken: shapely.Geometry) -> DraftArea | None:
@@ -173,7 +179,7 @@ def split(ctx: Context, *, code: str, line: shapely.Geometry) -> Versions:
 
 def _new_area(template: DraftArea, code: str, geom: shapely.Geometry) -> DraftArea:
     name = f"{template.name}({code[-3:]})" if template.level != Level.GRID else _grid_name(template.name, code)
-    return replace(template, code=code, name=name, base_area_id=None, geom=as_multi(geom))
+    return replace(template, code=code, name=name, base_area_id=None).with_geom(geom)
 
 
 def _grid_name(village_or_grid_name: str, code: str) -> str:
@@ -221,7 +227,8 @@ def add_grid(ctx: Context, *, village: str, geometry: shapely.Geometry, name: st
     versions: Versions = {code: DraftArea(code, Level.GRID.value, name or _grid_name(parent.name, code), Kind.GRID.value,
                                           village, UNCOUNTED, UNCOUNTED, None, shape)}
     for other, grid in areas(ctx.session, ctx.plan.id, level="grid", parent=village, touching=shape).items():
-        versions[other] = _shrunk(grid, shape)
+        if _overlaps(grid, shape):
+            versions[other] = _shrunk(grid, shape)
     return versions
 
 

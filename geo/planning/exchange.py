@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import warnings
 import zipfile
 from enum import StrEnum
 from pathlib import Path
@@ -160,7 +161,9 @@ def write_areas(frame: gpd.GeoDataFrame, fmt: Format, datum: Datum, layer: str) 
     with tempfile.TemporaryDirectory() as folder:
         if fmt is Format.SHAPEFILE:   # dBase field names have at most 10 characters
             target = Path(folder) / f"{layer}.shp"
-            frame.rename(columns={"parent_code": "parent"}).to_file(target, engine="pyogrio", encoding="UTF-8")
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="'crs' was not provided")
+                frame.rename(columns={"parent_code": "parent"}).to_file(target, engine="pyogrio", encoding="UTF-8")
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                 for part in sorted(Path(folder).iterdir()):
@@ -168,7 +171,9 @@ def write_areas(frame: gpd.GeoDataFrame, fmt: Format, datum: Datum, layer: str) 
             return buffer.getvalue()
         target = Path(folder) / f"{layer}{SUFFIX[fmt]}"
         driver = "GeoJSON" if fmt is Format.GEOJSON else "GPKG"
-        frame.to_file(target, driver=driver, engine="pyogrio", layer=layer)
+        with warnings.catch_warnings():   # a GCJ-02/BD-09 file has no CRS on purpose (see the module docstring)
+            warnings.filterwarnings("ignore", message="'crs' was not provided")
+            frame.to_file(target, driver=driver, engine="pyogrio", layer=layer)
         return target.read_bytes()
 
 

@@ -21,12 +21,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.codes import CODE_LENGTH, CodeError, Level, parse_area_code
-from geo.planning.draft import DraftArea, areas, separate_pieces
+from geo.planning.draft import NOISE_M2, DraftArea, areas, separate_pieces
 from geo.planning.models import Plan
 from geo.plane import local_xy
 from geo.settings import get_settings
 
-NOISE_M2 = 0.01
 MIN_POLSBY_POPPER = 0.15
 GAP_WIDTH_M = 1.0   # gaps narrower than this are called slivers in the report
 

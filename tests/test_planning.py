@@ -1,0 +1,368 @@
+"""The planner workflow over HTTP: drafts, edits, undo/redo, validation, diff, publish,
+generations, rollback, automatic grids, import and export."""
+import io
+import json
+import threading
+import zipfile
+
+import geopandas as gpd
+import pytest
+import shapely
+import shapely.geometry
+from h3.api import basic_int as h3
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.planning.publish import restore
+from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
+
+
+@pytest.fixture(scope="module", autouse=True)
+def back_to_the_start(engine):
+    """Whatever the tests publish, the boundaries end as they began (restored as a new generation)."""
+    start = current_generation(engine)
+    yield
+    if current_generation(engine) != start:
+        with Session(engine) as session, session.begin():
+            restore(session, start, actor="tests")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM incidents WHERE source = 'api'"))
+
+
+def open_plan(client, scope, **extra):
+    response = client.post("/plans", json={"scope": scope, **extra})
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def edit(client, plan_id, expect=201, **body):
+    response = client.post(f"/plans/{plan_id}/edits", json=body)
+    assert response.status_code == expect, response.json()
+    return response.json()
+
+
+def draft_areas(client, plan_id, level="grid"):
+    features = client.get(f"/plans/{plan_id}/areas", params={"level": level}).json()["features"]
+    return {f["id"]: f for f in features}
+
+
+@pytest.fixture
+def village(engine):
+    return village_with_grids(engine, 4)
+
+
+def test_generations_list_marks_the_current_one(client, engine):
+    items = client.get("/generations").json()["items"]
+    assert items[0]["current"] and items[0]["id"] == current_generation(engine)
+    assert sum(g["current"] for g in items) == 1
+
+
+def test_a_new_draft_copies_its_scope_and_is_valid(client, engine, village):
+    plan = open_plan(client, village)
+    assert plan["areas"] == {"village": 1, "grid": len(grids_of(engine, village))}
+    assert plan["base_generation"] == current_generation(engine)
+    assert plan["report"]["valid"] and plan["report"]["errors"] == 0
+    assert client.get(f"/plans/{plan['id']}/diff").json()["counts"]["changed"] == 0
+
+
+@pytest.mark.parametrize("scope, status", [("460106005002001", 422), ("460199", 404), ("abc", 422)])
+def test_a_draft_needs_a_real_scope_above_grid_level(client, scope, status):
+    response = client.post("/plans", json={"scope": scope})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "scope"
+
+
+def test_painting_a_cell_moves_its_households_and_undo_redo_are_exact(client, engine, village):
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    source, cell = border_cell(grids, target)
+    plan = open_plan(client, village)["id"]
+    before = draft_areas(client, plan)
+    answer = edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    assert answer["report"]["errors"] == 0, answer["report"]["problems"]
+    after = draft_areas(client, plan)
+    with engine.connect() as conn:
+        moved = conn.execute(text("SELECT households FROM h3_cells WHERE h3 = :c AND generation_high IS NULL"),
+                             {"c": cell}).scalar_one()
+    assert after[target]["properties"]["households"] == before[target]["properties"]["households"] + moved
+    assert after[source]["properties"]["households"] == before[source]["properties"]["households"] - moved
+    assert shapely.geometry.shape(after[target]["geometry"]).contains(shapely.Point(centre(cell)))
+
+    undone = client.post(f"/plans/{plan}/undo").json()
+    assert undone["plan"]["edits_applied"] == 0 and undone["plan"]["can_redo"]
+    assert draft_areas(client, plan) == before
+    redone = client.post(f"/plans/{plan}/redo").json()
+    assert redone["plan"]["edits_applied"] == 1
+    assert draft_areas(client, plan) == after
+    assert client.post(f"/plans/{plan}/redo").status_code == 409
+    log = client.get(f"/plans/{plan}/edits").json()["items"]
+    assert [(e["seq"], e["op"], e["applied"]) for e in log] == [(1, "paint", True)]
+
+
+def test_split_gives_the_next_free_code_and_keeps_the_households(client, engine, village):
+    grids = grids_of(engine, village)
+    code = sorted(grids)[1]
+    shape = grids[code]
+    box = shape.bounds
+    cut = shapely.LineString([((box[0] + box[2]) / 2, box[1] - 0.001), ((box[0] + box[2]) / 2, box[3] + 0.001)])
+    plan = open_plan(client, village)["id"]
+    total = sum(f["properties"]["households"] for f in draft_areas(client, plan).values())
+    answer = edit(client, plan, op="split", code=code, line=shapely.geometry.mapping(cut))
+    new_codes = sorted(set(answer["edit"]["changed"]) - {code})
+    highest = max(int(c[-3:]) for c in grids)
+    assert new_codes[0] == f"{village}{highest + 1:03d}"
+    assert sum(f["properties"]["households"] for f in draft_areas(client, plan).values()) == total
+    assert answer["report"]["errors"] == 0, answer["report"]["problems"]
+
+
+def test_a_line_that_misses_the_area_is_refused(client, engine, village):
+    plan = open_plan(client, village)["id"]
+    far = {"type": "LineString", "coordinates": [[100.0, 10.0], [100.1, 10.1]]}
+    code = sorted(grids_of(engine, village))[0]
+    answer = edit(client, plan, expect=422, op="split", code=code, line=far)
+    assert answer["field"] == "line"
+    assert client.get(f"/plans/{plan}").json()["edits_applied"] == 0
+
+
+def test_merge_and_remove_keep_the_village_covered(client, engine, village):
+    grids = grids_of(engine, village)
+    first = sorted(grids)[0]
+    neighbour = next(c for c in sorted(grids) if c != first and grids[c].intersection(grids[first]).length > 0)
+    plan = open_plan(client, village)["id"]
+    merged = edit(client, plan, op="merge", codes=[neighbour, first])
+    assert merged["edit"]["removed"] == [max(first, neighbour)]
+    remaining = sorted(draft_areas(client, plan))
+    removed = edit(client, plan, op="remove_grid", code=remaining[-1])
+    assert removed["edit"]["removed"] == [remaining[-1]]
+    report = client.get(f"/plans/{plan}/report").json()
+    assert not [p for p in report["problems"] if p["check"] in ("gap", "overlap", "outside_parent")]
+    union = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in draft_areas(client, plan).values()])
+    village_shape = shapely.union_all(list(grids.values()))
+    assert abs(union.area - village_shape.area) < 1e-12
+
+
+def test_an_invalid_polygon_is_reported_with_a_repair_and_blocks_publishing(client, engine, village):
+    code = sorted(grids_of(engine, village))[0]
+    x0, y0, x1, y1 = grids_of(engine, village)[code].bounds
+    bowtie = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]]}
+    plan = open_plan(client, village)["id"]
+    answer = edit(client, plan, op="replace", code=code, geometry=bowtie)
+    invalid = [p for p in answer["report"]["problems"] if p["check"] == "invalid_geometry"]
+    assert invalid and invalid[0]["repair"] == {"op": "repair", "code": code}
+    assert invalid[0]["geometry"]["type"] == "Point"
+    refused = client.post(f"/plans/{plan}/publish", json={"accept_warnings": "try"})
+    assert refused.status_code == 422 and refused.json()["report"]["errors"] >= 1
+    repaired = edit(client, plan, op="repair", code=code)
+    assert not [p for p in repaired["report"]["problems"] if p["check"] == "invalid_geometry"]
+
+
+def test_gaps_and_overlaps_are_located_and_measured(client, engine, village):
+    grids = grids_of(engine, village)
+    code = sorted(grids)[0]
+    plan = open_plan(client, village)["id"]
+    shrunk = shapely.geometry.mapping(grids[code].buffer(-0.0003))
+    gap = edit(client, plan, op="replace", code=code, geometry=shrunk)["report"]
+    gaps = [p for p in gap["problems"] if p["check"] == "gap"]
+    assert gaps and gaps[0]["area_m2"] > 100 and gaps[0]["width_m"] > 1 and gaps[0]["geometry"]["type"] == "Polygon"
+    grown = shapely.geometry.mapping(grids[code].buffer(0.0003).intersection(shapely.union_all(list(grids.values()))))
+    overlap = edit(client, plan, op="replace", code=code, geometry=grown)["report"]
+    overlaps = [p for p in overlap["problems"] if p["check"] == "overlap"]
+    assert overlaps and code in overlaps[0]["codes"] and overlaps[0]["area_m2"] > 10
+
+
+def test_bad_edits_get_a_problem_naming_the_field(client, engine, village):
+    plan = open_plan(client, village)["id"]
+    code = sorted(grids_of(engine, village))[0]
+    cases = [({"op": "paint", "target": code, "cells": ["zzz"]}, "cells[0]"),
+             ({"op": "paint", "target": code, "cells": ["8a4172100a07fff"]}, "cells[0]"),
+             ({"op": "replace", "code": code, "geometry": {"type": "Polygon", "coordinates": "x"}}, "geometry"),
+             ({"op": "replace", "code": code, "geometry": {"type": "Point", "coordinates": [110.3, 20.0]}}, "geometry"),
+             ({"op": "replace", "code": village, "geometry": {"type": "Point", "coordinates": [110.3, 20.0]}}, "code"),
+             ({"op": "merge", "codes": [code, code]}, "codes"),
+             ({"op": "remove_grid", "code": village + "999"}, "code"),
+             ({"op": "teleport"}, "op")]
+    for body, field in cases:
+        response = client.post(f"/plans/{plan}/edits", json=body)
+        assert 400 <= response.status_code < 500, (body, response.json())
+        assert response.json()["field"].startswith(field.split("[")[0]), (body, response.json())
+    assert client.get(f"/plans/{plan}").json()["edits_applied"] == 0
+
+
+def test_publish_switches_locate_and_tiles_and_keeps_unchanged_areas(client, engine):
+    village = village_with_grids(engine, 4, offset=3)
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    source, cell = border_cell(grids, target)
+    lon, lat = centre(cell)
+    old = current_generation(engine)
+    with engine.connect() as conn:
+        untouched = conn.execute(text("SELECT id FROM areas WHERE code = :c AND generation_high IS NULL"),
+                                 {"c": village}).scalar_one()
+    incident = client.post("/incidents", params={"dispatch": False}, json={
+        "lon": lon, "lat": lat, "category": "neighbourhood", "severity": "minor", "description": "planner test",
+        "occurred_at": "2026-11-20T09:30:00+08:00"}).json()
+    assert incident["grid_code"] == source
+    plan = open_plan(client, village)["id"]
+    edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    diff = client.get(f"/plans/{plan}/diff").json()
+    assert {(m["id"], m["old"], m["new"]) for m in diff["reassigned"]["incidents"]} >= {(str(incident["id"]), source, target)}
+    assert {a["code"] for a in diff["areas"]["changed"]} == {target, source}
+    tile = f"/tiles/grids/{15}/{int((lon + 180) / 360 * 2**15)}/{_tile_y(lat, 15)}.mvt"
+    etag_before = client.get(tile).headers["etag"]
+
+    published = client.post(f"/plans/{plan}/publish", json={"accept_warnings": "test"})
+    assert published.status_code == 201, published.json()
+    new = published.json()["generation"]
+    assert client.get("/generations").json()["items"][0] == {**client.get("/generations").json()["items"][0],
+                                                               "id": new, "current": True, "based_on": old}
+    assert client.get("/locate", params={"lon": lon, "lat": lat}).json()["grid"]["code"] == target
+    then = client.get("/locate", params={"lon": lon, "lat": lat, "generation": old}).json()
+    assert then["grid"]["code"] == source and then["generation"] == old
+    assert client.get(tile).headers["etag"] != etag_before
+    assert client.get(tile, params={"generation": old}).headers["etag"] == etag_before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM areas WHERE code = :c AND generation_high IS NULL"),
+                            {"c": village}).scalar_one() == untouched
+        assert conn.execute(text("SELECT grid_code FROM incidents WHERE id = :i"), {"i": incident["id"]}).scalar_one() == target
+        assert conn.execute(text("SELECT grid_code FROM h3_cells WHERE h3 = :c AND generation_high IS NULL"),
+                            {"c": cell}).scalar_one() == target
+    old_shape = client.get(f"/areas/{target}", params={"generation": old}).json()["geometry"]
+    assert shapely.geometry.shape(old_shape).equals_exact(grids[target], 1e-7)
+    assert client.get("/areas", params={"generation": 99999}).status_code == 404
+    assert client.post(f"/plans/{plan}/publish", json={}).status_code == 409
+    assert client.post(f"/plans/{plan}/undo").status_code == 409
+
+
+def _tile_y(lat: float, z: int) -> int:
+    import math
+    return int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+
+
+def test_a_draft_on_an_outdated_generation_gets_409_and_concurrent_publishes_have_one_winner(client, engine):
+    villages = [village_with_grids(engine, 4, offset=o) for o in (5, 6, 7)]
+    plans = []
+    for village in villages:
+        grids = grids_of(engine, village)
+        target = sorted(grids)[0]
+        _, cell = border_cell(grids, target)
+        plans.append(open_plan(client, village)["id"])
+        edit(client, plans[-1], op="paint", target=target, cells=[h3.int_to_str(cell)])
+    answers = []
+
+    def publish(plan_id):
+        answers.append(client.post(f"/plans/{plan_id}/publish", json={"accept_warnings": "race"}))
+
+    racers = [threading.Thread(target=publish, args=(p,)) for p in plans[:2]]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    late = client.post(f"/plans/{plans[2]}/publish", json={"accept_warnings": "late"})
+    assert late.status_code == 409 and late.json()["field"] == "plan_id"
+    assert "open a new plan" in late.json()["detail"]
+
+
+def test_rollback_publishes_the_old_boundaries_as_a_new_generation(client, engine):
+    village = village_with_grids(engine, 4, offset=9)
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    _, cell = border_cell(grids, target)
+    old = current_generation(engine)
+    plan = open_plan(client, village)["id"]
+    edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    assert client.post(f"/plans/{plan}/publish", json={"accept_warnings": "test"}).status_code == 201
+    restored = client.post(f"/generations/{old}/restore")
+    assert restored.status_code == 201, restored.json()
+    assert restored.json()["counts"]["changed"] == 2, restored.json()
+    assert grids_of(engine, village)[target].equals_exact(grids[target], 0)
+    lon, lat = centre(cell)
+    assert client.get("/locate", params={"lon": lon, "lat": lat}).json()["grid"]["code"] != target
+    assert client.post("/generations/99999/restore").status_code == 422
+
+
+def test_autogrid_makes_contiguous_grids_in_the_target_range(client, engine):
+    village = village_with_grids(engine, 5, offset=2)
+    plan = open_plan(client, village, household_targets={village: [200, 320]})["id"]
+    answer = edit(client, plan, op="autogrid", villages=[village])
+    report = client.get(f"/plans/{plan}/report").json()
+    assert report["errors"] == 0, report["problems"]
+    grids = draft_areas(client, plan)
+    households = [f["properties"]["households"] for f in grids.values()]
+    total = sum(households)
+    assert all(200 <= h <= 320 for h in households) or total / len(households) > 320, households
+    assert len(grids) >= round(total / 260)
+    kept = set(grids) & set(grids_of(engine, village))
+    assert kept, "new grids keep the codes of the old grids they overlap most"
+    assert answer["plan"]["edits_applied"] == 1
+
+
+def test_export_formats_and_reimport_round_trip(client, engine):
+    village = village_with_grids(engine, 4, offset=11)
+    generation = current_generation(engine)
+    plan = open_plan(client, village)["id"]
+    for fmt, check in (("geojson", lambda b: json.loads(b)["type"] == "FeatureCollection"),
+                       ("gpkg", lambda b: b[:16] == b"SQLite format 3\x00"),
+                       ("shp", lambda b: {n.rsplit(".", 1)[1] for n in zipfile.ZipFile(io.BytesIO(b)).namelist()}
+                        >= {"shp", "shx", "dbf", "prj"})):
+        response = client.get(f"/plans/{plan}/export", params={"format": fmt, "level": "grid"})
+        assert response.status_code == 200 and check(response.content), fmt
+    whole = client.get(f"/generations/{generation}/export", params={"format": "gpkg", "level": "village"})
+    assert len(gpd.read_file(io.BytesIO(whole.content))) == 457
+
+    exported = client.get(f"/plans/{plan}/export", params={"format": "gpkg", "level": "grid"}).content
+    same = client.post(f"/plans/{plan}/import", files={"file": ("grids.gpkg", exported)})
+    assert same.status_code == 201, same.json()
+    assert client.get(f"/plans/{plan}/diff").json()["counts"]["changed"] == 0
+
+    shifted = client.get(f"/plans/{plan}/export", params={"format": "shp", "level": "grid", "crs": "gcj02"}).content
+    back = client.post(f"/plans/{plan}/import", params={"crs": "gcj02"}, files={"file": ("grids.zip", shifted)})
+    assert back.status_code == 201, back.json()
+    for code, original in grids_of(engine, village).items():
+        imported = shapely.geometry.shape(draft_areas(client, plan)[code]["geometry"])
+        assert imported.hausdorff_distance(original) < 1e-6, code
+
+
+def test_a_bad_file_names_the_feature_and_imports_nothing(client, engine):
+    village = village_with_grids(engine, 4, offset=12)
+    plan = open_plan(client, village)["id"]
+    frame = json.loads(client.get(f"/plans/{plan}/export", params={"level": "grid"}).content)
+    frame["features"][2]["properties"]["code"] = "4601999"
+    response = client.post(f"/plans/{plan}/import", files={"file": ("bad.geojson", json.dumps(frame).encode())})
+    assert response.status_code == 422 and response.json()["detail"].startswith("feature 3")
+    assert client.post(f"/plans/{plan}/import", files={"file": ("x.txt", b"hello")}).json()["field"] == "file"
+    assert client.post(f"/plans/{plan}/import", files={"file": ("x.gpkg", b"not a geopackage")}).status_code == 422
+    assert client.get(f"/plans/{plan}").json()["edits_applied"] == 0
+
+
+def test_block_assignment_csv_moves_cells_between_grids(client, engine):
+    village = village_with_grids(engine, 4, offset=13)
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    source, cell = border_cell(grids, target)
+    plan = open_plan(client, village)["id"]
+    body = f"h3,grid_code\n{h3.int_to_str(cell)},{target}\n".encode()
+    answer = client.post(f"/plans/{plan}/import", files={"file": ("cells.csv", body)})
+    assert answer.status_code == 201, answer.json()
+    moved = shapely.geometry.shape(draft_areas(client, plan)[target]["geometry"])
+    assert moved.contains(shapely.Point(centre(cell)))
+    bad = client.post(f"/plans/{plan}/import", files={"file": ("cells.csv", b"h3,grid_code\nnope,1\n")})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("line 2")
+    csv_all = client.get(f"/generations/{current_generation(engine)}/export", params={"format": "csv"})
+    assert csv_all.text.startswith("h3,grid_code\n") and csv_all.text.count("\n") > 1_000_000
+
+
+def test_draft_tiles_show_the_draft(client, engine):
+    import mapbox_vector_tile
+    village = village_with_grids(engine, 4, offset=14)
+    plan = open_plan(client, village)["id"]
+    lon, lat = shapely.union_all(list(grids_of(engine, village).values())).representative_point().coords[0]
+    z = 14
+    response = client.get(f"/plans/{plan}/tiles/grids,villages/{z}/{int((lon + 180) / 360 * 2**z)}/{_tile_y(lat, z)}.mvt")
+    assert response.status_code == 200
+    decoded = mapbox_vector_tile.decode(response.content)
+    assert {f["properties"]["code"] for f in decoded["grids"]["features"]} >= set(grids_of(engine, village)) & {
+        f["properties"]["code"] for f in decoded["grids"]["features"]}
+    assert village in {f["properties"]["code"] for f in decoded["villages"]["features"]}
+    assert client.get(f"/plans/{plan}/tiles/cameras/{z}/0/0.mvt").status_code == 404
