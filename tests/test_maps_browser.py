@@ -4,7 +4,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import shapely
 from playwright.sync_api import sync_playwright
+from sqlalchemy.orm import Session
+
+from geo.planning.publish import restore
+from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -87,3 +92,49 @@ def test_bad_map_parameters_are_problems(client):
     assert client.get("/map", params={"basemap": "google"}).json()["field"] == "basemap"
     assert client.get("/embed/area").json()["field"] == "code"
     assert client.get("/embed/nowhere").status_code == 404
+
+
+def click_at(page, lon, lat):
+    """A real mouse click where the planner's map shows (lon, lat)."""
+    x, y = page.evaluate("""([lat, lng]) => { var p = window.planner.map.latLngToContainerPoint([lat, lng]);
+        var box = document.getElementById("map").getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""",
+                         [lat, lon])
+    page.mouse.click(x, y)
+
+
+def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client, engine):
+    village = village_with_grids(engine, 4, offset=30)
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    source, cell = border_cell(grids, target)
+    start = current_generation(engine)
+    plan = client.post("/plans", json={"scope": village}).json()["id"]
+    page, requested, errors = open_page(browser, f"{live_server}/planner?plan={plan}")
+    try:
+        page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
+        inside = shapely.point_on_surface(grids[target])
+        click_at(page, inside.x, inside.y)
+        page.wait_for_function(f"() => (window.plannerSelection || [])[0] === '{target}'")
+        page.click("#tool-paint")
+        click_at(page, *centre(cell))
+        assert page.inner_text("#paint-count") == "1"
+        page.click("#apply-paint")
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('paint applied')")
+        assert page.inner_text("#report-status") == "valid"
+        assert "1 changed" not in page.inner_text("#diff") and "2 changed" in page.inner_text("#diff")
+        page.fill("#accept-warnings", "checked in the browser test")
+        page.click("#publish")
+        page.wait_for_function("() => window.publishedGeneration !== undefined", timeout=30_000)
+        published = page.evaluate("window.publishedGeneration")
+        assert published == current_generation(engine) > start
+        lon, lat = centre(cell)
+        assert client.get("/locate", params={"lon": lon, "lat": lat}).json()["grid"]["code"] == target
+        hosts = {urlparse(url).netloc for url in requested if not url.startswith("data:")}
+        assert hosts == {urlparse(live_server).netloc}, hosts
+        assert not errors, errors
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "planner.png"))
+    finally:
+        if current_generation(engine) != start:
+            with Session(engine) as session, session.begin():
+                restore(session, start, actor="tests")

@@ -35,7 +35,7 @@
 
   function bindGrid(feature, layer) {
     layer.on("click", function (event) {
-      if (painting) { paint(event.latlng); return; }
+      if (painting) return;   // the click bubbles to the map, which paints
       var code = feature.properties.code;
       if (event.originalEvent.shiftKey) {
         var at = selected.indexOf(code);
@@ -114,8 +114,10 @@
     plan = summary;
     $("plan-info").textContent = "Plan " + summary.id + " · scope " + summary.scope + " · on generation " +
       summary.base_generation + " · " + summary.status + " · " + summary.edits_applied + " edits";
-    $("undo").disabled = !summary.can_undo;
-    $("redo").disabled = !summary.can_redo;
+    var draft = summary.status === "draft";
+    $("undo").disabled = !draft || !summary.can_undo;
+    $("redo").disabled = !draft || !summary.can_redo;
+    $("publish").disabled = !draft;
   }
 
   function refresh(answer) {
