@@ -1,11 +1,12 @@
 """Balanced, contiguous, compact grids from a village's H3 cells: recursive spanning-tree cuts.
 
 The method of GerryChain's ``recursive_tree_part``: draw a random spanning tree of the
-cell adjacency graph, and look for a tree edge whose removal cuts off a piece holding
-one grid's worth of households (the ideal share, within a tolerance) while the rest can
-still be cut into the remaining grids. Every piece of a tree is connected, so every grid
-is contiguous. Among the acceptable cuts of a few trees the one with the shortest
-boundary (fewest cut cell edges) wins, which keeps grids compact. The tolerance widens
+cell adjacency graph, and look for a tree edge whose removal splits it into two pieces
+holding their shares of grids' worth of households (the ideal share per grid, within a
+tolerance); then split each piece again. Every piece of a tree is connected, so every
+grid is contiguous. Among the acceptable cuts of a few trees the shortest (fewest cell edges
+cut) wins; then ``smooth`` moves cells that stick into a neighbouring grid over to it,
+while households stay in range and every grid stays in one piece. The tolerance widens
 only when no tree offers an acceptable cut.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scipy.spatial import cKDTree
 
 _TREES_PER_CUT = 3
 _MAX_TRIES = 60
+_CANDIDATES = 64   # balanced cuts compared per tree (the shortest wins)
 
 
 def grid_count(households: float, low: int, high: int) -> int:
@@ -28,6 +30,12 @@ def grid_count(households: float, low: int, high: int) -> int:
     while k > 1 and households / k < low and households / (k - 1) <= high:
         k -= 1
     return k
+
+
+def tolerance(ideal: float, low: int, high: int, widest: float = 0.05, narrowest: float = 0.01) -> float:
+    """The relative tolerance ε that keeps ideal(1 ± ε) inside [low, high], within [narrowest, widest]."""
+    room = min(ideal - low, high - ideal) / ideal if ideal > 0 else widest
+    return min(widest, max(narrowest, room))
 
 
 def connect(xy: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -52,46 +60,56 @@ def connect(xy: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def partition(weights: np.ndarray, edges: np.ndarray, k: int, rng: np.random.Generator,
               epsilon: float = 0.05) -> np.ndarray:
-    """Labels 0..k-1 for a connected graph: contiguous parts of nearly equal weight."""
-    n = len(weights)
-    labels = np.zeros(n, dtype=np.int64)
-    remaining = np.arange(n)
-    for part in range(k - 1):
-        piece = _cut_one(remaining, weights, edges, k - part, weights.sum() / k, rng, epsilon)
-        labels[piece] = part
-        remaining = np.setdiff1d(remaining, piece, assume_unique=True)
-    labels[remaining] = k - 1
+    """Labels 0..k-1 for a connected graph: contiguous parts of weight ideal(1 ± ε), ideal = total / k.
+
+    Recursive bisection: each cut splits ``parts`` into ⌊parts/2⌋ and the rest, each side
+    holding its share of parts within the tolerance, so every final part does too."""
+    labels = np.zeros(len(weights), dtype=np.int64)
+    ideal = weights.sum() / k
+
+    def split(nodes: np.ndarray, parts: int, first: int) -> None:
+        if parts == 1:
+            labels[nodes] = first
+            return
+        left = parts // 2
+        side = _bisect(nodes, weights, edges, (left, parts - left), ideal, rng, epsilon)
+        split(nodes[side], left, first)
+        split(nodes[~side], parts - left, first + left)
+
+    split(np.arange(len(weights)), k, 0)
     return labels
 
 
-def _cut_one(nodes: np.ndarray, weights: np.ndarray, edges: np.ndarray, parts: int, ideal: float,
-             rng: np.random.Generator, epsilon: float) -> np.ndarray:
-    """Nodes of one connected piece of weight ideal(1 ± ε), the rest still splittable."""
+def _bisect(nodes: np.ndarray, weights: np.ndarray, edges: np.ndarray, shares: tuple[int, int], ideal: float,
+            rng: np.random.Generator, epsilon: float) -> np.ndarray:
+    """Mask of the nodes on the first side of the shortest balanced tree cut found: the sides
+    hold shares[0] and shares[1] parts' worth of weight, each part within ideal(1 ± ε)."""
     local = np.full(len(weights), -1)
     local[nodes] = np.arange(len(nodes))
     keep = (local[edges[:, 0]] >= 0) & (local[edges[:, 1]] >= 0)
     i, j = local[edges[keep, 0]], local[edges[keep, 1]]
     w = weights[nodes].astype(float)
     total = w.sum()
+    a, b = shares
     for attempt in range(_MAX_TRIES):
         eps = epsilon * (1.5 ** (attempt // _TREES_PER_CUT))
         low, high = ideal * (1 - eps), ideal * (1 + eps)
-        rest_low, rest_high = (parts - 1) * low, (parts - 1) * high
         best, best_cut = None, np.inf
         for _ in range(_TREES_PER_CUT):
             tree = _random_tree(len(nodes), i, j, w, rng)
             below, rest = tree.below, total - tree.below
-            sub_ok = (below >= low) & (below <= high) & (rest >= rest_low) & (rest <= rest_high)
-            comp_ok = (rest >= low) & (rest <= high) & (below >= rest_low) & (below <= rest_high)
-            candidates = np.flatnonzero((sub_ok | comp_ok) & (tree.parent >= 0))
-            for v in rng.permutation(candidates)[:8]:
-                inside = tree.subtree(v)
-                piece = inside if sub_ok[v] else ~inside
-                cut = int((inside[i] != inside[j]).sum())
-                if cut < best_cut:
-                    best, best_cut = piece, cut
+            below_first = (below >= a * low) & (below <= a * high) & (rest >= b * low) & (rest <= b * high)
+            below_second = (below >= b * low) & (below <= b * high) & (rest >= a * low) & (rest <= a * high)
+            candidates = np.flatnonzero((below_first | below_second) & (tree.parent >= 0))
+            candidates = rng.permutation(candidates)[:_CANDIDATES]
+            if len(candidates):
+                cuts = tree.cut_sizes(candidates, i, j)
+                if cuts.min() < best_cut:
+                    v = int(candidates[np.argmin(cuts)])
+                    inside = tree.subtree(v)
+                    best, best_cut = (inside if below_first[v] else ~inside), int(cuts.min())
         if best is not None:
-            return nodes[best]
+            return best
     raise RuntimeError("no balanced cut found")   # unreachable: the tolerance grows past any weight
 
 
@@ -117,8 +135,65 @@ class _Tree:
                 size[up[v]] += size[v]
         self.below, self.size = np.array(below), np.array(size)
 
+    def cut_sizes(self, nodes: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """For each node, how many graph edges (i, j) leave its subtree: a run [start, end) of the preorder."""
+        start = self.position[nodes][:, None]
+        end = start + self.size[nodes][:, None]
+        pi, pj = self.position[i][None, :], self.position[j][None, :]
+        return (((pi >= start) & (pi < end)) != ((pj >= start) & (pj < end))).sum(axis=1)
+
     def subtree(self, v: int) -> np.ndarray:
         """Mask of the nodes at or below ``v``."""
         inside = np.zeros(len(self.order), dtype=bool)
         inside[self.order[self.position[v]:self.position[v] + self.size[v]]] = True
         return inside
+
+
+def smooth(labels: np.ndarray, weights: np.ndarray, edges: np.ndarray, low: float, high: float,
+           rounds: int = 8) -> np.ndarray:
+    """Straighten the boundaries: a cell with more neighbours in another part than in its own
+    moves there, if both parts' weights stay in [low, high] (or do not get further out) and
+    its old part stays connected. Neighbouring cells never move in the same round."""
+    labels = labels.copy()
+    n, k = len(labels), int(labels.max()) + 1
+    i, j = edges[:, 0], edges[:, 1]
+    adjacency = coo_matrix((np.ones(2 * len(i)), (np.concatenate([i, j]), np.concatenate([j, i]))), shape=(n, n)).tocsr()
+    for _ in range(rounds):
+        counts = np.zeros((n, k))
+        np.add.at(counts, (i, labels[j]), 1)
+        np.add.at(counts, (j, labels[i]), 1)
+        target = counts.argmax(axis=1)
+        gain = counts[np.arange(n), target] - counts[np.arange(n), labels]
+        movers = np.flatnonzero(gain >= 2)
+        if not len(movers):
+            break
+        total = np.bincount(labels, weights=weights, minlength=k)
+        blocked = np.zeros(n, dtype=bool)
+        moved = []
+        for v in movers[np.argsort(-gain[movers], kind="stable")]:
+            src, dst, w = labels[v], target[v], weights[v]
+            if blocked[v] or not _stays_in(total[src] - w, total[src], low, high) \
+                    or not _stays_in(total[dst] + w, total[dst], low, high):
+                continue
+            labels[v] = dst
+            if not _connected(np.flatnonzero(labels == src), adjacency):
+                labels[v] = src
+                continue
+            total[src] -= w
+            total[dst] += w
+            blocked[adjacency.indices[adjacency.indptr[v]:adjacency.indptr[v + 1]]] = True
+            moved.append(v)
+        if not moved:
+            break
+    return labels
+
+
+def _stays_in(after: float, before: float, low: float, high: float) -> bool:
+    return low <= after <= high or abs(after - min(max(after, low), high)) < abs(before - min(max(before, low), high))
+
+
+def _connected(members: np.ndarray, adjacency) -> bool:
+    if len(members) <= 1:
+        return True
+    sub = adjacency[members][:, members]
+    return connected_components(sub, directed=False)[0] == 1

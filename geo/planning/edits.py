@@ -283,7 +283,10 @@ def _grids_for(ctx: Context, village: DraftArea, rng: np.random.Generator) -> Ve
     lonlat = cellmath.centres(cells)
     xy = local_xy(lonlat[:, 0], lonlat[:, 1])
     edges = autogrid.connect(xy, neighbour_pairs(xy)) if len(cells) > 1 else np.empty((0, 2), dtype=np.int64)
-    labels = autogrid.partition(weights, edges, k, rng) if k > 1 else np.zeros(len(cells), dtype=np.int64)
+    labels = np.zeros(len(cells), dtype=np.int64)
+    if k > 1:
+        labels = autogrid.partition(weights, edges, k, rng, autogrid.tolerance(weights.sum() / k, low, high))
+        labels = autogrid.smooth(labels, weights, edges, low, high)
     old = _children(ctx, village.code)
     return _grids_from_labels(ctx, village, cells, labels, _match_codes(ctx, set(old), cells, labels, k), old)
 
