@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     h3_resolution: int = Field(11, ge=10, le=11, description="H3 resolution of the cell index.")
     locate_recheck_seconds: float = Field(1.0, ge=0, description="How often locate checks for new boundaries.")
     tile_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Bytes of tiles kept in memory.")
-    grid_households_min: int = Field(300, ge=0, description="Default lower bound of households per grid.")
-    grid_households_max: int = Field(500, ge=1, description="Default upper bound of households per grid.")
+    households_per_grid_min: int = Field(300, ge=0, description="Default lower bound of households per grid.")
+    households_per_grid_max: int = Field(500, ge=1, description="Default upper bound of households per grid.")
     tianditu_key: str | None = Field(None, description="Key for the Tianditu basemap (optional).")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -179,14 +179,29 @@ def test_bad_edits_get_a_problem_naming_the_field(client, engine, village):
              ({"op": "replace", "code": code, "geometry": {"type": "Polygon", "coordinates": "x"}}, "geometry"),
              ({"op": "replace", "code": code, "geometry": {"type": "Point", "coordinates": [110.3, 20.0]}}, "geometry"),
              ({"op": "replace", "code": village, "geometry": {"type": "Point", "coordinates": [110.3, 20.0]}}, "code"),
+             ({"op": "replace", "code": code, "geometry": {"type": "Polygon", "coordinates": [
+                 [[110.3, 20.0], [float("nan"), 20.1], [110.4, 20.1], [110.3, 20.0]]]}}, "geometry"),
+             ({"op": "replace", "code": code, "geometry": {"type": "Polygon", "coordinates": [
+                 [[110.3, 20.0], [310.3, 20.1], [110.4, 20.1], [110.3, 20.0]]]}}, "geometry"),
              ({"op": "merge", "codes": [code, code]}, "codes"),
              ({"op": "remove_grid", "code": village + "999"}, "code"),
              ({"op": "teleport"}, "op")]
-    for body, field in cases:
-        response = client.post(f"/plans/{plan}/edits", json=body)
+    for body, field in cases:   # sent as text: NaN is not JSON, but Python's parser would take it
+        response = client.post(f"/plans/{plan}/edits", content=json.dumps(body),
+                               headers={"Content-Type": "application/json"})
         assert 400 <= response.status_code < 500, (body, response.json())
         assert response.json()["field"].startswith(field.split("[")[0]), (body, response.json())
     assert client.get(f"/plans/{plan}").json()["edits_applied"] == 0
+
+
+def test_an_enormous_polygon_is_an_error_in_the_report_not_a_crash(client, engine, village):
+    plan = open_plan(client, village)["id"]
+    code = sorted(grids_of(engine, village))[0]
+    china = {"type": "Polygon", "coordinates": [[[73, 18], [135, 18], [135, 53], [73, 53], [73, 18]]]}
+    answer = edit(client, plan, op="replace", code=code, geometry=china)
+    checks = {p["check"] for p in answer["report"]["problems"]}
+    assert "outside_parent" in checks and "overlap" in checks
+    assert client.post(f"/plans/{plan}/publish", json={"accept_warnings": "no"}).status_code == 422
 
 
 def test_publish_switches_locate_and_tiles_and_keeps_unchanged_areas(client, engine):
@@ -322,6 +337,23 @@ def test_export_formats_and_reimport_round_trip(client, engine):
     for code, original in grids_of(engine, village).items():
         imported = shapely.geometry.shape(draft_areas(client, plan)[code]["geometry"])
         assert imported.hausdorff_distance(original) < 1e-6, code
+
+
+def test_a_projected_file_is_read_in_its_own_crs(client, engine, tmp_path):
+    village = village_with_grids(engine, 4, offset=15)
+    plan = open_plan(client, village)["id"]
+    exported = client.get(f"/plans/{plan}/export", params={"format": "geojson", "level": "grid"}).content
+    frame = gpd.read_file(io.BytesIO(exported)).to_crs(4547)   # CGCS2000 / 3-degree Gauss-Kruger CM 111E
+    frame.to_file(tmp_path / "grids.gpkg", driver="GPKG")
+    answer = client.post(f"/plans/{plan}/import", files={"file": ("grids.gpkg", (tmp_path / "grids.gpkg").read_bytes())})
+    assert answer.status_code == 201, answer.json()
+    for code, original in grids_of(engine, village).items():
+        imported = shapely.geometry.shape(draft_areas(client, plan)[code]["geometry"])
+        assert imported.hausdorff_distance(original) < 1e-6, code
+    no_crs = frame.set_crs(None, allow_override=True)
+    no_crs.to_file(tmp_path / "bare.geojson", driver="GeoJSON")
+    refused = client.post(f"/plans/{plan}/import", files={"file": ("bare.geojson", (tmp_path / "bare.geojson").read_bytes())})
+    assert refused.status_code == 422, refused.json()
 
 
 def test_a_bad_file_names_the_feature_and_imports_nothing(client, engine):

@@ -45,11 +45,14 @@ def load_cells(session: Session, generation: int, scope: str) -> pd.DataFrame:
     return frame.set_index("h3")
 
 
-def census(table: pd.DataFrame, geometries: list, resolution: int) -> list[tuple[int, int]]:
-    """(households, population) under each geometry, from a ``load_cells`` table."""
+def census(table: pd.DataFrame, geometries: list, resolution: int, frame: shapely.Geometry) -> list[tuple[int, int]]:
+    """(households, population) under each geometry, from a ``load_cells`` table of the cells
+    in ``frame`` (the plan's scope: nothing lives outside it, so geometries are cut to it first)."""
+    shapely.prepare(frame)
     result = []
     for geometry in geometries:
-        found = table.reindex(cells_in(geometry, resolution))
+        inside = geometry if shapely.covers(frame, geometry) else shapely.intersection(shapely.make_valid(geometry), frame)
+        found = table.reindex(cells_in(inside, resolution))
         result.append((int(found["households"].sum()), int(found["population"].sum())))
     return result
 

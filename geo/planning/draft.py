@@ -16,6 +16,7 @@ from geo.areas.service import active_generation
 from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
 from geo.errors import Conflict, Invalid, NotFound
 from geo.planning.models import Plan, PlanEdit
+from geo.settings import get_settings
 
 UNCOUNTED = -1
 _CURRENT = "generation_low <= :g AND coalesce(generation_high, :g) >= :g"
@@ -86,6 +87,13 @@ def separate_pieces(geometry: shapely.Geometry) -> list[shapely.Geometry]:
 def scope_prefix(scope: str) -> str:
     """The LIKE prefix of the codes in a scope (district codes do not start with the city's)."""
     return CITY_CODE[:4] + "%" if scope == CITY_CODE else scope + "%"
+
+
+def household_range(plan: Plan, village: str) -> tuple[int, int]:
+    """Households per grid the plan aims at in ``village``: its own target, or the default."""
+    settings = get_settings()
+    low, high = plan.household_targets.get(village, (settings.households_per_grid_min, settings.households_per_grid_max))
+    return int(low), int(high)
 
 
 def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editable: bool = False) -> Plan:

@@ -22,7 +22,7 @@ from geo.dataset.partition import reading_order
 from geo.errors import Invalid
 from geo.planning import autogrid, cells as cellmath
 from geo.planning.draft import (M2_PER_DEG2, NOISE_M2, UNCOUNTED, DraftArea, area, areas, as_multi, commit_edit,
-                                get_plan, scope_prefix)
+                                get_plan, household_range, scope_prefix)
 from geo.planning.models import Plan, PlanEdit
 from geo.plane import local_xy
 from geo.progress import steps
@@ -43,6 +43,11 @@ class Context:
     _cells: pd.DataFrame | None = None
 
     @property
+    def frame(self) -> shapely.Geometry:
+        """The scope's fixed outline."""
+        return self.area(self.plan.scope_code).geom
+
+    @property
     def cells(self) -> pd.DataFrame:
         """The scope's cells in the base generation (households, population, grid), read once."""
         if self._cells is None:
@@ -56,11 +61,6 @@ class Context:
         if code == self.plan.scope_code:
             raise Invalid(f"{code} is the plan's scope: its outline is fixed in this plan", field=field)
         return self.area(code, field)
-
-    def household_range(self, village: str) -> tuple[int, int]:
-        settings = get_settings()
-        low, high = self.plan.household_targets.get(village, (settings.grid_households_min, settings.grid_households_max))
-        return int(low), int(high)
 
     def new_codes(self, parent: str, kind: Kind, centres: list[shapely.Point]) -> list[str]:
         """The next free codes under ``parent`` (never used in any generation or this draft),
@@ -165,7 +165,7 @@ def split(ctx: Context, *, code: str, line: shapely.Geometry) -> Versions:
               for p in shapely.get_parts(shapely.ops.split(part, line))]
     if len(pieces) <= len(shapely.get_parts(target.geom)):
         raise Invalid(f"the line does not cut {code} in two: it must cross the area from edge to edge", field="line")
-    counts = cellmath.census(ctx.cells, pieces, ctx.resolution)
+    counts = cellmath.census(ctx.cells, pieces, ctx.resolution, ctx.frame)
     keep = int(np.argmax([hh * 1e9 + shapely.area(p) for p, (hh, _) in zip(pieces, counts)]))
     others = [p for i, p in enumerate(pieces) if i != keep]
     parent = ctx.area(target.parent_code)
@@ -278,7 +278,7 @@ def _grids_for(ctx: Context, village: DraftArea, rng: np.random.Generator) -> Ve
     if len(cells) == 0:
         return {}
     weights = ctx.cells["households"].reindex(cells).fillna(0).to_numpy(dtype=float)
-    low, high = ctx.household_range(village.code)
+    low, high = household_range(ctx.plan, village.code)
     k = min(autogrid.grid_count(weights.sum(), low, high), len(cells))
     lonlat = cellmath.centres(cells)
     xy = local_xy(lonlat[:, 0], lonlat[:, 1])
@@ -373,7 +373,7 @@ def apply(session: Session, plan_id: int, op: str, *, actor: str, log_params: di
     ctx = Context(session, plan, resolution=_resolution(session, plan.base_generation))
     versions = OPS[op](ctx, **params)
     changed = [code for code, a in versions.items() if a is not None and a.households == UNCOUNTED]
-    counts = cellmath.census(ctx.cells, [versions[c].geom for c in changed], ctx.resolution)
+    counts = cellmath.census(ctx.cells, [versions[c].geom for c in changed], ctx.resolution, ctx.frame)
     for code, (households, population) in zip(changed, counts):
         versions[code] = replace(versions[code], households=households, population=population)
     return commit_edit(session, plan, op, log_params, versions, actor)

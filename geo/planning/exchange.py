@@ -114,6 +114,10 @@ def _area(i: int, row, datum: Datum) -> DraftArea:
         raise Invalid(f"{where}: coordinates must be finite numbers", field="geometry")
     if datum is not Datum.WGS84:
         geometry = geometry_to_wgs84(geometry, datum)
+    x0, y0, x1, y1 = geometry.bounds
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        raise Invalid(f"{where}: coordinates are not longitudes and latitudes (a projected file without its CRS?)",
+                      field="geometry")
     level = getattr(row, "level", None) or parsed.level.value
     if level != parsed.level.value:
         raise Invalid(f"{where}: level {level!r} does not match a {len(code)}-digit code", field="level")

@@ -21,10 +21,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.codes import CODE_LENGTH, CodeError, Level, parse_area_code
-from geo.planning.draft import NOISE_M2, DraftArea, areas, separate_pieces
+from geo.planning.draft import NOISE_M2, DraftArea, areas, household_range, separate_pieces
 from geo.planning.models import Plan
 from geo.plane import local_xy
-from geo.settings import get_settings
 
 MIN_POLSBY_POPPER = 0.15
 GAP_WIDTH_M = 1.0   # gaps narrower than this are called slivers in the report
@@ -178,9 +177,7 @@ def _shape(a: DraftArea, plan: Plan, report: Report) -> None:
                    f"{a.code} is not compact: Polsby-Popper {score:.2f} < {MIN_POLSBY_POPPER}", None,
                    polsby_popper=round(score, 3))
     if a.level == Level.GRID:
-        settings = get_settings()
-        low, high = plan.household_targets.get(a.parent_code, (settings.grid_households_min,
-                                                               settings.grid_households_max))
+        low, high = household_range(plan, a.parent_code)
         if not low <= a.households <= high:
             report.add("warning", "households", [a.code],
                        f"{a.code} has {a.households} households; the target for {a.parent_code} is {low}-{high}",
