@@ -12,6 +12,11 @@ from geo.codes import parse_area_code, parse_camera_id
 from geo.dataset import build, checks
 
 
+# The boundaries and cells in force: planning tests publish (and restore) generations.
+AREAS = "(SELECT * FROM areas WHERE generation_high IS NULL)"
+CELLS = "(SELECT * FROM h3_cells WHERE generation_high IS NULL)"
+
+
 def scalar(engine, sql, **params):
     with engine.connect() as conn:
         return conn.execute(text(sql), params).scalar_one()
@@ -19,7 +24,7 @@ def scalar(engine, sql, **params):
 
 def test_counts_by_level(engine):
     with engine.connect() as conn:
-        counts = dict(conn.execute(text("SELECT level, count(*) FROM areas GROUP BY level")).all())
+        counts = dict(conn.execute(text(f"SELECT level, count(*) FROM {AREAS} a GROUP BY level")).all())
     assert (counts["city"], counts["district"], counts["town"], counts["village"]) == (1, 4, 43, 457)
     assert 2000 <= counts["grid"] <= 6000
 
@@ -27,9 +32,9 @@ def test_counts_by_level(engine):
 def test_towns_are_the_ministry_list(engine, settings):
     towns = pd.read_csv(settings.data_dir / "towns_mca2025.csv", dtype=str)
     with engine.connect() as conn:
-        stored = dict(conn.execute(text("SELECT code, name FROM areas WHERE level = 'town'")).all())
+        stored = dict(conn.execute(text(f"SELECT code, name FROM {AREAS} a WHERE level = 'town'")).all())
     assert stored == dict(zip(towns["code"], towns["name"]))
-    kinds = scalar(engine, "SELECT count(*) FROM areas WHERE level = 'town' AND kind = '街道'")
+    kinds = scalar(engine, f"SELECT count(*) FROM {AREAS} a WHERE level = 'town' AND kind = '街道'")
     assert kinds == 21
 
 
@@ -38,8 +43,8 @@ def test_every_level_tiles_its_parent_exactly(db_areas):
 
 
 def test_no_sibling_interiors_overlap_in_postgis(engine):
-    overlaps = scalar(engine, """
-        SELECT count(*) FROM areas a JOIN areas b
+    overlaps = scalar(engine, f"""
+        SELECT count(*) FROM {AREAS} a JOIN {AREAS} b
           ON a.parent_code = b.parent_code AND a.code < b.code AND a.geom && b.geom
          AND ST_Relate(a.geom, b.geom, '2********')
         WHERE a.level IN ('district', 'town', 'village')""")
@@ -47,9 +52,9 @@ def test_no_sibling_interiors_overlap_in_postgis(engine):
 
 
 def test_children_areas_add_up_to_their_parent(engine):
-    worst = scalar(engine, """
-        SELECT max(abs(p.area_m2 - c.total) / p.area_m2) FROM areas p
-        JOIN (SELECT parent_code, sum(area_m2) AS total FROM areas GROUP BY parent_code) c
+    worst = scalar(engine, f"""
+        SELECT max(abs(p.area_m2 - c.total) / p.area_m2) FROM {AREAS} p
+        JOIN (SELECT parent_code, sum(area_m2) AS total FROM {AREAS} a GROUP BY parent_code) c
           ON c.parent_code = p.code""")
     assert worst < 1e-6
 
@@ -73,16 +78,17 @@ def test_codes_are_well_formed_and_unique(db_areas):
 
 
 def test_every_h3_cell_is_in_exactly_one_grid(engine, manifest):
-    assert scalar(engine, "SELECT count(*) FROM h3_cells") == manifest["counts"]["h3_cells"]
-    assert scalar(engine, "SELECT count(DISTINCT h3) FROM h3_cells") == manifest["counts"]["h3_cells"]
-    orphans = scalar(engine, "SELECT count(*) FROM h3_cells c LEFT JOIN areas g "
+    assert scalar(engine, f"SELECT count(*) FROM {CELLS} c") == manifest["counts"]["h3_cells"]
+    assert scalar(engine, f"SELECT count(DISTINCT h3) FROM {CELLS} c") == manifest["counts"]["h3_cells"]
+    orphans = scalar(engine, f"SELECT count(*) FROM {CELLS} c LEFT JOIN {AREAS} g "
                              "ON g.code = c.grid_code AND g.level = 'grid' WHERE g.id IS NULL")
     assert orphans == 0
 
 
 def test_cell_centres_lie_in_their_grid_and_no_other(engine):
     with engine.connect() as conn:
-        sample = conn.execute(text("SELECT h3, grid_code FROM h3_cells TABLESAMPLE SYSTEM (2) REPEATABLE (1)")).all()
+        sample = conn.execute(text("SELECT h3, grid_code FROM h3_cells TABLESAMPLE SYSTEM (2) REPEATABLE (1) "
+                                   "WHERE generation_high IS NULL")).all()
     ids = np.array([r[0] for r in sample])
     centres = np.array([h3.cell_to_latlng(int(c)) for c in ids])
     points = pd.DataFrame({"h3": ids, "lon": centres[:, 1], "lat": centres[:, 0],
@@ -90,9 +96,9 @@ def test_cell_centres_lie_in_their_grid_and_no_other(engine):
     with engine.begin() as conn:
         conn.execute(text("CREATE TEMP TABLE cell_probe (h3 bigint, lon float8, lat float8, grid text) ON COMMIT DROP"))
         conn.execute(text("INSERT INTO cell_probe VALUES (:h3, :lon, :lat, :grid)"), points.to_dict("records"))
-        found = pd.DataFrame(conn.execute(text("""
+        found = pd.DataFrame(conn.execute(text(f"""
             SELECT p.h3, p.grid, array_agg(a.code) AS covering FROM cell_probe p
-            JOIN areas a ON a.level = 'grid' AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+            JOIN {AREAS} a ON a.level = 'grid' AND ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
             GROUP BY p.h3, p.grid""")).all(), columns=["h3", "grid", "covering"])
     assert len(sample) > 10_000 and len(found) == len(sample)
     assert (found["covering"].map(len) == 1).all()
@@ -100,15 +106,15 @@ def test_cell_centres_lie_in_their_grid_and_no_other(engine):
 
 
 def test_grids_are_dense_enough_to_balance(engine, settings):
-    fewest = scalar(engine, "SELECT min(n) FROM (SELECT count(*) n FROM h3_cells GROUP BY grid_code) t")
+    fewest = scalar(engine, f"SELECT min(n) FROM (SELECT count(*) n FROM {CELLS} c GROUP BY grid_code) t")
     assert fewest >= 10
 
 
 def test_households_are_a_city_of_about_a_million(engine):
-    total = scalar(engine, "SELECT households FROM areas WHERE level = 'city'")
+    total = scalar(engine, f"SELECT households FROM {AREAS} a WHERE level = 'city'")
     assert 900_000 < total < 1_100_000
-    assert scalar(engine, "SELECT sum(households) FROM areas WHERE level = 'grid'") == total
-    median = scalar(engine, "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY households) FROM areas WHERE level='grid'")
+    assert scalar(engine, f"SELECT sum(households) FROM {AREAS} a WHERE level = 'grid'") == total
+    median = scalar(engine, f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY households) FROM {AREAS} a WHERE level='grid'")
     assert 300 <= median <= 500
 
 
@@ -116,7 +122,7 @@ def test_mediation_figures_match_the_city(engine):
     generated = "FROM mediators WHERE source = 'generated' AND employment"
     assert scalar(engine, f"SELECT count(*) {generated} = 'full_time'") == 497
     assert scalar(engine, f"SELECT count(*) {generated} = 'part_time'") == 3302
-    uncovered = scalar(engine, """SELECT count(*) FROM areas v WHERE v.level = 'village' AND NOT EXISTS
+    uncovered = scalar(engine, f"""SELECT count(*) FROM {AREAS} v WHERE v.level = 'village' AND NOT EXISTS
         (SELECT 1 FROM mediators m WHERE m.home_village_code = v.code AND m.employment = 'full_time')""")
     assert uncovered == 0
     assert scalar(engine, "SELECT count(*) FROM organisations WHERE kind = 'industry'") == 16
@@ -124,7 +130,7 @@ def test_mediation_figures_match_the_city(engine):
 
 
 def test_mediators_stand_in_their_home_village(engine):
-    outside = scalar(engine, """SELECT count(*) FROM mediators m JOIN areas v ON v.code = m.home_village_code
+    outside = scalar(engine, f"""SELECT count(*) FROM mediators m JOIN {AREAS} v ON v.code = m.home_village_code
                                 WHERE NOT ST_Covers(v.geom, m.position)""")
     assert outside == 0
 
@@ -143,7 +149,7 @@ def test_cameras_have_valid_ids_and_sectors(engine):
 
 def test_incidents_carry_a_consistent_area_chain(engine):
     assert 10_000 <= scalar(engine, "SELECT count(*) FROM incidents WHERE source = 'generated'") <= 100_000
-    misplaced = scalar(engine, """SELECT count(*) FROM incidents i JOIN areas g ON g.code = i.grid_code
+    misplaced = scalar(engine, f"""SELECT count(*) FROM incidents i JOIN {AREAS} g ON g.code = i.grid_code
                                   WHERE NOT ST_Covers(g.geom, i.position)""")
     assert misplaced == 0
     assert scalar(engine, "SELECT count(DISTINCT category) FROM incidents") == 16

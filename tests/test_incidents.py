@@ -102,7 +102,7 @@ def test_nobody_eligible_in_the_village_escalates_and_says_why(client, engine):
     with engine.connect() as conn:
         row = conn.execute(text("""
             SELECT v.code, c.code FROM areas v CROSS JOIN dispute_categories c
-             WHERE v.level = 'village' AND c.mediation AND NOT EXISTS (
+             WHERE v.level = 'village' AND v.generation_high IS NULL AND c.mediation AND NOT EXISTS (
                    SELECT 1 FROM mediators m WHERE m.home_village_code = v.code AND c.code = ANY(m.skills))
                AND c.code NOT IN ('property_management', 'medical', 'road_traffic_accident', 'labour')
              ORDER BY v.code LIMIT 1""")).first()

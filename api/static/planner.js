@@ -129,8 +129,7 @@
   function run(promise, done) {
     busy(true);
     return promise.then(function (answer) {
-      status(done);
-      return refresh(answer || {});
+      return refresh(answer || {}).then(function () { status(done); });
     }).catch(function (error) {
       status("refused: " + error.message);
       if (error.data && error.data.report) showReport(error.data.report);

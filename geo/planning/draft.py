@@ -148,12 +148,15 @@ _SELECT = """SELECT code, level, name, kind, parent_code, households, population
 
 
 def areas(session: Session, plan_id: int, *, codes=None, level: str | None = None, parent: str | None = None,
-          touching: shapely.Geometry | None = None) -> dict[str, DraftArea]:
-    """The draft's areas, filtered by codes, level, parent and/or intersection with a geometry."""
+          parents=None, touching: shapely.Geometry | None = None) -> dict[str, DraftArea]:
+    """The draft's areas, filtered by codes, level, parent(s) and/or intersection with a geometry."""
     sql, params = _SELECT, {"plan": plan_id}
     if codes is not None:
         sql += " AND code = ANY(:codes)"
         params["codes"] = list(codes)
+    if parents is not None:
+        sql += " AND parent_code = ANY(:parents)"
+        params["parents"] = list(parents)
     if level:
         sql += " AND level = :level"
         params["level"] = level

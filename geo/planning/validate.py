@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.codes import CODE_LENGTH, CodeError, Level, parse_area_code
-from geo.planning.draft import NOISE_M2, DraftArea, areas, household_range, separate_pieces
+from geo.planning.draft import NOISE_M2, DraftArea, areas, household_range, scope_prefix, separate_pieces
 from geo.planning.models import Plan
 from geo.plane import local_xy
 
@@ -69,29 +69,44 @@ class Report:
 
 
 def validate(session: Session, plan: Plan, focus: set[str] | None = None) -> dict:
-    """Check the draft (see the module docstring for errors and warnings). With ``focus``,
-    only those areas, their siblings and their children are checked: the quick report
-    after an edit; publishing always checks everything."""
-    draft = everything = areas(session, plan.id)
+    """Check the draft (see the module docstring for errors and warnings): the areas in
+    ``focus`` (after an edit, those it touched) or else every area changed since the base
+    generation, each with its parent, siblings and children. Areas and families no change
+    reaches were valid when their generation was published, and are not checked again."""
     changed = changed_codes(session, plan.id)
+    known = set(session.scalars(text("SELECT code FROM plan_areas WHERE plan_id = :p"), {"p": plan.id}))
+    whole = focus is None
+    if whole:
+        focus = changed | removed_parents(session, plan)
+    nearby = areas(session, plan.id, codes=sorted(focus))
+    parents = {a.parent_code for a in nearby.values()} | set(focus)
+    draft = areas(session, plan.id, codes=sorted(parents)) | areas(session, plan.id, parents=sorted(parents))
     report = Report()
-    if focus is not None:
-        parents = {draft[c].parent_code for c in focus if c in draft} | focus
-        draft = {c: a for c, a in draft.items() if c in parents or a.parent_code in parents}
     valid = {code: a for code, a in draft.items() if _geometry_ok(a, report)}
-    _codes_and_parents(draft, set(everything), plan, report)
+    _codes_and_parents(draft, known, plan, report)
     families = defaultdict(list)
     for a in draft.values():
-        if a.parent_code in draft:
+        if a.parent_code in parents:
             families[a.parent_code].append(a)
     for parent_code, children in sorted(families.items()):
-        if parent_code in valid and (focus is None or parent_code in parents):
+        if parent_code in valid:
             _family(valid[parent_code], [c for c in children if c.code in valid], report)
     for code in sorted(changed & set(valid)):
         _shape(valid[code], plan, report)
     result = report.as_dict(plan)
-    result["scope"] = "whole draft" if focus is None else "the edited areas, their siblings and children"
+    result["scope"] = (f"every change since generation {plan.base_generation}" if whole
+                       else "the edited areas, their siblings and children")
     return result
+
+
+def removed_parents(session: Session, plan: Plan) -> set[str]:
+    """Parents of the base generation's areas that the draft no longer has."""
+    return set(session.scalars(text("""
+        SELECT DISTINCT a.parent_code FROM areas a
+         WHERE a.generation_low <= :g AND coalesce(a.generation_high, :g) >= :g AND a.code LIKE :prefix
+           AND a.parent_code IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM plan_areas p WHERE p.plan_id = :plan AND p.code = a.code)"""),
+        {"g": plan.base_generation, "prefix": scope_prefix(plan.scope_code), "plan": plan.id}))
 
 
 def _geometry_ok(a: DraftArea, report: Report) -> bool:
