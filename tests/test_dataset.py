@@ -170,6 +170,6 @@ def test_an_unchanged_build_is_not_redone(settings, manifest):
 
 @pytest.mark.parametrize("households,expected", [(250, 1), (450, 1), (700, 2), (1000, 2), (2000, 5)])
 def test_grid_count_keeps_households_in_range(households, expected):
-    from geo.dataset.hierarchy import grid_count
+    from geo.dataset.partition import grid_count
 
     assert grid_count(households, 300, 500, 400) == expected

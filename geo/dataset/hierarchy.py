@@ -14,7 +14,7 @@ import numpy as np
 from geo.codes import Kind, child_code
 from geo.dataset.geography import Cells
 from geo.dataset.names import place_names
-from geo.dataset.partition import balanced_bisection, make_contiguous, reading_order, weighted_kmeans
+from geo.dataset.partition import balanced_bisection, grid_count, make_contiguous, reading_order, weighted_kmeans
 from geo.dataset.sources import Town
 
 MIN_SUBDISTRICT_HOUSEHOLDS = 8_000
@@ -111,16 +111,6 @@ def villages(cells: Cells, households: np.ndarray, town_level: Partition, total:
     stems = place_names(len(codes), rng, taken)
     names = [stem + ("社区" if kind is Kind.COMMUNITY else "村") for stem, kind in zip(stems, kinds)]
     return Partition(label, codes, names, kinds, np.array(parent))
-
-
-def grid_count(households: float, low: int, high: int, target: int) -> int:
-    """How many grids a village of ``households`` needs to keep each in [low, high]."""
-    k = max(1, round(households / target))
-    while households / k > high and households / (k + 1) >= low:
-        k += 1
-    while k > 1 and households / k < low and households / (k - 1) <= high:
-        k -= 1
-    return k
 
 
 def grids(cells: Cells, households: np.ndarray, village_level: Partition, settings: dict,

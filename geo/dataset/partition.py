@@ -98,6 +98,16 @@ def make_contiguous(labels: np.ndarray, parents: np.ndarray, edges: np.ndarray,
     return labels
 
 
+def grid_count(households: float, low: int, high: int, target: float) -> int:
+    """How many grids a village of ``households`` needs to keep each in [low, high]."""
+    k = max(1, round(households / target))
+    while households / k > high and households / (k + 1) >= low:
+        k += 1
+    while k > 1 and households / k < low and households / (k - 1) <= high:
+        k -= 1
+    return k
+
+
 def reading_order(xy: np.ndarray, row_height: float) -> np.ndarray:
     """Ranks (0..n-1) of points numbered west to east within rows, rows north to south."""
     rows = np.floor(-xy[:, 1] / row_height)

@@ -21,17 +21,6 @@ _MAX_TRIES = 60
 _CANDIDATES = 64   # balanced cuts compared per tree (the shortest wins)
 
 
-def grid_count(households: float, low: int, high: int) -> int:
-    """How many grids keep each of them in [low, high] (the midpoint's count, adjusted)."""
-    target = (low + high) / 2
-    k = max(1, round(households / target))
-    while households / k > high and households / (k + 1) >= low:
-        k += 1
-    while k > 1 and households / k < low and households / (k - 1) <= high:
-        k -= 1
-    return k
-
-
 def tolerance(ideal: float, low: int, high: int, widest: float = 0.05, narrowest: float = 0.01) -> float:
     """The relative tolerance ε that keeps ideal(1 ± ε) inside [low, high], within [narrowest, widest]."""
     room = min(ideal - low, high - ideal) / ideal if ideal > 0 else widest

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from geo.codes import Kind, Level, child_code
 from geo.dataset.geography import neighbour_pairs
-from geo.dataset.partition import reading_order
+from geo.dataset.partition import grid_count, reading_order
 from geo.errors import Invalid
 from geo.planning import autogrid, cells as cellmath
 from geo.planning.draft import (M2_PER_DEG2, NOISE_M2, UNCOUNTED, DraftArea, area, areas, as_multi, commit_edit,
@@ -279,7 +279,7 @@ def _grids_for(ctx: Context, village: DraftArea, rng: np.random.Generator) -> Ve
         return {}
     weights = ctx.cells["households"].reindex(cells).fillna(0).to_numpy(dtype=float)
     low, high = household_range(ctx.plan, village.code)
-    k = min(autogrid.grid_count(weights.sum(), low, high), len(cells))
+    k = min(grid_count(weights.sum(), low, high, target=(low + high) / 2), len(cells))
     lonlat = cellmath.centres(cells)
     xy = local_xy(lonlat[:, 0], lonlat[:, 1])
     edges = autogrid.connect(xy, neighbour_pairs(xy)) if len(cells) > 1 else np.empty((0, 2), dtype=np.int64)
