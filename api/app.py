@@ -8,10 +8,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
+from api.limits import BodyLimit
 from api.routers import areas, cameras, generations, health, incidents, locate, maps, mediators, ogc, plans, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
-from geo.settings import PROJECT_ROOT
+from geo.settings import PROJECT_ROOT, get_settings
 
 # Map JavaScript installed from the npm registry at set-up (web/package.json), served here.
 _NODE = PROJECT_ROOT / "web" / "node_modules"
@@ -38,6 +39,7 @@ def create_app() -> FastAPI:
                   description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
                   version="0.1.0")
     problems.install(app)
+    app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
     app.include_router(health.router)
     app.include_router(areas.router)
     app.include_router(locate.router)

@@ -12,13 +12,13 @@ from geo.db import session_factory
 
 
 def get_session() -> Iterator[Session]:
-    with session_factory()() as session:
+    with session_factory(for_requests=True)() as session:
         yield session
 
 
 def get_transaction() -> Iterator[Session]:
     """A session whose work commits as one transaction when the request succeeds."""
-    with session_factory()() as session, session.begin():
+    with session_factory(for_requests=True)() as session, session.begin():
         yield session
 
 

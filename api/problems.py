@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
 from geo.errors import DomainError
@@ -57,6 +57,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException):
         return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError):
+        reason = (str(exc.orig).strip().splitlines() or ["a value the database cannot take"])[0]
+        return problem_response(422, "Invalid value", f"a value the database cannot take: {reason}")
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):

@@ -24,6 +24,7 @@ from geo.planning.draft import areas, get_plan, open_plan, scope_prefix
 from geo.planning.edits import _resolution
 from geo.planning.models import Plan
 from geo.planning.validate import changed_codes, validate
+from geo.settings import get_settings
 
 _PUBLISH_LOCK = 460100_0005   # pg_advisory_xact_lock key: one publish at a time
 
@@ -39,6 +40,7 @@ class NotPublishable(Invalid):
 def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str | None = None,
             description: str | None = None) -> dict:
     """Publish the draft; returns the new generation and what changed."""
+    session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(get_settings().publish_timeout_ms)})
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK})
     plan = get_plan(session, plan_id, for_update=True, editable=True)
     current = active_generation(session)

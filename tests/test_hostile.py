@@ -1,0 +1,104 @@
+"""Hostile and oversized input: limits answer 4xx (a statement timeout 503), SQL injection
+through every parameter that reaches SQL changes nothing, malformed bodies are problems."""
+import json
+
+import pytest
+from sqlalchemy import text
+
+from geo.db import get_engine
+
+TABLES = ("areas", "h3_cells", "incidents", "mediators", "cameras", "organisations", "generations", "plans", "audit_log")
+INJECTIONS = ["1;DROP TABLE areas", "' OR '1'='1", "grids'); DELETE FROM incidents; --", "460106%00", "$$; TRUNCATE areas; $$"]
+
+
+def table_counts(engine) -> dict:
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES}
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(client, settings):
+    too_big = b"[" + b"0," * (settings.max_body_bytes // 2) + b"0]"
+    response = client.post("/locate", content=too_big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json" and response.json()["field"] == "body"
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 50_000 + "]" * 50_000,                        # deep nesting
+    '{"points": [[NaN, 20.0]]}', '{"points": [[Infinity, 20.0]]}', '{"points": [[1e999, 20.0]]}',
+    '{"points": "all of them"}', "not json", "",
+])
+def test_malformed_bodies_are_problems(client, body):
+    response = client.post("/locate", content=body, headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_statement_past_the_timeout_is_503_with_retry_after(client, settings):
+    before = settings.statement_timeout_ms
+    settings.statement_timeout_ms = 1
+    try:
+        response = client.get("/incidents/counts", params={"level": "grid"})
+    finally:
+        settings.statement_timeout_ms = before
+        get_engine.cache_clear()
+    assert response.status_code == 503 and response.headers["retry-after"]
+    assert client.get("/incidents/counts", params={"level": "district"}).status_code == 200
+
+
+def test_sql_injection_through_every_sql_parameter_changes_nothing(client, engine):
+    before = table_counts(engine)
+    for attack in INJECTIONS:
+        answers = [
+            client.get(f"/tiles/{attack}/10/836/447.mvt"),
+            client.get(f"/tiles/grids,{attack}.json"),
+            client.get(f"/areas/{attack}"),
+            client.get("/areas", params={"level": attack}),
+            client.get("/areas", params={"parent": attack}),
+            client.get("/areas", params={"bbox": attack}),
+            client.get("/incidents", params={"area": attack}),
+            client.get("/incidents", params={"status": attack}),
+            client.get("/incidents", params={"category": attack}),
+            client.get("/incidents/counts", params={"level": attack, "parent": attack}),
+            client.get("/mediators", params={"area": attack}),
+            client.get("/mediators/nearest", params={"lon": 110.3, "lat": 20.0, "category": attack}),
+            client.get(f"/cameras/{attack}"),
+            client.get(f"/collections/{attack}/items"),
+            client.get("/collections/grids/items", params={"properties": attack}),
+            client.get("/collections/grids/items", params={"bbox": attack}),
+            client.get(f"/embed/{attack}"),
+            client.get("/generations/1/export", params={"level": attack}),
+            client.post("/plans", json={"scope": attack}),
+            client.get("/tiles/grids/10/836/447.mvt", params={"crs": attack}),
+            client.get("/tiles/incidents/16/53563/28577.mvt", params={"category": attack}),
+        ]
+        for response in answers:
+            assert 400 <= response.status_code < 500, \
+                (attack, response.request.url, response.status_code)
+    assert table_counts(engine) == before
+
+
+def test_sql_injection_in_a_text_field_is_stored_as_text(client, engine):
+    attack = "'); DROP TABLE incidents; --"
+    created = client.post("/incidents", params={"dispatch": False}, json={
+        "lon": 110.33, "lat": 20.03, "category": "neighbourhood", "severity": "minor", "description": attack,
+        "occurred_at": "2026-11-20T09:30:00+08:00"})
+    assert created.status_code == 201
+    assert client.get(f"/incidents/{created.json()['id']}").json()["description"] == attack
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM incidents WHERE source = 'api'"))
+
+
+def test_oversized_geometry_and_batches_are_refused(client, engine):
+    with engine.connect() as conn:
+        village = conn.execute(text("SELECT code FROM areas WHERE level = 'village' AND generation_high IS NULL "
+                                    "ORDER BY code LIMIT 1")).scalar_one()
+    plan = client.post("/plans", json={"scope": village}).json()["id"]
+    ring = [[110.3 + 0.01 * (i % 7) / 7, 20.0 + 0.01 * i / 200_000] for i in range(200_001)] + [[110.3, 20.0]]
+    huge = {"op": "replace", "code": village + "001", "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    response = client.post(f"/plans/{plan}/edits", content=json.dumps(huge), headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["field"] == "geometry"
+    batch = client.post("/locate", json={"points": [[110.3, 20.0]] * 100_001})
+    assert batch.status_code == 422 and batch.json()["field"] == "points"
+    assert client.get("/tiles/grids,villages,towns,districts,cameras,mediators,incidents,households,camera_coverage"
+                      "/10/836/447.mvt").status_code == 422
