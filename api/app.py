@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
 from api.limits import BodyLimit
-from api.routers import areas, cameras, generations, health, incidents, locate, maps, mediators, ogc, plans, tiles
+from api.routers import areas, audit, cameras, generations, health, incidents, locate, maps, mediators, ogc, plans, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
 from geo.settings import PROJECT_ROOT, get_settings
@@ -49,6 +49,7 @@ def create_app() -> FastAPI:
     app.include_router(tiles.router)
     app.include_router(generations.router)
     app.include_router(plans.router)
+    app.include_router(audit.router)
     app.include_router(ogc.router)
     app.include_router(maps.router)
     for prefix, folder in VENDOR.items():

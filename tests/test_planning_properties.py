@@ -92,7 +92,7 @@ def test_random_edits_never_publish_an_invalid_partition(engine, village, steps)
             try:
                 with session.begin_nested():
                     if kind in ("undo", "redo"):
-                        draft.step(session, plan, forward=kind == "redo")
+                        draft.step(session, plan, forward=kind == "redo", actor="hypothesis")
                         continue
                     op, params = random_edit(session, plan, random.Random(seed))
                     edits.apply(session, plan.id, op, actor="hypothesis", log_params={}, **params)
@@ -101,9 +101,9 @@ def test_random_edits_never_publish_an_invalid_partition(engine, village, steps)
                 assert snapshot(session, plan.id) == before, "a refused edit changed the draft"
                 continue
             after = snapshot(session, plan.id)
-            draft.step(session, plan, forward=False)
+            draft.step(session, plan, forward=False, actor="hypothesis")
             assert snapshot(session, plan.id) == before, "undo did not restore the exact previous state"
-            draft.step(session, plan, forward=True)
+            draft.step(session, plan, forward=True, actor="hypothesis")
             assert snapshot(session, plan.id) == after, "redo did not restore the edit"
             if validate(session, plan)["valid"]:
                 assert partition_problems(session, plan.id, village) == []

@@ -126,9 +126,10 @@ def get_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId)
 
 
 @router.delete("/{plan_id}", status_code=204)
-def discard_plan(session: Annotated[Session, Depends(get_transaction)], plan_id: PlanId) -> Response:
+def discard_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                 plan_id: PlanId) -> Response:
     """Discard a draft (it stays readable; it can no longer change or be published)."""
-    draft.get_plan(session, plan_id, for_update=True, editable=True).status = "discarded"
+    draft.discard(session, plan_id, actor=actor)
     return Response(status_code=204)
 
 
@@ -165,9 +166,10 @@ def edit_log(session: Annotated[Session, Depends(get_session)], plan_id: PlanId)
 
 
 def _step_endpoint(name: str, forward: bool) -> None:
-    def endpoint(session: Annotated[Session, Depends(get_transaction)], plan_id: PlanId) -> dict:
+    def endpoint(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+                 plan_id: PlanId) -> dict:
         plan = draft.get_plan(session, plan_id, for_update=True, editable=True)
-        return _edit_answer(session, plan_id, draft.step(session, plan, forward=forward))
+        return _edit_answer(session, plan_id, draft.step(session, plan, forward=forward, actor=actor))
 
     endpoint.__doc__ = f"{name.capitalize()} the {'next undone' if forward else 'last applied'} edit."
     router.add_api_route(f"/{{plan_id}}/{name}", endpoint, methods=["POST"], name=name)

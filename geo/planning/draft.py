@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.models import Area
 from geo.areas.service import active_generation
+from geo.audit.service import record
 from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
 from geo.errors import Conflict, Invalid, NotFound
 from geo.planning.models import Plan, PlanEdit
@@ -130,6 +131,8 @@ def open_plan(session: Session, *, scope: str, actor: str, description: str = ""
                 applied=0, household_targets=household_targets or {}, status="draft")
     session.add(plan)
     session.flush()
+    record(session, actor=actor, action="create", entity="plan", entity_id=plan.id, before=None,
+           after={"scope": scope, "base_generation": generation, "household_targets": plan.household_targets})
     session.execute(text(f"""
         INSERT INTO plan_areas (plan_id, code, level, name, kind, parent_code, households, population, base_area_id, geom)
         SELECT :plan, code, level, name, kind, parent_code, coalesce(households, 0), coalesce(population, 0), id, geom
@@ -205,10 +208,12 @@ def commit_edit(session: Session, plan: Plan, op: str, params: dict, after: dict
                     after={code: (a.to_json() if a is not None else None) for code, a in after.items()})
     session.add(edit)
     session.flush()
+    record(session, actor=actor, action=op, entity="plan", entity_id=plan.id, before={"edit": edit.seq - 1},
+           after={"edit": edit.seq, "changed": sorted(after), "params": params})
     return edit
 
 
-def step(session: Session, plan: Plan, *, forward: bool) -> PlanEdit:
+def step(session: Session, plan: Plan, *, forward: bool, actor: str) -> PlanEdit:
     """Undo the last applied edit, or redo the next undone one."""
     seq = plan.applied + 1 if forward else plan.applied
     edit = session.get(PlanEdit, (plan.id, seq)) if seq >= 1 else None
@@ -216,5 +221,16 @@ def step(session: Session, plan: Plan, *, forward: bool) -> PlanEdit:
         raise Conflict("nothing to redo" if forward else "nothing to undo", field="plan_id")
     versions = edit.after if forward else edit.before
     _write(session, plan.id, {code: (DraftArea.from_json(row) if row else None) for code, row in versions.items()})
+    before = plan.applied
     plan.applied = seq if forward else seq - 1
+    record(session, actor=actor, action="redo" if forward else "undo", entity="plan", entity_id=plan.id,
+           before={"edit": before}, after={"edit": plan.applied, "changed": sorted(versions)})
     return edit
+
+
+def discard(session: Session, plan_id: int, *, actor: str) -> None:
+    """A discarded draft stays readable but can no longer change or be published."""
+    plan = get_plan(session, plan_id, for_update=True, editable=True)
+    plan.status = "discarded"
+    record(session, actor=actor, action="discard", entity="plan", entity_id=plan.id, before={"status": "draft"},
+           after={"status": "discarded"})
