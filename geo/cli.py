@@ -12,6 +12,7 @@ from alembic.config import Config
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo import localdb
+from geo.backup import BackupError
 from geo.dataset import build as dataset_build
 from geo.dataset import load as dataset_load
 from geo.dataset.checks import BoundaryError
@@ -43,7 +44,7 @@ def fails_cleanly(what: str):
                 for problem in exc.problems:
                     console.print(f"  - {problem}")
                 message = f"{what} failed: {exc}. Nothing was loaded; fix the file and retry."
-            except (localdb.LocalDbError, dataset_load.DatasetMissing) as exc:
+            except (localdb.LocalDbError, dataset_load.DatasetMissing, BackupError) as exc:
                 message = f"{what} failed: {exc}"
             except DomainError as exc:
                 message = f"{what} failed: {exc.detail}" + (f" ({exc.field})" if exc.field else "")
@@ -80,6 +81,26 @@ def _db_up() -> None:
 def db_down() -> None:
     """Stop the local cluster."""
     console.print(localdb.down(get_settings()))
+
+
+@db_app.command("backup")
+@fails_cleanly("db backup")
+def db_backup(out: Path) -> None:
+    """Dump the database to OUT (pg_dump custom format)."""
+    from geo import backup
+
+    size = backup.backup(get_settings(), out)
+    console.print(f"backup written to {out} ({size:,} bytes)")
+
+
+@db_app.command("restore")
+@fails_cleanly("db restore")
+def db_restore(archive: Path, into: str = typer.Option(None, help="Another database of the local cluster "
+                                                              "(created if missing); default the configured one.")) -> None:
+    """Restore a backup in one transaction, replacing what the database holds."""
+    from geo import backup
+
+    console.print(f"restored into {backup.restore(get_settings(), archive, into)}")
 
 
 @db_app.command("status")

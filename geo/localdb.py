@@ -43,7 +43,8 @@ def _as_owner(args: list[str]) -> list[str]:
 def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
     result = subprocess.run(_as_owner(args), capture_output=True, text=True)
     if result.returncode:
-        raise LocalDbError(f"{what} failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+        raise LocalDbError(f"{what} failed: {lines[-1]}")
     return result
 
 

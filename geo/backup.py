@@ -1,0 +1,63 @@
+"""Backup and restore of the service's database with PostgreSQL's own tools (pg_dump / pg_restore).
+
+A backup is one custom-format archive. A restore goes into a database (created when it
+is missing in the local cluster) in a single transaction: it either all lands or leaves
+the target as it was.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from geo.localdb import OWNER, LocalDbError, bindir
+from geo.settings import Settings
+
+
+class BackupError(RuntimeError):
+    """pg_dump or pg_restore failed; the message has their last line."""
+
+
+def _url(settings: Settings, database: str | None = None) -> str:
+    url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+    if database:
+        url = url.rsplit("/", 1)[0] + "/" + database
+    return url
+
+
+def _tool(name: str) -> str:
+    try:
+        return str(bindir() / name)
+    except LocalDbError:
+        return name   # a client from PATH when no server is installed here
+
+
+def _run(args: list[str], what: str) -> None:
+    result = subprocess.run(args, capture_output=True, text=True)
+    if result.returncode:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+        raise BackupError(f"{what} failed: {lines[-1]}")
+
+
+def backup(settings: Settings, path: Path) -> int:
+    """Dump the database to ``path``; returns the archive's size in bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(path), "--dbname", _url(settings)], "pg_dump")
+    return path.stat().st_size
+
+
+def restore(settings: Settings, path: Path, database: str | None = None) -> str:
+    """Restore ``path`` into ``database`` (default: the configured one), replacing what is there."""
+    if not path.is_file():
+        raise BackupError(f"no backup at {path}")
+    target = database or settings.db_name
+    if settings.uses_local_cluster and database:
+        admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,)).fetchone():
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
+    _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+          "--dbname", _url(settings, database), str(path)], "pg_restore")
+    return target
