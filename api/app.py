@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
     app.include_router(audit.router)
     app.include_router(ogc.router)
     app.include_router(maps.router)
+    problems.document(app)
     for prefix, folder in VENDOR.items():
         if folder.is_dir():
             app.mount(prefix, StaticFiles(directory=folder), name=prefix.strip("/").replace("/", "-"))

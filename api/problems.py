@@ -67,3 +67,36 @@ def install(app: FastAPI) -> None:
     async def _db_down(_: Request, exc: OperationalError):
         return problem_response(503, "Database unavailable", "the database cannot be reached; retry shortly",
                                 headers={"Retry-After": "5"})
+
+
+PROBLEM_SCHEMA = {
+    "type": "object", "required": ["type", "title", "status", "detail"],
+    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                   "detail": {"type": "string"}, "field": {"type": "string"},
+                   "errors": {"type": "array", "items": {"type": "object"}}},
+}
+DOCUMENTED = {"400": "Malformed request", "404": "Not found", "409": "Conflict with the current state",
+              "413": "Request body too large", "422": "Invalid input (the field is named)",
+              "503": "Database unavailable or a statement timed out (Retry-After)"}
+
+
+def document(app: FastAPI) -> None:
+    """Every operation's OpenAPI answers include the problem documents it can return."""
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                for status, description in DOCUMENTED.items():
+                    operation["responses"][status] = {
+                        "description": description,
+                        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        schema["components"]["schemas"].pop("HTTPValidationError", None)
+        schema["components"]["schemas"].pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi

@@ -1,7 +1,15 @@
 """Fixtures over the real PostGIS that scripts/test starts and loads (never a mock)."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
 import geopandas as gpd
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -49,23 +57,14 @@ def client(engine):
         yield client
 
 
-@pytest.fixture(scope="session")
-def live_server(engine):
-    """The API in a real uvicorn process on a free loopback port, for real clients."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
+@contextmanager
+def serving(env: dict):
+    """The API in a real uvicorn process on a free loopback port (with ``env``), for real clients."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              env=os.environ.copy())
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -80,3 +79,30 @@ def live_server(engine):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_server(engine):
+    with serving(os.environ.copy()) as base:
+        yield base
+
+
+@contextmanager
+def scratch_database(settings, name: str):
+    """An empty database of the local cluster, dropped afterwards (skipped when DATABASE_URL is set,
+    since the tests may not create databases on someone else's server)."""
+    import psycopg
+
+    from geo.localdb import OWNER
+
+    if not settings.uses_local_cluster:
+        pytest.skip("needs the project-local cluster to create a scratch database (DATABASE_URL is set)")
+    admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(drop)
+    try:
+        yield settings.sqlalchemy_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(drop)

@@ -3,11 +3,10 @@ import os
 import subprocess
 import sys
 
-import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from geo.localdb import OWNER
+from conftest import scratch_database
 
 CHECKSUMS = {
     "areas": "SELECT count(*), md5(string_agg(code || ST_AsBinary(geom)::text, ',' ORDER BY id)) FROM areas",
@@ -35,15 +34,8 @@ def checksums(url: str) -> dict:
 
 @pytest.fixture
 def scratch(settings):
-    if not settings.uses_local_cluster:
-        pytest.skip("restoring into a scratch database needs the project-local cluster (DATABASE_URL is set)")
-    admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
-    drop = f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)'
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(drop)
-    yield settings.sqlalchemy_url.rsplit("/", 1)[0] + "/" + SCRATCH
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(drop)
+    with scratch_database(settings, SCRATCH) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
