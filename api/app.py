@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
 from api.limits import BodyLimit
+from api.security import authorize
 from api.routers import areas, audit, cameras, generations, health, incidents, locate, maps, mediators, ogc, plans, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
@@ -35,7 +36,7 @@ async def lifespan(_: FastAPI):
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Haikou grid management", lifespan=lifespan,
+    app = FastAPI(title="Haikou grid management", lifespan=lifespan, dependencies=[Depends(authorize)],
                   description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
                   version="0.1.0")
     problems.install(app)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
 
-from fastapi import Header
+from fastapi import Request
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ def get_transaction() -> Iterator[Session]:
         yield session
 
 
-def get_actor(x_actor: Annotated[str | None, Header(max_length=100)] = None) -> str:
-    """Who is acting (the X-Actor header until authentication arrives)."""
-    return x_actor or "api"
+def get_actor(request: Request) -> str:
+    """Who is acting, for the audit log: the key's name or the token's subject."""
+    principal = getattr(request.state, "principal", None)
+    return principal.name if principal is not None else "anonymous"

@@ -29,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 plan_app = typer.Typer(help="Boundary drafts: automatic grids, publishing, export.", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
+auth_app = typer.Typer(help="API keys and tokens.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
 
 
 def fails_cleanly(what: str):
@@ -242,6 +244,68 @@ def export(out: Path, generation: int = typer.Option(None, help="Default: the cu
                                         out.stem)
     out.write_bytes(body)
     console.print(f"generation {generation} written to {out} ({len(body):,} bytes)")
+
+
+@auth_app.command("create-key")
+@fails_cleanly("auth create-key")
+def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer or embed."),
+                    name: str = typer.Option(..., help="Who or what uses it (shown in the audit log)."),
+                    expires_days: float = typer.Option(None, help="Days until it expires; default never."),
+                    origin: list[str] = typer.Option(None, help="Embed keys: a portal origin allowed (repeatable)."),
+                    quiet: bool = typer.Option(False, help="Print only the key.")) -> None:
+    """Make an API key; the key is printed once and stored only as a hash."""
+    from sqlalchemy.orm import Session
+
+    from geo.auth import keys
+
+    with Session(get_engine()) as session, session.begin():
+        key, row = keys.create(session, name=name, role=role, expires_days=expires_days, origins=origin)
+        expires = row.expires_at.isoformat() if row.expires_at else "never"
+    if quiet:
+        print(key)   # stdout, for scripts to capture (messages go to stderr)
+    else:
+        console.print(f"{role} key for {name} (prefix {row.prefix}, expires {expires}):\n{key}", soft_wrap=True)
+
+
+@auth_app.command("revoke")
+@fails_cleanly("auth revoke")
+def auth_revoke(prefix: str) -> None:
+    """Revoke a key by its prefix (the 8 characters after hk_)."""
+    from sqlalchemy.orm import Session
+
+    from geo.auth import keys
+
+    with Session(get_engine()) as session, session.begin():
+        row = keys.revoke(session, prefix)
+    console.print(f"revoked {row.prefix} ({row.name}, {row.role})")
+
+
+@auth_app.command("list")
+@fails_cleanly("auth list")
+def auth_list() -> None:
+    """Keys by prefix, name, role, expiry and revocation (never the keys themselves)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from geo.auth.models import ApiKey
+
+    with Session(get_engine()) as session:
+        for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
+            state = "revoked" if row.revoked_at else f"expires {row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "active"
+            console.print(f"{row.prefix}  {row.role:<12} {row.name}  {state}  {' '.join(row.origins)}")
+
+
+@auth_app.command("token")
+@fails_cleanly("auth token")
+def auth_token(role: str = typer.Option(...), subject: str = typer.Option(...),
+               minutes: float = typer.Option(60.0)) -> None:
+    """A signed bearer token (needs GRID_JWT_SECRET) for local use and tests."""
+    from geo.auth import keys
+
+    secret = get_settings().jwt_secret
+    if not secret:
+        raise DomainError("set GRID_JWT_SECRET to sign tokens", field="GRID_JWT_SECRET")
+    print(keys.mint_token(secret, subject=subject, role=role, minutes=minutes))   # stdout, for scripts to capture
 
 
 @app.command()

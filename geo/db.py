@@ -34,3 +34,4 @@ def import_models() -> None:
     from geo.mediation import models as _mediation  # noqa: F401
     from geo.audit import models as _audit  # noqa: F401
     from geo.planning import models as _planning  # noqa: F401
+    from geo.auth import models as _auth  # noqa: F401

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(30_000, ge=0, description="Longest SQL statement of an API request (0: none).")
     publish_timeout_ms: int = Field(600_000, ge=0, description="Longest SQL statement while publishing boundaries.")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body the API reads.")
+    jwt_secret: str | None = Field(None, description="Secret of HS256 bearer tokens; unset: only API keys.")
+    rate_limit_per_minute: int = Field(1200, ge=1, description="Requests a minute per key or token subject.")
     households_per_grid_min: int = Field(300, ge=0, description="Default lower bound of households per grid.")
     households_per_grid_max: int = Field(500, ge=1, description="Default upper bound of households per grid.")
     tianditu_key: str | None = Field(None, description="Key for the Tianditu basemap (optional).")

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("GRID_JWT_SECRET", "test-secret-for-bearer-tokens-only-in-tests")
+os.environ.setdefault("GRID_RATE_LIMIT_PER_MINUTE", "100000")   # the rate limit has its own test
+
 import socket
 import subprocess
 import sys
@@ -50,7 +54,38 @@ def db_areas(engine) -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
-def client(engine):
+def api_keys(engine) -> dict[str, str]:
+    """A key for every role (the embed key for https://portal.example), made once per session."""
+    from sqlalchemy.orm import Session
+
+    from geo.auth import keys
+    from geo.auth.roles import Role
+
+    made = {}
+    with Session(engine) as session, session.begin():
+        for role in Role:
+            origins = ["https://portal.example"] if role is Role.EMBED else None
+            made[role.value], _ = keys.create(session, name=f"tests-{role.value}", role=role, expires_days=1,
+                                              origins=origins)
+    return made
+
+
+@pytest.fixture(scope="session")
+def admin_key(api_keys) -> str:
+    return api_keys["admin"]
+
+
+@pytest.fixture(scope="session")
+def client(engine, admin_key):
+    """The app in process, calling as the tests' admin key unless a test sends other credentials."""
+    from api.app import create_app
+
+    with TestClient(create_app(), headers={"X-API-Key": admin_key}) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def anonymous(engine):
     from api.app import create_app
 
     with TestClient(create_app()) as client:

@@ -4,17 +4,20 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 
-def test_a_change_is_in_the_log_with_who_what_before_and_after(client, engine):
+def test_a_change_is_in_the_log_with_who_what_before_and_after(client, engine, api_keys):
     with engine.connect() as conn:
         village = conn.execute(text("SELECT code FROM areas WHERE level = 'village' AND generation_high IS NULL "
                                     "ORDER BY code DESC LIMIT 1")).scalar_one()
-    plan = client.post("/plans", json={"scope": village}, headers={"X-Actor": "auditor-test"}).json()
-    assert client.delete(f"/plans/{plan['id']}", headers={"X-Actor": "auditor-test"}).status_code == 204
+    planner = {"X-API-Key": api_keys["planner"]}
+    plan = client.post("/plans", json={"scope": village}, headers=planner).json()
+    assert client.delete(f"/plans/{plan['id']}", headers=planner).status_code == 204
     log = client.get("/audit", params={"entity": "plan", "entity_id": str(plan["id"])}).json()
-    assert [(e["action"], e["actor"]) for e in log["items"]] == [("discard", "auditor-test"), ("create", "auditor-test")]
+    actor = "key:tests-planner"
+    assert [(e["action"], e["actor"]) for e in log["items"]] == [("discard", actor), ("create", actor)]
     assert log["items"][0]["before"] == {"status": "draft"} and log["items"][0]["after"] == {"status": "discarded"}
     assert log["items"][1]["after"]["scope"] == village
-    assert client.get("/audit", params={"actor": "auditor-test", "limit": 1}).json()["total"] >= 2
+    assert client.get("/audit", params={"actor": actor, "limit": 1}).json()["total"] >= 2
+    assert client.get("/audit", headers=planner).status_code == 403
     assert client.get("/audit", params={"limit": 0}).status_code == 422
 
 

@@ -8,7 +8,7 @@ CAMERA = {"id": "46010600011320999001", "lon": 110.33, "lat": 20.03, "heading_de
 
 @pytest.fixture
 def camera(client):
-    response = client.post("/cameras", json=CAMERA, headers={"X-Actor": "tester"})
+    response = client.post("/cameras", json=CAMERA)
     assert response.status_code == 201, response.json()
     yield response.json()
     client.delete(f"/cameras/{CAMERA['id']}")

@@ -19,7 +19,7 @@ def gridctl(*args):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_every_operation_survives_fuzzing(settings, client, tmp_path):
+def test_every_operation_survives_fuzzing(settings, client, admin_key, tmp_path):
     operations = sum(len(methods) for methods in client.get("/openapi.json").json()["paths"].values())
     with scratch_database(settings, SCRATCH):
         archive = tmp_path / "copy.dump"
@@ -28,6 +28,7 @@ def test_every_operation_survives_fuzzing(settings, client, tmp_path):
         with serving({**os.environ, "GRID_DB_NAME": SCRATCH}) as base:
             run = subprocess.run(
                 [str(Path(sys.executable).parent / "schemathesis"), "run", f"{base}/openapi.json", "--checks", CHECKS,
+                 "--header", f"X-API-Key: {admin_key}",
                  "--max-examples", "5", "--seed", "20261128", "--workers", "1", "--request-timeout", "60",
                  "--report", "junit", "--report-dir", str(REPORTS)],
                 capture_output=True, text=True, cwd=tmp_path, timeout=900)

@@ -8,6 +8,7 @@ import shapely
 from playwright.sync_api import sync_playwright
 from sqlalchemy.orm import Session
 
+from geo.auth import keys
 from geo.planning.publish import restore
 from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
 
@@ -37,8 +38,8 @@ def open_page(browser, url):
 ARTEFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artefacts"
 
 
-def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_server):
-    page, requested, errors = open_page(browser, f"{live_server}/map")
+def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_server, admin_key):
+    page, requested, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
     page.wait_for_load_state("networkidle")
@@ -52,8 +53,8 @@ def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_se
     page.screenshot(path=str(ARTEFACTS / "map.png"))   # kept for a person to look at
 
 
-def test_search_by_area_code_moves_the_map_there(browser, live_server):
-    page, _, errors = open_page(browser, f"{live_server}/map")
+def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key):
+    page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.fill("#area-code", "460106005")
     page.click("#area-go")
@@ -63,13 +64,13 @@ def test_search_by_area_code_moves_the_map_there(browser, live_server):
     assert not errors, errors
 
 
-def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_server):
-    page, requested, errors = open_page(browser, f"{live_server}/embed/heat?basemap=amap")
+def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_server, api_keys):
+    page, requested, errors = open_page(browser, f"{live_server}/embed/heat?basemap=amap&key={api_keys['embed']}")
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.wait_for_timeout(1500)
     tiles = [url for url in requested if ".mvt" in url]
     assert tiles and all("crs=gcj02" in url for url in tiles)
-    page, requested, errors = open_page(browser, f"{live_server}/embed/area?code=460106005")
+    page, requested, errors = open_page(browser, f"{live_server}/embed/area?code=460106005&key={api_keys['embed']}")
     page.wait_for_function("() => window.lastSearch !== undefined")
     page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
     assert page.evaluate("window.lastSearch") == "海垦街道" and not errors
@@ -77,11 +78,14 @@ def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_s
     page.screenshot(path=str(ARTEFACTS / "embed-area.png"))
 
 
-def test_the_snippet_embeds_a_working_iframe(browser, live_server, client):
-    snippet = client.get("/embed/overview/snippet", params={"width": 640, "height": 480}).text
+def test_the_snippet_embeds_a_working_iframe(browser, live_server, client, engine):
+    with Session(engine) as session, session.begin():   # a portal on the test server's own origin
+        key, _ = keys.create(session, name="tests-portal", role="embed", expires_days=1, origins=[live_server])
+    snippet = client.get("/embed/overview/snippet", params={"width": 640, "height": 480, "key": key}).text
     assert snippet.startswith("<iframe") and 'width="640"' in snippet
     html = snippet.replace("http://testserver/", f"{live_server}/")
     page = browser.new_page()
+    page.goto(f"{live_server}/health")
     page.set_content(f"<html><body><h1>portal</h1>{html}</body></html>")
     frame = page.frame_locator("iframe")
     frame.locator(".leaflet-tile-pane path").first.wait_for(timeout=20_000)
@@ -102,14 +106,14 @@ def click_at(page, lon, lat):
     page.mouse.click(x, y)
 
 
-def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client, engine):
+def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client, engine, api_keys):
     village = village_with_grids(engine, 4, offset=30)
     grids = grids_of(engine, village)
     target = sorted(grids)[0]
     source, cell = border_cell(grids, target)
     start = current_generation(engine)
     plan = client.post("/plans", json={"scope": village}).json()["id"]
-    page, requested, errors = open_page(browser, f"{live_server}/planner?plan={plan}")
+    page, requested, errors = open_page(browser, f"{live_server}/planner?plan={plan}&key={api_keys['planner']}")
     try:
         page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
         inside = shapely.point_on_surface(grids[target])

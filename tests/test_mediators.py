@@ -14,7 +14,7 @@ def village(client):
 
 @pytest.fixture
 def mediator(client, village):
-    body = client.post("/mediators", json={**NEW, "home_village_code": village}, headers={"X-Actor": "tester"}).json()
+    body = client.post("/mediators", json={**NEW, "home_village_code": village}).json()
     yield body
     client.delete(f"/mediators/{body['id']}")
 
@@ -22,7 +22,7 @@ def mediator(client, village):
 def test_create_read_update_delete_with_audit(client, engine, village):
     with engine.connect() as conn:
         last_entry = conn.execute(text("SELECT coalesce(max(id), 0) FROM audit_log")).scalar_one()
-    created = client.post("/mediators", json={**NEW, "home_village_code": village}, headers={"X-Actor": "tester"})
+    created = client.post("/mediators", json={**NEW, "home_village_code": village})
     assert created.status_code == 201
     mediator = created.json()
     assert mediator["load"] == 0 and mediator["available"] and mediator["skills"] == ["neighbourhood"]

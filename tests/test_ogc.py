@@ -1,6 +1,8 @@
 """OGC API - Features: the standard's pages, paging and filters, and GDAL reading the service as it is."""
 import pyogrio
 
+from geo.auth.keys import mint_token
+
 
 def test_landing_conformance_and_collections(client):
     landing = client.get("/").json()
@@ -36,7 +38,12 @@ def test_one_item_and_missing_ones(client):
     assert client.get("/collections/people/items").json()["field"] == "collectionId"
 
 
-def test_gdal_reads_the_service_as_it_is(live_server):
-    towns = pyogrio.read_dataframe(f"OAPIF:{live_server}", layer="towns")
+def test_gdal_reads_the_service_as_it_is(live_server, settings):
+    token = mint_token(settings.jwt_secret, subject="gdal", role="viewer")   # GDAL's OAPIF sends bearer tokens
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token})
+    try:
+        towns = pyogrio.read_dataframe(f"OAPIF:{live_server}", layer="towns")
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": None, "GDAL_HTTP_BEARER": None})
     assert len(towns) == 43 and {"code", "name"} <= set(towns.columns)
     assert towns.geometry.geom_type.isin(["MultiPolygon", "Polygon"]).all()

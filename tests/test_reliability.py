@@ -13,14 +13,14 @@ from geo import localdb
 INCIDENTS = 40
 
 
-def create_with_retries(base: str, key: str, seen: list) -> tuple[int, int]:
+def create_with_retries(base: str, key: str, seen: list, api_key: str) -> tuple[int, int]:
     """POST one incident until it is answered 201 or 200; returns (status, id)."""
     body = {"lon": 110.33, "lat": 20.03, "category": "neighbourhood", "severity": "minor",
             "description": f"reliability {key}", "occurred_at": "2026-11-20T09:30:00+08:00"}
     for _ in range(200):
         try:
             response = httpx.post(f"{base}/incidents", params={"dispatch": False}, json=body,
-                                  headers={"Idempotency-Key": key}, timeout=10)
+                                  headers={"Idempotency-Key": key, "X-API-Key": api_key}, timeout=10)
         except httpx.HTTPError as exc:
             seen.append(type(exc).__name__)
             time.sleep(0.2)
@@ -34,7 +34,7 @@ def create_with_retries(base: str, key: str, seen: list) -> tuple[int, int]:
     raise AssertionError(f"incident {key} never created")
 
 
-def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, settings):
+def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, settings, api_keys):
     if not settings.uses_local_cluster:
         pytest.skip("restarting PostgreSQL needs the project-local cluster (DATABASE_URL is set)")
     keys = [f"reliability-{uuid.uuid4()}" for _ in range(INCIDENTS)]
@@ -42,7 +42,7 @@ def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, setti
 
     def client():
         for key in keys:
-            results[key] = create_with_retries(live_server, key, seen)
+            results[key] = create_with_retries(live_server, key, seen, api_keys["dispatcher"])
             time.sleep(0.05)
 
     worker = threading.Thread(target=client)
@@ -51,7 +51,8 @@ def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, setti
         time.sleep(0.05)
     localdb.down(settings)
     time.sleep(2)
-    during = httpx.get(f"{live_server}/incidents", params={"limit": 1}, timeout=10)
+    during = httpx.get(f"{live_server}/incidents", params={"limit": 1}, timeout=10,
+                       headers={"X-API-Key": api_keys["dispatcher"]})
     localdb.up(settings)
     worker.join(timeout=120)
 
@@ -65,7 +66,7 @@ def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, setti
                                 {"k": keys}).all())
     assert stored == dict.fromkeys(keys, 1), "every incident exactly once"
     assert {key: ids[key] for key in keys} == {key: results[key][1] for key in keys}
-    again = [create_with_retries(live_server, key, []) for key in keys[:5]]
+    again = [create_with_retries(live_server, key, [], api_keys["dispatcher"]) for key in keys[:5]]
     assert [status for status, _ in again] == [200] * 5 and [i for _, i in again] == [results[k][1] for k in keys[:5]]
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM incidents WHERE idempotency_key = ANY(:k)"), {"k": keys})

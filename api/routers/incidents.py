@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
 from api.params import parse_bbox
+from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.incidents import service
@@ -17,6 +18,7 @@ from geo.incidents.service import TRANSITIONS
 from geo.mediation.categories import Category, Severity
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
+PERSONAL = ("reporter_name", "reporter_phone")
 Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
 Lat = Annotated[FiniteFloat, Field(ge=-90, le=90)]
 Status = Literal[tuple(TRANSITIONS)]
@@ -82,11 +84,12 @@ def list_incidents(session: Annotated[Session, Depends(get_session)],
                    since: datetime | None = None, until: datetime | None = None,
                    status: Status | None = None, category: Category | None = None, overdue: bool | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-                   crs: Datum = Datum.WGS84) -> dict:
+                   crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
+    """Incidents, newest first; reporters' names and phones only for dispatchers and admins."""
     total, items = service.list_incidents(session, area=area, bbox=parse_bbox(bbox, crs), since=since, until=until, status=status,
                                           category=category and category.value, overdue=overdue, limit=limit,
                                           offset=offset, datum=crs)
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return {"total": total, "limit": limit, "offset": offset, "items": redact(items, PERSONAL, personal)}
 
 
 @router.get("/counts")
@@ -105,8 +108,10 @@ def escalate_overdue(session: Annotated[Session, Depends(get_transaction)],
 
 
 @router.get("/{incident_id}")
-def get_incident(session: Annotated[Session, Depends(get_session)], incident_id: int, crs: Datum = Datum.WGS84) -> dict:
-    return service.get(session, incident_id, crs)
+def get_incident(session: Annotated[Session, Depends(get_session)], incident_id: int, crs: Datum = Datum.WGS84,
+                 personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
+    """One incident with its events; reporters' names and phones only for dispatchers and admins."""
+    return redact(service.get(session, incident_id, crs), PERSONAL, personal)
 
 
 @router.post("/{incident_id}/dispatch")

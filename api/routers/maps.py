@@ -16,10 +16,11 @@ Basemap = Annotated[str, Query(description="none (default, offline), osm, tiandi
 
 
 @router.get("/map", response_class=HTMLResponse)
-def full_map(basemap: Basemap = "none") -> HTMLResponse:
+def full_map(request: Request, basemap: Basemap = "none") -> HTMLResponse:
     """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras;
-    search by area code; click a feature for its details."""
-    return HTMLResponse(maps.page("map", basemap=basemap))
+    search by area code; click a feature for its details. A ``?key=`` passes on to the
+    page's own requests."""
+    return HTMLResponse(maps.page("map", basemap=basemap, filters={"key": request.query_params.get("key")}))
 
 
 PLANNER_PAGE = Path(__file__).resolve().parents[1] / "static" / "planner.html"
@@ -33,12 +34,12 @@ def planner(plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HT
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)
-def embed(view: str, basemap: Basemap = "none",
+def embed(request: Request, view: str, basemap: Basemap = "none",
           code: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
           category: Category | None = None, since: datetime | None = None, until: datetime | None = None) -> HTMLResponse:
     """A page made for an iframe: overview, area (?code=) or heat."""
     filters = {"category": category and category.value, "since": since and since.isoformat(),
-               "until": until and until.isoformat()}
+               "until": until and until.isoformat(), "key": request.query_params.get("key")}
     return HTMLResponse(maps.page(view, basemap=basemap, focus=code, filters=filters))
 
 

@@ -8,9 +8,11 @@ from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
+from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.mediation import service
+from geo.mediation.service import PERSONAL_FIELDS
 from geo.mediation.categories import Category
 
 router = APIRouter(prefix="/mediators", tags=["mediators"])
@@ -59,10 +61,10 @@ def nearest(session: Annotated[Session, Depends(get_session)],
             category: Category | None = None,
             k: Annotated[int, Query(ge=1, le=100)] = 5,
             excluded: bool = Query(False, description="also list nearer mediators passed over, with the reason"),
-            crs: Datum = Datum.WGS84) -> dict:
+            crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
     """Mediators ranked by distance on the ground among those on duty, skilled and under capacity."""
-    return service.nearest(session, lon=lon, lat=lat, category=category and category.value, k=k,
-                           with_excluded=excluded, datum=crs)
+    return redact(service.nearest(session, lon=lon, lat=lat, category=category and category.value, k=k,
+                                  with_excluded=excluded, datum=crs), PERSONAL_FIELDS, personal)
 
 
 @router.get("")
@@ -72,15 +74,17 @@ def list_mediators(session: Annotated[Session, Depends(get_session)],
                    employment: Literal["full_time", "part_time"] | None = None,
                    on_duty: bool | None = None, skill: Category | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
-                   crs: Datum = Datum.WGS84) -> dict:
+                   crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
+    """Mediators; names and phones only for dispatchers and admins."""
     total, items = service.list_mediators(session, village=village, area=area, employment=employment, on_duty=on_duty,
                                           skill=skill and skill.value, limit=limit, offset=offset, datum=crs)
-    return {"total": total, "limit": limit, "offset": offset, "items": items}
+    return {"total": total, "limit": limit, "offset": offset, "items": redact(items, PERSONAL_FIELDS, personal)}
 
 
 @router.get("/{mediator_id}")
-def get_mediator(session: Annotated[Session, Depends(get_session)], mediator_id: int, crs: Datum = Datum.WGS84) -> dict:
-    return service.get(session, mediator_id, crs)
+def get_mediator(session: Annotated[Session, Depends(get_session)], mediator_id: int, crs: Datum = Datum.WGS84,
+                 personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
+    return redact(service.get(session, mediator_id, crs), PERSONAL_FIELDS, personal)
 
 
 @router.post("", status_code=201)

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var params = new URLSearchParams(location.search);
-  var planId = params.get("plan");
+  var planId = params.get("plan"), key = params.get("key");
   var map = L.map("map", {preferCanvas: false}).setView([20.02, 110.33], 11);
   var gridLayer = L.geoJSON(null, {style: gridStyle, onEachFeature: bindGrid}).addTo(map);
   var villageLayer = L.geoJSON(null, {style: {color: "#c51b8a", weight: 2, fill: false}, interactive: false}).addTo(map);
@@ -17,7 +17,8 @@
   function busy(on) { $("side").classList.toggle("busy", on); }
 
   function api(method, path, body) {
-    var options = {method: method, headers: {"Content-Type": "application/json", "X-Actor": "planner-page"}};
+    var options = {method: method, headers: {"Content-Type": "application/json"}};
+    if (key) options.headers["X-API-Key"] = key;
     if (body !== undefined) options.body = JSON.stringify(body);
     return fetch(path, options).then(function (response) {
       if (response.status === 204) return null;
@@ -215,7 +216,7 @@
   $("open-form").onsubmit = function (event) {
     event.preventDefault();
     api("POST", "/plans", {scope: $("scope").value}).then(function (created) {
-      location.search = "?plan=" + created.id;
+      location.search = "?plan=" + created.id + (key ? "&key=" + encodeURIComponent(key) : "");
     }).catch(function (error) { status("refused: " + error.message); });
   };
 

@@ -1,0 +1,25 @@
+"""API keys, stored hashed: the key itself is shown once, when it is made."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.db import Base
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint("role IN ('admin','planner','dispatcher','camera_admin','viewer','embed')",
+                                      name="role_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)      # shown in lists, used to find the key
+    secret_hash: Mapped[str] = mapped_column(String(64))                # SHA-256 of the whole key
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    origins: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)   # embed keys: the portals allowed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

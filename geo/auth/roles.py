@@ -1,0 +1,52 @@
+"""Roles and what each may reach: one table, checked for every request.
+
+admin: everything. planner: drafts, publishing and generations. dispatcher: incidents,
+dispatch and mediators, and the only role besides admin that sees personal data.
+camera_admin: cameras. viewer: reads, without personal data. embed: tiles, styles and
+embed pages (and the outline of one area, which an embedded area page zooms to) only,
+from the portals (origins) its key names.
+"""
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PLANNER = "planner"
+    DISPATCHER = "dispatcher"
+    CAMERA_ADMIN = "camera_admin"
+    VIEWER = "viewer"
+    EMBED = "embed"
+
+
+READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
+SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER}
+PUBLIC = re.compile(r"^/health$")
+EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/\d+$")   # an embedded area page looks up its outline
+READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
+ADMIN_ONLY_READS = re.compile(r"^/audit")
+# Writes (any method but GET and HEAD), first match wins.
+WRITERS = [
+    (re.compile(r"^/(plans|generations)(/|$)"), {Role.ADMIN, Role.PLANNER}),
+    (re.compile(r"^/(incidents|mediators)(/|$)"), {Role.ADMIN, Role.DISPATCHER}),
+    (re.compile(r"^/cameras(/|$)"), {Role.ADMIN, Role.CAMERA_ADMIN}),
+]
+
+
+def is_public(path: str) -> bool:
+    return bool(PUBLIC.match(path))
+
+
+def may(role: Role, method: str, path: str) -> bool:
+    """Whether ``role`` may make this request."""
+    reading = method in ("GET", "HEAD") or (method == "POST" and READS_BY_POST.match(path))
+    if role is Role.EMBED:
+        return method in ("GET", "HEAD") and bool(EMBEDDABLE.match(path))
+    if reading:
+        return role is Role.ADMIN if ADMIN_ONLY_READS.match(path) else role in READERS
+    for pattern, roles in WRITERS:
+        if pattern.match(path):
+            return role in roles
+    return role is Role.ADMIN
