@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Annotated
 
-from fastapi import Request, Response, Security
+from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import Problem
@@ -79,7 +79,7 @@ class _RateLimiter:
 key_cache, limiter = _KeyCache(), _RateLimiter()
 
 
-def authorize(request: Request, response: Response,
+def authorize(request: Request,
               api_key: Annotated[str | None, Security(API_KEY)] = None,
               bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Principal | None:
     """Who is calling and whether they may: 401 without valid credentials, 403 for the wrong
@@ -101,7 +101,7 @@ def authorize(request: Request, response: Response,
     if not may(principal.role, request.method, path):
         raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
     if principal.role is Role.EMBED:
-        _embed_origins(request, response, principal)
+        _embed_origins(request, principal)
     wait = limiter.wait(principal.key, settings.rate_limit_per_minute)
     if wait:
         raise Problem(429, "Too many requests", f"more than {settings.rate_limit_per_minute} requests a minute",
@@ -110,17 +110,26 @@ def authorize(request: Request, response: Response,
     return principal
 
 
-def _embed_origins(request: Request, response: Response, principal: Principal) -> None:
+def _embed_origins(request: Request, principal: Principal) -> None:
     """An embed key works for its portals only: cross-origin requests from them get CORS
     headers (others 403), and its pages may be framed by them alone (CSP frame-ancestors)."""
     origin = request.headers.get("origin")
+    headers = {}
     if origin is not None:
         if origin not in principal.origins:
             raise Problem(403, "Forbidden", f"this embed key is not for {origin}", field="Origin")
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
+        headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
     if request.url.path.startswith("/embed/"):
-        response.headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(principal.origins)
+        headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(principal.origins)
+    request.state.response_headers = headers
+
+
+async def add_response_headers(request: Request, call_next):
+    """Middleware: headers ``authorize`` decided on (CORS, frame-ancestors) go on whatever the route answers."""
+    response = await call_next(request)
+    for name, value in getattr(request.state, "response_headers", {}).items():
+        response.headers[name] = value
+    return response
 
 
 def sees_personal_data(request: Request) -> bool:

@@ -277,7 +277,8 @@ def auth_revoke(prefix: str) -> None:
 
     with Session(get_engine()) as session, session.begin():
         row = keys.revoke(session, prefix)
-    console.print(f"revoked {row.prefix} ({row.name}, {row.role})")
+        said = f"revoked {row.prefix} ({row.name}, {row.role})"
+    console.print(said)
 
 
 @auth_app.command("list")
