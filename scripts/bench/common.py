@@ -62,7 +62,7 @@ def percentiles(samples_s: list[float]) -> str:
 
 
 @contextmanager
-def server(command: list[str], env: dict, probe: str) -> Iterator[None]:
+def server(command: list[str], env: dict, probe: str) -> Iterator[subprocess.Popen]:
     """A server process for the length of a benchmark, ready when ``probe`` answers."""
     import httpx
 
@@ -76,7 +76,7 @@ def server(command: list[str], env: dict, probe: str) -> Iterator[None]:
                 time.sleep(0.5)
         else:
             raise RuntimeError(f"server did not start: {command}")
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -88,3 +88,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def bench_key(database: str, role: str = "admin") -> str:
+    """An API key (valid one day) in the benchmark's database, for the servers under test."""
+    made = subprocess.run([sys.executable, "-m", "geo.cli", "auth", "create-key", "--role", role, "--name",
+                           "benchmark", "--expires-days", "1", "--quiet"], cwd=ROOT,
+                          env={**os.environ, "GRID_DB_NAME": database}, capture_output=True, text=True, check=True)
+    return made.stdout.strip()
+
+
+# Servers under benchmark run without the per-key rate limit (one key makes all the traffic).
+UNLIMITED = {"GRID_RATE_LIMIT_PER_MINUTE": "100000000"}

@@ -25,7 +25,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import ROOT, best_of, city_points, free_port, percentiles, server, use_database  # noqa: E402
+from common import (ROOT, UNLIMITED, bench_key, best_of, city_points, free_port, percentiles, server,  # noqa: E402
+                    use_database)
 
 DB = "haikou_bench"
 
@@ -71,22 +72,22 @@ def in_process(n: int) -> None:
     print(f"geopandas sjoin (covered_by):  {sub:,} points in {seconds:.2f} s = {sub / seconds:,.0f} points/s")
 
 
-def wrk_load(base: str, seconds: float, concurrency: int) -> None:
+def wrk_load(base: str, seconds: float, concurrency: int, key: str) -> None:
     """Single-point GETs from wrk (a C load generator), random points from a Lua script."""
     script = ROOT / "scripts" / "bench" / "locate_random.lua"
     run = subprocess.run(["wrk", "-t", "1", "-c", str(concurrency), "-d", f"{int(seconds)}s", "--latency",
-                          "-s", str(script), base], capture_output=True, text=True, check=True)
+                          "-H", f"X-API-Key: {key}", "-s", str(script), base], capture_output=True, text=True, check=True)
     lines = run.stdout.splitlines()
     wanted = [line.strip() for line in lines if line.strip().startswith(("50%", "99%", "Requests/sec", "Non-2xx"))]
     print(f"HTTP GET /locate under wrk, {concurrency} connections, {seconds:.0f} s: " + "; ".join(wanted))
 
 
-async def load(base: str, seconds: float, concurrency: int) -> None:
+async def load(base: str, seconds: float, concurrency: int, key: str) -> None:
     import httpx
     import numpy as np
 
     if shutil.which("wrk"):
-        wrk_load(base, seconds, concurrency)
+        wrk_load(base, seconds, concurrency, key)
     lon, lat = city_points(50_000, seed=3)
     latencies, errors = [], 0
     deadline = time.perf_counter() + seconds
@@ -102,7 +103,7 @@ async def load(base: str, seconds: float, concurrency: int) -> None:
             i += concurrency
 
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30, headers={"X-API-Key": key}) as client:
         await asyncio.gather(*(worker(k, client) for k in range(concurrency)))
         print(f"HTTP GET /locate, Python client: {len(latencies) / seconds:,.0f} requests/s with {concurrency} connections "
               f"for {seconds:.0f} s; {percentiles(latencies)}; {errors} errors")
@@ -121,8 +122,8 @@ def over_http(seconds: float, concurrency: int) -> None:
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
                "--host", "127.0.0.1", "--log-level", "warning"]
-    with server(command, {**os.environ, "GRID_DB_NAME": DB}, f"http://127.0.0.1:{port}/health"):
-        asyncio.run(load(f"http://127.0.0.1:{port}", seconds, concurrency))
+    with server(command, {**os.environ, "GRID_DB_NAME": DB, **UNLIMITED}, f"http://127.0.0.1:{port}/health"):
+        asyncio.run(load(f"http://127.0.0.1:{port}", seconds, concurrency, bench_key(DB, "viewer")))
 
 
 def main() -> int:

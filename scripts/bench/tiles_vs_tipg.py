@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import ROOT, free_port, percentiles, server, use_database  # noqa: E402
+from common import ROOT, UNLIMITED, bench_key, free_port, percentiles, server, use_database  # noqa: E402
 
 VENV = ROOT / ".bench" / "tipg-venv"
 LAYERS = {"villages": "level = 'village'", "grids": "level = 'grid'"}
@@ -56,11 +56,11 @@ def tile_list() -> list[tuple[int, int, int]]:
     return tiles
 
 
-def run(label: str, url_of) -> None:
+def run(label: str, url_of, headers: dict) -> None:
     import httpx
 
     tiles = tile_list()
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=headers) as client:
         for phase in ("cold", "warm"):
             timings = []
             for tile in tiles:
@@ -82,14 +82,16 @@ def main() -> int:
     url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
     ours_port, tipg_port = free_port(), free_port()
     ours = server([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(ours_port)],
-                  {**os.environ, "GRID_DB_NAME": "haikou_bench"}, f"http://127.0.0.1:{ours_port}/health")
+                  {**os.environ, "GRID_DB_NAME": "haikou_bench", **UNLIMITED}, f"http://127.0.0.1:{ours_port}/health")
     tipg = server([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port)],
                   {**os.environ, "DATABASE_URL": url}, f"http://127.0.0.1:{tipg_port}/collections")
+    key = bench_key("haikou_bench", "viewer")
     with ours, tipg:
         for layer in LAYERS:
-            run(f"ours  {layer}", lambda z, x, y: f"http://127.0.0.1:{ours_port}/tiles/{layer}/{z}/{x}/{y}.mvt")
+            run(f"ours  {layer}", lambda z, x, y: f"http://127.0.0.1:{ours_port}/tiles/{layer}/{z}/{x}/{y}.mvt",
+                {"X-API-Key": key})
             run(f"TiPg  {layer}", lambda z, x, y: f"http://127.0.0.1:{tipg_port}/collections/public.bench_{layer}"
-                                                  f"/tiles/WebMercatorQuad/{z}/{x}/{y}")
+                                                  f"/tiles/WebMercatorQuad/{z}/{x}/{y}", {})
     return 0
 
 
