@@ -100,3 +100,14 @@ def bench_key(database: str, role: str = "admin") -> str:
 
 # Servers under benchmark run without the per-key rate limit (one key makes all the traffic).
 UNLIMITED = {"GRID_RATE_LIMIT_PER_MINUTE": "100000000"}
+
+
+@contextmanager
+def api_server(database: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Our API (uvicorn, 1 worker, loopback) on ``database`` without the rate limit: (base URL, process)."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+               "--host", "127.0.0.1", "--log-level", "warning"]
+    base = f"http://127.0.0.1:{port}"
+    with server(command, {**os.environ, "GRID_DB_NAME": database, **UNLIMITED}, f"{base}/health") as process:
+        yield base, process

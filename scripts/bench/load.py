@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import UNLIMITED, bench_key, city_points, free_port, percentiles, server, use_database  # noqa: E402
+from common import api_server, bench_key, city_points, percentiles, use_database  # noqa: E402
 
 DB = "haikou_bench"
 MIX = (("locate", 40), ("tile", 30), ("area", 15), ("incident", 10), ("dispatch", 5))
@@ -108,12 +108,8 @@ def main() -> int:
                                                  "AND level IN ('village', 'grid') ORDER BY random() LIMIT 2000"))]
         first_new = conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM incidents")).scalar_one()
     key = bench_key(DB, "admin")
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-               "--host", "127.0.0.1", "--log-level", "warning"]
     try:
-        with server(command, {**os.environ, "GRID_DB_NAME": DB, **UNLIMITED}, f"http://127.0.0.1:{port}/health") as process:
-            base = f"http://127.0.0.1:{port}"
+        with api_server(DB) as (base, process):
             start_mib = rss_mib(process.pid)
             asyncio.run(traffic(base, key, args.warmup, args.concurrency, False, areas))
             warm_mib = rss_mib(process.pid)

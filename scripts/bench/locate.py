@@ -25,8 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import (ROOT, UNLIMITED, bench_key, best_of, city_points, free_port, percentiles, server,  # noqa: E402
-                    use_database)
+from common import ROOT, api_server, bench_key, best_of, city_points, percentiles, use_database  # noqa: E402
 
 DB = "haikou_bench"
 
@@ -119,11 +118,9 @@ async def load(base: str, seconds: float, concurrency: int, key: str) -> None:
 
 
 def over_http(seconds: float, concurrency: int) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-               "--host", "127.0.0.1", "--log-level", "warning"]
-    with server(command, {**os.environ, "GRID_DB_NAME": DB, **UNLIMITED}, f"http://127.0.0.1:{port}/health"):
-        asyncio.run(load(f"http://127.0.0.1:{port}", seconds, concurrency, bench_key(DB, "viewer")))
+    key = bench_key(DB, "viewer")
+    with api_server(DB) as (base, _):
+        asyncio.run(load(base, seconds, concurrency, key))
 
 
 def main() -> int:

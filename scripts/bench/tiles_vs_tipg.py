@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import ROOT, UNLIMITED, bench_key, free_port, percentiles, server, use_database  # noqa: E402
+from common import ROOT, api_server, bench_key, free_port, percentiles, server, use_database  # noqa: E402
 
 VENV = ROOT / ".bench" / "tipg-venv"
 LAYERS = {"villages": "level = 'village'", "grids": "level = 'grid'"}
@@ -80,15 +80,14 @@ def main() -> int:
     make_views(get_engine())
     python = ensure_tipg()
     url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
-    ours_port, tipg_port = free_port(), free_port()
-    ours = server([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(ours_port)],
-                  {**os.environ, "GRID_DB_NAME": "haikou_bench", **UNLIMITED}, f"http://127.0.0.1:{ours_port}/health")
+    tipg_port = free_port()
+    ours = api_server("haikou_bench")
     tipg = server([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port)],
                   {**os.environ, "DATABASE_URL": url}, f"http://127.0.0.1:{tipg_port}/collections")
     key = bench_key("haikou_bench", "viewer")
-    with ours, tipg:
+    with ours as (base, _), tipg:
         for layer in LAYERS:
-            run(f"ours  {layer}", lambda z, x, y: f"http://127.0.0.1:{ours_port}/tiles/{layer}/{z}/{x}/{y}.mvt",
+            run(f"ours  {layer}", lambda z, x, y: f"{base}/tiles/{layer}/{z}/{x}/{y}.mvt",
                 {"X-API-Key": key})
             run(f"TiPg  {layer}", lambda z, x, y: f"http://127.0.0.1:{tipg_port}/collections/public.bench_{layer}"
                                                   f"/tiles/WebMercatorQuad/{z}/{x}/{y}", {})
