@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
 from api.limits import BodyLimit
-from api.security import add_response_headers, authorize
+from api.security import ResponseHeaders, authorize
 from api.routers import areas, audit, cameras, generations, health, incidents, locate, maps, mediators, ogc, plans, tiles
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
@@ -40,7 +40,7 @@ def create_app() -> FastAPI:
                   description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
                   version="0.1.0")
     problems.install(app)
-    app.middleware("http")(add_response_headers)
+    app.add_middleware(ResponseHeaders)
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
     app.include_router(health.router)
     app.include_router(areas.router)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.problems import Problem
 from geo.auth import keys
@@ -33,6 +34,13 @@ class _KeyCache:
     def __init__(self):
         self._entries: dict[str, tuple[float, Principal | str]] = {}
         self._lock = threading.Lock()
+
+    def cached(self, key: str) -> Principal | None:
+        """The principal if the key was checked (and found good) within the cache's lifetime."""
+        found = self._entries.get(key)
+        if found is not None and time.monotonic() - found[0] <= _KEY_CACHE_SECONDS and not isinstance(found[1], str):
+            return found[1]
+        return None
 
     def principal(self, key: str) -> Principal:
         now = time.monotonic()
@@ -79,11 +87,12 @@ class _RateLimiter:
 key_cache, limiter = _KeyCache(), _RateLimiter()
 
 
-def authorize(request: Request,
-              api_key: Annotated[str | None, Security(API_KEY)] = None,
-              bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Principal | None:
+async def authorize(request: Request,
+                    api_key: Annotated[str | None, Security(API_KEY)] = None,
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Principal | None:
     """Who is calling and whether they may: 401 without valid credentials, 403 for the wrong
-    role or origin, 429 past the rate limit."""
+    role or origin, 429 past the rate limit. Async, so a request costs no thread hop; only a
+    key not seen for a while is looked up in the database (in a worker thread)."""
     path = request.url.path
     if is_public(path):
         return None
@@ -91,7 +100,7 @@ def authorize(request: Request,
     key = api_key or (request.query_params.get("key") if request.method in ("GET", "HEAD") else None)
     try:
         if key:
-            principal = key_cache.principal(key)
+            principal = key_cache.cached(key) or await run_in_threadpool(key_cache.principal, key)
         elif bearer is not None:
             principal = keys.check_token(settings.jwt_secret, bearer.credentials)
         else:
@@ -124,12 +133,27 @@ def _embed_origins(request: Request, principal: Principal) -> None:
     request.state.response_headers = headers
 
 
-async def add_response_headers(request: Request, call_next):
-    """Middleware: headers ``authorize`` decided on (CORS, frame-ancestors) go on whatever the route answers."""
-    response = await call_next(request)
-    for name, value in getattr(request.state, "response_headers", {}).items():
-        response.headers[name] = value
-    return response
+class ResponseHeaders:
+    """ASGI middleware: headers ``authorize`` decided on (CORS, frame-ancestors) go on whatever
+    the route answers, errors included. (Plain ASGI: Starlette's BaseHTTPMiddleware costs
+    about a millisecond a request.)"""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("response_headers")
+                if extra:
+                    message["headers"] = [*message.get("headers", []),
+                                          *((k.lower().encode(), v.encode()) for k, v in extra.items())]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def sees_personal_data(request: Request) -> bool:
