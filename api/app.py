@@ -42,18 +42,8 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
-    app.include_router(health.router)
-    app.include_router(areas.router)
-    app.include_router(locate.router)
-    app.include_router(mediators.router)
-    app.include_router(incidents.router)
-    app.include_router(cameras.router)
-    app.include_router(tiles.router)
-    app.include_router(generations.router)
-    app.include_router(plans.router)
-    app.include_router(audit.router)
-    app.include_router(ogc.router)
-    app.include_router(maps.router)
+    for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, ogc, maps):
+        app.include_router(module.router)
     problems.document(app)
     for prefix, folder in VENDOR.items():
         if folder.is_dir():
