@@ -1,0 +1,22 @@
+"""Dashboard figures: mediator coverage, cameras, time to conclusion, overdue share."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from api.dependencies import get_session
+from geo.codes import CITY_CODE
+from geo.reports.dashboard import figures
+
+router = APIRouter(tags=["reports"])
+
+
+@router.get("/dashboard")
+def dashboard(session: Annotated[Session, Depends(get_session)],
+              area: Annotated[str, Query(pattern=r"^\d{6,15}$", description="city (default), district, town, village or grid")]
+              = CITY_CODE) -> dict:
+    """Full-time mediator coverage per village (target: every village), cameras and camera
+    coverage per grid, median and p90 days to conclusion, share of open incidents overdue."""
+    return figures(session, area)

@@ -1,0 +1,1 @@
+"""Figures for the city's dashboards, reports and early warning."""

@@ -1,0 +1,69 @@
+"""Dashboard figures for an area (the city by default), from the generation in force:
+full-time mediator coverage per village (the city's target is every village), cameras
+and the share of H3 cells a camera sees per grid, time to conclusion (median and p90)
+and the share of open incidents that are overdue."""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.codes import CITY_CODE, parse_area_code
+from geo.errors import NotFound
+from geo.incidents.service import OPEN
+
+# The incidents' column holding an area of each level (an allow-list: nothing from a request).
+_INCIDENT_COLUMN = {"district": "district_code", "town": "town_code", "village": "village_code"}
+
+
+def _prefix(code: str) -> str:
+    return "4601%" if code == CITY_CODE else code + "%"
+
+
+def figures(session: Session, code: str = CITY_CODE) -> dict:
+    level = parse_area_code(code).level.value
+    name = session.scalar(text("SELECT name FROM areas WHERE code = :c AND generation_high IS NULL"), {"c": code})
+    if name is None:
+        raise NotFound(f"no area {code} in force", field="area")
+    prefix = _prefix(code)
+    villages = [dict(r) for r in session.execute(text("""
+        SELECT v.code, v.name, count(m.id) FILTER (WHERE m.employment = 'full_time') AS full_time_mediators,
+               count(m.id) AS mediators
+          FROM areas v LEFT JOIN mediators m ON m.home_village_code = v.code
+         WHERE v.level = 'village' AND v.generation_high IS NULL AND v.code LIKE :p
+         GROUP BY v.code, v.name ORDER BY v.code"""), {"p": prefix}).mappings()]
+    covered = sum(v["full_time_mediators"] > 0 for v in villages)
+    grids = [dict(r) for r in session.execute(text("""
+        WITH seen AS (SELECT DISTINCT h3 FROM camera_cells),
+        cells AS (SELECT h.grid_code, count(*) AS cells, count(s.h3) AS seen FROM h3_cells h LEFT JOIN seen s USING (h3)
+                   WHERE h.generation_high IS NULL AND h.grid_code LIKE :p GROUP BY h.grid_code)
+        SELECT g.code, g.name, coalesce(c.cells, 0) AS cells, round(coalesce(c.seen, 0)::numeric / greatest(c.cells, 1), 4)::float8
+               AS camera_coverage,
+               (SELECT count(*) FROM cameras k WHERE ST_Covers(g.geom, k.position)) AS cameras
+          FROM areas g LEFT JOIN cells c ON c.grid_code = g.code
+         WHERE g.level = 'grid' AND g.generation_high IS NULL AND g.code LIKE :p ORDER BY g.code"""),
+                                                     {"p": prefix}).mappings()]
+    where = f"{_INCIDENT_COLUMN[level]} = :c" if level in _INCIDENT_COLUMN else "true"
+    if level == "grid":
+        where = "grid_code = :c"
+    incidents = session.execute(text(f"""
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM concluded_at - registered_at) / 86400)
+                   FILTER (WHERE concluded_at IS NOT NULL),
+               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM concluded_at - registered_at) / 86400)
+                   FILTER (WHERE concluded_at IS NOT NULL),
+               count(*) FILTER (WHERE concluded_at IS NOT NULL),
+               count(*) FILTER (WHERE status = ANY(:open)),
+               count(*) FILTER (WHERE status = ANY(:open) AND due_at < now())
+          FROM incidents WHERE {where}"""), {"c": code, "open": list(OPEN)}).one()
+    median, p90, concluded, open_, overdue = incidents
+    return {
+        "area": {"code": code, "name": name, "level": level},
+        "mediator_coverage": {"villages": len(villages), "with_full_time_mediator": covered,
+                              "share": round(covered / len(villages), 4) if villages else None, "target": 1.0,
+                              "villages_without": [v["code"] for v in villages if not v["full_time_mediators"]],
+                              "by_village": villages},
+        "cameras": {"grids": len(grids), "cameras": sum(g["cameras"] for g in grids),
+                    "grids_without_camera": sum(g["cameras"] == 0 for g in grids), "by_grid": grids},
+        "time_to_conclusion_days": {"concluded": concluded, "median": median and round(median, 2),
+                                    "p90": p90 and round(p90, 2)},
+        "overdue": {"open": open_, "overdue": overdue, "share": round(overdue / open_, 4) if open_ else None},
+    }
