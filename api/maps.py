@@ -82,6 +82,21 @@ _SCRIPT = """
     if (o.on) overlays[o.title].addTo(map);
   });
   if (cfg.control) L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  var panel = null;
+  function pct(x) { return x === null || x === undefined ? "-" : (x * 100).toFixed(1) + " %%"; }
+  function dashboard(code) {
+    if (!panel) return;
+    fetch("/dashboard" + (query ? query + "&" : "?") + "lists=false&area=" + encodeURIComponent(code))
+      .then(function (r) { return r.json(); }).then(function (d) {
+        if (!d.area) return;
+        var m = d.mediator_coverage, c = d.cameras, t = d.time_to_conclusion_days, o = d.overdue;
+        panel.innerHTML = "<b>" + d.area.name + "</b><br>专职调解员 full-time mediator: " + m.with_full_time_mediator +
+          "/" + m.villages + " villages (" + pct(m.share) + ", target 100 %%)<br>" + c.cameras + " cameras; " +
+          c.grids_without_camera + " of " + c.grids + " grids without one<br>days to conclusion: median " +
+          t.median + ", p90 " + t.p90 + "<br>open cases overdue: " + o.overdue + "/" + o.open + " (" + pct(o.share) + ")";
+        window.lastDashboard = d.area.code;
+      });
+  }
   function show(code) {
     return fetch("/areas/" + encodeURIComponent(code) + query).then(function (r) { return r.json(); })
       .then(function (f) {
@@ -89,6 +104,7 @@ _SCRIPT = """
         var shape = L.geoJSON(f, {style: {color: "#08519c", weight: 3, fill: false}}).addTo(map);
         map.fitBounds(shape.getBounds());
         window.lastSearch = f.properties.name;
+        dashboard(code);
       });
   }
   if (cfg.search) {
@@ -102,6 +118,15 @@ _SCRIPT = """
       return div;
     };
     box.addTo(map);
+    var figures = L.control({position: "bottomleft"});
+    figures.onAdd = function () {
+      panel = L.DomUtil.create("div", "leaflet-bar");
+      panel.id = "dashboard";
+      panel.style.cssText = "background: white; padding: 4px 8px; font: 12px sans-serif; max-width: 340px";
+      return panel;
+    };
+    figures.addTo(map);
+    dashboard("460100");
   }
   if (cfg.focus) show(cfg.focus);
   window.haikouMap = {map: map, overlays: overlays, show: show};

@@ -61,6 +61,8 @@ def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key
     page.wait_for_function("() => window.lastSearch !== undefined")
     assert page.evaluate("window.lastSearch") == "海垦街道"
     assert page.evaluate("window.haikouMap.map.getZoom()") >= 12
+    page.wait_for_function("() => window.lastDashboard === '460106005'")   # the figures follow the search
+    assert "7/7 villages" in page.inner_text("#dashboard")
     assert not errors, errors
 
 

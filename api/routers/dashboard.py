@@ -16,7 +16,12 @@ router = APIRouter(tags=["reports"])
 @router.get("/dashboard")
 def dashboard(session: Annotated[Session, Depends(get_session)],
               area: Annotated[str, Query(pattern=r"^\d{6,15}$", description="city (default), district, town, village or grid")]
-              = CITY_CODE) -> dict:
+              = CITY_CODE,
+              lists: Annotated[bool, Query(description="include the per-village and per-grid rows")] = True) -> dict:
     """Full-time mediator coverage per village (target: every village), cameras and camera
     coverage per grid, median and p90 days to conclusion, share of open incidents overdue."""
-    return figures(session, area)
+    result = figures(session, area)
+    if not lists:
+        result["mediator_coverage"].pop("by_village")
+        result["cameras"].pop("by_grid")
+    return result
