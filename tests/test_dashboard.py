@@ -52,5 +52,6 @@ def test_time_to_conclusion_and_overdue_share(client, engine):
 def test_unknown_or_malformed_areas_are_problems(client, anonymous, api_keys):
     assert client.get("/dashboard", params={"area": "460199"}).status_code == 404
     assert client.get("/dashboard", params={"area": "abc"}).json()["field"] == "area"
+    assert client.get("/dashboard", params={"area": "214687001508354"}).json()["field"] == "area"   # found by fuzzing
     assert anonymous.get("/dashboard", headers={"X-API-Key": api_keys["viewer"]}).status_code == 200
     assert anonymous.get("/dashboard", headers={"X-API-Key": api_keys["embed"]}).status_code == 403

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.codes import CITY_CODE, parse_area_code
-from geo.errors import NotFound
+from geo.codes import CITY_CODE, CodeError, parse_area_code
+from geo.errors import Invalid, NotFound
 from geo.incidents.service import OPEN
 
 # The incidents' column holding an area of each level (an allow-list: nothing from a request).
@@ -20,7 +20,10 @@ def _prefix(code: str) -> str:
 
 
 def figures(session: Session, code: str = CITY_CODE) -> dict:
-    level = parse_area_code(code).level.value
+    try:
+        level = parse_area_code(code).level.value
+    except CodeError as exc:
+        raise Invalid(str(exc), field="area") from exc
     name = session.scalar(text("SELECT name FROM areas WHERE code = :c AND generation_high IS NULL"), {"c": code})
     if name is None:
         raise NotFound(f"no area {code} in force", field="area")
@@ -36,8 +39,8 @@ def figures(session: Session, code: str = CITY_CODE) -> dict:
         WITH seen AS (SELECT DISTINCT h3 FROM camera_cells),
         cells AS (SELECT h.grid_code, count(*) AS cells, count(s.h3) AS seen FROM h3_cells h LEFT JOIN seen s USING (h3)
                    WHERE h.generation_high IS NULL AND h.grid_code LIKE :p GROUP BY h.grid_code)
-        SELECT g.code, g.name, coalesce(c.cells, 0) AS cells, round(coalesce(c.seen, 0)::numeric / greatest(c.cells, 1), 4)::float8
-               AS camera_coverage,
+        SELECT g.code, g.name, coalesce(c.cells, 0) AS cells,
+               round(coalesce(c.seen, 0)::numeric / greatest(c.cells, 1), 4)::float8 AS camera_coverage,
                (SELECT count(*) FROM cameras k WHERE ST_Covers(g.geom, k.position)) AS cameras
           FROM areas g LEFT JOIN cells c ON c.grid_code = g.code
          WHERE g.level = 'grid' AND g.generation_high IS NULL AND g.code LIKE :p ORDER BY g.code"""),
