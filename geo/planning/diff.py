@@ -49,10 +49,10 @@ def _moves_sql(kind: str) -> str:
      WHERE old IS DISTINCT FROM new ORDER BY id"""
 
 
-def diff(session: Session, plan: Plan) -> dict:
+def diff(session: Session, plan: Plan, changed: set[str] | None = None) -> dict:
     """Areas added, removed and changed (with area and household changes), and every open
     incident, camera and mediator whose grid (mediators: village) would change."""
-    changed = sorted(changed_codes(session, plan.id))
+    changed = sorted(changed_codes(session, plan.id) if changed is None else changed)
     params = {"plan": plan.id, "changed": changed, "g": plan.base_generation, "prefix": scope_prefix(plan.scope_code),
               "scope": plan.scope_code}
     rows = [dict(r) for r in session.execute(text(_AREA_DIFF), params).mappings()]

@@ -7,6 +7,7 @@ edit of its own, offered by the validation report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -42,9 +43,9 @@ class Context:
     allocated: set[str] = field(default_factory=set)   # codes handed out by this edit, not yet written
     _cells: pd.DataFrame | None = None
 
-    @property
+    @cached_property
     def frame(self) -> shapely.Geometry:
-        """The scope's fixed outline."""
+        """The scope's fixed outline (read once per edit)."""
         return self.area(self.plan.scope_code).geom
 
     @property
@@ -370,7 +371,7 @@ def apply(session: Session, plan_id: int, op: str, *, actor: str, log_params: di
     plan = get_plan(session, plan_id, for_update=True, editable=True)
     if op not in OPS:
         raise Invalid(f"unknown edit {op!r}; one of {sorted(OPS)}", field="op")
-    ctx = Context(session, plan, resolution=_resolution(session, plan.base_generation))
+    ctx = Context(session, plan, resolution=index_resolution(session, plan.base_generation))
     versions = OPS[op](ctx, **params)
     changed = [code for code, a in versions.items() if a is not None and a.households == UNCOUNTED]
     counts = cellmath.census(ctx.cells, [versions[c].geom for c in changed], ctx.resolution, ctx.frame)
@@ -379,6 +380,7 @@ def apply(session: Session, plan_id: int, op: str, *, actor: str, log_params: di
     return commit_edit(session, plan, op, log_params, versions, actor)
 
 
-def _resolution(session: Session, generation: int) -> int:
+def index_resolution(session: Session, generation: int) -> int:
+    """The H3 resolution of a generation's cell index."""
     found = session.scalar(text("SELECT resolution FROM h3_cells WHERE generation_low <= :g LIMIT 1"), {"g": generation})
     return int(found or get_settings().h3_resolution)

@@ -21,7 +21,7 @@ from geo.errors import Conflict, Invalid
 from geo.planning import cells as cellmath
 from geo.planning.diff import diff
 from geo.planning.draft import areas, get_plan, open_plan, scope_prefix
-from geo.planning.edits import _resolution
+from geo.planning.edits import index_resolution
 from geo.planning.models import Plan
 from geo.planning.validate import changed_codes, validate
 from geo.settings import get_settings
@@ -47,21 +47,22 @@ def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str 
     if plan.base_generation != current:
         raise Conflict(f"plan {plan.id} is based on generation {plan.base_generation}, but generation {current} "
                        "has been published since: open a new plan on the current generation", field="plan_id")
-    report = validate(session, plan)
+    changed = changed_codes(session, plan.id)   # one comparison with the base, used by every step below
+    report = validate(session, plan, changed=changed)
     if report["errors"]:
         raise NotPublishable(f"the draft has {report['errors']} errors; see the report", report)
     if report["warnings"] and not (accept_warnings or "").strip():
         raise NotPublishable(f"the draft has {report['warnings']} warnings: publish with a reason in "
                              "accept_warnings to accept them", report)
-    changes = diff(session, plan)
+    changes = diff(session, plan, changed)
     generation = Generation(description=description or plan.description or f"plan {plan.id}", active=True,
                             based_on=plan.base_generation, published_by=actor, plan_id=plan.id,
                             accepted_warnings=accept_warnings if report["warnings"] else None)
     session.add(generation)
     session.flush()
-    new_ids = _write_areas(session, plan, generation.id)
+    new_ids = _write_areas(session, plan, generation.id, changed)
     shapes.rebuild(session, generation.id, only=new_ids)
-    cells_moved = _reassign_cells(session, plan, generation.id)
+    cells_moved = _reassign_cells(session, plan, generation.id, changed)
     _reassign_entities(session, changes["reassigned"])
     plan.status, plan.published_generation = "published", generation.id
     summary = {"generation": generation.id, "based_on": plan.base_generation, "plan": plan.id,
@@ -72,10 +73,9 @@ def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str 
     return summary
 
 
-def _write_areas(session: Session, plan: Plan, generation: int) -> list[int]:
+def _write_areas(session: Session, plan: Plan, generation: int, changed: set[str]) -> list[int]:
     """Close the rows of changed and removed areas, insert the new ones; their new ids."""
-    changed = sorted(changed_codes(session, plan.id))
-    params = {"plan": plan.id, "changed": changed, "base": plan.base_generation, "new": generation,
+    params = {"plan": plan.id, "changed": sorted(changed), "base": plan.base_generation, "new": generation,
               "prefix": scope_prefix(plan.scope_code), "scope": plan.scope_code}
     session.execute(text("""
         UPDATE areas a SET generation_high = :base
@@ -90,13 +90,12 @@ def _write_areas(session: Session, plan: Plan, generation: int) -> list[int]:
           FROM plan_areas WHERE plan_id = :plan AND code = ANY(:changed) RETURNING id"""), params))
 
 
-def _reassign_cells(session: Session, plan: Plan, generation: int) -> int:
+def _reassign_cells(session: Session, plan: Plan, generation: int, changed: set[str]) -> int:
     """Cells under changed grids get the new chain of codes if it differs; returns how many moved."""
-    changed = changed_codes(session, plan.id)
     draft = areas(session, plan.id, level="grid", codes=sorted(changed))
     if not draft:
         return 0
-    resolution = _resolution(session, plan.base_generation)
+    resolution = index_resolution(session, plan.base_generation)
     cells, grid_codes = [], []
     for code, grid in draft.items():
         inside = cellmath.cells_in(grid.geom, resolution)

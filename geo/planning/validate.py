@@ -68,12 +68,12 @@ class Report:
                 "warnings": len(self.problems) - errors, "problems": self.problems}
 
 
-def validate(session: Session, plan: Plan, focus: set[str] | None = None) -> dict:
+def validate(session: Session, plan: Plan, focus: set[str] | None = None, changed: set[str] | None = None) -> dict:
     """Check the draft (see the module docstring for errors and warnings): the areas in
     ``focus`` (after an edit, those it touched) or else every area changed since the base
     generation, each with its parent, siblings and children. Areas and families no change
     reaches were valid when their generation was published, and are not checked again."""
-    changed = changed_codes(session, plan.id)
+    changed = changed_codes(session, plan.id) if changed is None else changed
     known = set(session.scalars(text("SELECT code FROM plan_areas WHERE plan_id = :p"), {"p": plan.id}))
     whole = focus is None
     if whole:
