@@ -14,7 +14,9 @@ import pandas as pd
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CITY_CODE, camera_id
 from geo.dataset.names import person_names, phone_numbers
+from geo.incidents.models import ROUTES
 from geo.mediation.categories import MEDIATION_CATEGORIES, Category, Severity
+from geo.mediation.policy import next_level
 from geo.plane import offset_lonlat
 
 GENERATED = "generated"
@@ -23,6 +25,7 @@ SEVERITY_LEVEL = {Severity.MINOR: "village", Severity.GENERAL: "village",
 CLOSED_STATUSES = {"archived": 0.75, "terminated": 0.12, "refused": 0.08, "follow_up": 0.05}
 OPEN_STATUSES = {"registered": 0.3, "accepted": 0.2, "mediating": 0.4, "escalated": 0.1}
 RECENT_DAYS = 40
+AGREEMENT_SHARE = 0.85   # of archived cases; the rest were terminated first
 
 
 @dataclass
@@ -177,6 +180,16 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
     status = np.where(recent, rng.choice(list(OPEN_STATUSES), size=n, p=list(OPEN_STATUSES.values())),
                       rng.choice(list(CLOSED_STATUSES), size=n, p=list(CLOSED_STATUSES.values())))
     concluded = registered + rng.gamma(2.0, 6.0, n) * 86400
+    level = np.array([SEVERITY_LEVEL[Severity(s)] for s in severity], dtype=object)
+    # An escalated case moved one level up; the district is the top (矛盾不上交), so it stays in mediation there.
+    escalated = status == "escalated"
+    status[escalated & (level == "district")] = "mediating"
+    escalated = status == "escalated"
+    escalated_from = np.where(escalated, level, None)
+    level[escalated] = [next_level(lv) for lv in level[escalated]]
+    # Closed cases end in an agreement (follow-up, most archives) or a termination (arts. 26, 28-29).
+    agreed = (status == "follow_up") | ((status == "archived") & (rng.uniform(size=n) < AGREEMENT_SHARE))
+    terminated = (status == "terminated") | ((status == "archived") & ~agreed)
     chain = places.chain.iloc[index].reset_index(drop=True)
 
     def to_time(seconds: np.ndarray) -> list[datetime]:
@@ -187,12 +200,18 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
         "occurred_at": to_time(occurred), "registered_at": to_time(registered),
         "due_at": to_time(registered + 30 * 86400),
         "concluded_at": [None if r else t for r, t in zip(recent, to_time(concluded))],
+        "agreement_form": np.where(agreed, rng.choice(["written", "oral"], size=n, p=[0.7, 0.3]), None),
+        "agreement_at": [t if a else None for a, t in zip(agreed, to_time(concluded))],
+        "termination_routes": [[str(rng.choice(ROUTES))] if t else None for t in terminated],
+        "escalated_at": [t if e else None for e, t in zip(escalated, to_time(registered + rng.uniform(0, 1, n) * np.minimum(10 * 86400, span - registered)))],
+        "escalated_from": escalated_from,
         "description": "generated incident", "reporter_name": person_names(n, rng),
         "reporter_phone": phone_numbers(n, rng), "lon": lon, "lat": lat,
     })
     frame = pd.concat([frame, chain], axis=1)
-    frame["responsible_level"] = [SEVERITY_LEVEL[Severity(s)] for s in severity]
-    frame["responsible_rule"] = ["severity:" + s for s in severity]
+    frame["responsible_level"] = level
+    frame["responsible_rule"] = ["severity:" + s + (f" → escalated to {lv}" if e else "")
+                                 for s, lv, e in zip(severity, level, escalated)]
     frame["mediator_id"] = _assign(frame, mediator_frame, rng)
     frame["source"] = GENERATED
     return frame

@@ -22,6 +22,7 @@ from geo.areas.models import DatasetLoad
 from geo.cameras.service import cells_seen
 from geo.dataset import checks
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
+from geo.dataset.entities import GENERATED
 from geo.hexes import cells_of
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.progress import steps
@@ -134,8 +135,16 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
             _copy(session, "incidents", incidents.assign(position=_points(incidents),
                                                          h3=cells_of(incidents["lon"].to_numpy(), incidents["lat"].to_numpy(),
                                                                      int(cells["resolution"].iloc[0])).astype(np.int64),
-                                                         mediator_id=incidents["mediator_id"].astype("Int64"))
-                  .drop(columns=["lon", "lat"]))
+                                                         mediator_id=incidents["mediator_id"].astype("Int64"),
+                                                         termination_routes=incidents["termination_routes"].map(
+                                                             lambda r: None if r is None else _pg_array(list(r))))
+                  .drop(columns=["lon", "lat", "escalated_at", "escalated_from"]))
+            escalated = incidents[incidents["escalated_at"].notna()]
+            _copy(session, "incident_events", pd.DataFrame({
+                "incident_id": escalated["id"], "at": escalated["escalated_at"], "actor": GENERATED, "action": "escalate",
+                "from_status": "mediating", "to_status": "escalated",
+                "details": [json.dumps({"from_level": a, "to_level": b})
+                            for a, b in zip(escalated["escalated_from"], escalated["responsible_level"])]}))
             for table in ("organisations", "mediators", "incidents"):
                 session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {table}))"))

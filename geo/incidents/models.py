@@ -12,6 +12,7 @@ from geo.db import Base
 
 STATUSES = ("registered", "accepted", "refused", "mediating", "agreement", "terminated", "follow_up",
             "confirmation_requested", "archived", "escalated")
+ROUTES = ("administrative", "arbitration", "court")   # where a terminated mediation points the parties (art. 26)
 
 
 class Incident(Base):

@@ -14,6 +14,7 @@ from geo.areas.locating import describe, locate
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
+from geo.incidents.models import ROUTES
 from geo.mediation import service as mediators
 from geo.mediation.categories import Category
 from geo.mediation.policy import get_policy, next_level
@@ -31,7 +32,6 @@ TRANSITIONS = {
     "refused": {"archived"},
     "archived": set(),
 }
-ROUTES = {"arbitration", "administrative", "court"}
 CONFIRMATION_WINDOW = timedelta(days=30)   # People's Mediation Law art. 33
 LEVEL_AREA = {"village": "village_code", "town": "town_code", "district": "district_code", "industry": "village_code"}
 
@@ -250,7 +250,7 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
         sets += ["agreement_form = :form", "agreement_at = now()", "concluded_at = now()"]
         params["form"] = agreement_form
     if to == "terminated":
-        if not routes or set(routes) - ROUTES:
+        if not routes or set(routes) - set(ROUTES):
             raise Invalid(f"say which routes the parties were told of: {sorted(ROUTES)} (art. 26)", field="routes")
         sets += ["termination_routes = :routes", "concluded_at = now()"]
         params["routes"] = sorted(set(routes))
