@@ -11,7 +11,7 @@ from api import problems
 from api.limits import BodyLimit
 from api.security import ResponseHeaders, authorize
 from api.routers import (areas, audit, cameras, dashboard, generations, health, incidents, locate, maps, mediators, ogc,
-                         plans, tiles)
+                         plans, reports, tiles, warnings)
 from geo.areas.locate import cache as locate_cache
 from geo.db import session_factory
 from geo.settings import PROJECT_ROOT, get_settings
@@ -43,8 +43,8 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.add_middleware(ResponseHeaders)
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
-    for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard, ogc,
-                   maps):
+    for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,
+                   warnings, reports, ogc, maps):
         app.include_router(module.router)
     problems.document(app)
     for prefix, folder in VENDOR.items():

@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 CITY_CODE = "460100"
+CITY_PREFIX = "4601"   # every Haikou area code starts so
+
+
+def area_prefix(code: str) -> str:
+    """The prefix the codes inside an area share (the city's districts are 4601xx, not 460100xx)."""
+    return CITY_PREFIX if code == CITY_CODE else code
 
 
 class CodeError(ValueError):
@@ -90,7 +96,7 @@ def parse_area_code(code: str) -> AreaCode:
     """Parse a city, district, town, village or grid code; raise CodeError if malformed."""
     if not isinstance(code, str) or not code.isascii() or not code.isdigit():
         raise CodeError(f"area code {code!r} must be a string of digits")
-    if not code.startswith("4601"):
+    if not code.startswith(CITY_PREFIX):
         raise CodeError(f"area code {code} is not in Haikou (must start with 4601)")
     if len(code) == 6:
         if code == CITY_CODE:

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(1200, ge=1, description="Requests a minute per key or token subject.")
     households_per_grid_min: int = Field(300, ge=0, description="Default lower bound of households per grid.")
     households_per_grid_max: int = Field(500, ge=1, description="Default upper bound of households per grid.")
+    warning_resolution: int = Field(8, ge=5, le=10, description="H3 resolution of hotspot cells (8: about 0.7 km²).")
+    warning_ring: int = Field(1, ge=0, le=3, description="Neighbour rings pooled with each hotspot cell.")
+    warning_window_days: int = Field(28, ge=1, le=366, description="Recent window of hotspot detection, days.")
+    warning_baseline_days: int = Field(364, ge=7, le=1830, description="Baseline before the recent window, days.")
+    warning_fdr: float = Field(0.05, gt=0, le=0.5, description="Expected share of false hotspot alerts (BH).")
+    warning_min_count: int = Field(3, ge=1, description="Fewest recent cases of a hotspot.")
+    warning_min_ratio: float = Field(1.5, ge=1, description="Least ratio of recent to expected cases of a hotspot.")
+    repeat_window_days: int = Field(90, ge=1, le=366, description="Window in which repeat disputes are counted, days.")
+    repeat_radius_m: float = Field(50.0, gt=0, le=1000, description="Distance within which disputes are the same place.")
+    repeat_min_count: int = Field(3, ge=2, description="Cases of one category at one place that make a repeat.")
     tianditu_key: str | None = Field(None, description="Key for the Tianditu basemap (optional).")
     host: str = "127.0.0.1"
     port: int = 8000

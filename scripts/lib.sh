@@ -74,6 +74,15 @@ ensure_web() {
   fi
 }
 
+# Reports: a CJK font (Chinese labels in PDFs, charts and browser screenshots) and
+# Pango, which WeasyPrint lays PDF pages out with.
+ensure_report_deps() {
+  local missing=()
+  command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh family)" ] || missing+=(fontconfig fonts-wqy-microhei)
+  ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
 ensure_chromium() {
   command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
@@ -82,4 +91,5 @@ bootstrap() {
   ensure_postgis
   ensure_venv
   ensure_web
+  ensure_report_deps
 }

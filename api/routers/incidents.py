@@ -14,6 +14,7 @@ from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.incidents import service
+from geo.incidents.models import ROUTES
 from geo.incidents.service import TRANSITIONS
 from geo.mediation.categories import Category, Severity
 
@@ -48,7 +49,7 @@ class TransitionIn(BaseModel):
     to: Status
     note: str | None = Field(None, max_length=2000)
     agreement_form: Literal["written", "oral"] | None = None
-    routes: list[Literal["arbitration", "administrative", "court"]] | None = None
+    routes: list[Literal[ROUTES]] | None = None
 
 
 class EscalateIn(BaseModel):

@@ -7,7 +7,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from geo.areas.models import Area, Generation
-from geo.errors import NotFound
+from geo.codes import CodeError, parse_area_code
+from geo.errors import Invalid, NotFound
 
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
                    Area.population, Area.area_m2, Area.source)
@@ -105,3 +106,16 @@ def related_areas(session: Session, code: str, *, relation: str, generation: int
                         func.coalesce(area.generation_high, generation) >= generation,
                         func.ST_Intersects(Area.geom, area.geom)))
     return [dict(r) for r in session.execute(query.order_by(Area.code)).mappings()]
+
+
+def area_in_force(session: Session, code: str, *, field: str = "area") -> dict:
+    """Code, name and level of an area of the generation in force; a bad or unknown code is
+    an error naming ``field``."""
+    try:
+        level = parse_area_code(code).level.value
+    except CodeError as exc:
+        raise Invalid(str(exc), field=field) from exc
+    name = session.scalar(text("SELECT name FROM areas WHERE code = :c AND generation_high IS NULL"), {"c": code})
+    if name is None:
+        raise NotFound(f"no area {code} in force", field=field)
+    return {"code": code, "name": name, "level": level}

@@ -316,6 +316,11 @@ def list_incidents(session: Session, *, area: str | None = None, bbox: tuple | N
 COUNT_LEVELS = {"district": "district_code", "town": "town_code", "village": "village_code", "grid": "grid_code"}
 
 
+def in_area(level: str, alias: str = "") -> str:
+    """SQL condition on ``:area`` that picks the incidents of an area of ``level`` (the city: all)."""
+    return f"{alias}{COUNT_LEVELS[level]} = :area" if level in COUNT_LEVELS else "true"
+
+
 def counts_by_area(session: Session, *, level: str, parent: str | None = None) -> list[dict]:
     """Open and overdue incidents per area of a level (column from a fixed allow-list)."""
     column = COUNT_LEVELS[level]

@@ -7,27 +7,14 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.codes import CITY_CODE, CodeError, parse_area_code
-from geo.errors import Invalid, NotFound
-from geo.incidents.service import OPEN
-
-# The incidents' column holding an area of each level (an allow-list: nothing from a request).
-_INCIDENT_COLUMN = {"district": "district_code", "town": "town_code", "village": "village_code"}
-
-
-def _prefix(code: str) -> str:
-    return "4601%" if code == CITY_CODE else code + "%"
-
+from geo.areas.service import area_in_force
+from geo.codes import CITY_CODE, area_prefix
+from geo.incidents.service import OPEN, in_area
 
 def figures(session: Session, code: str = CITY_CODE) -> dict:
-    try:
-        level = parse_area_code(code).level.value
-    except CodeError as exc:
-        raise Invalid(str(exc), field="area") from exc
-    name = session.scalar(text("SELECT name FROM areas WHERE code = :c AND generation_high IS NULL"), {"c": code})
-    if name is None:
-        raise NotFound(f"no area {code} in force", field="area")
-    prefix = _prefix(code)
+    area = area_in_force(session, code)
+    level = area["level"]
+    prefix = area_prefix(code) + "%"
     villages = [dict(r) for r in session.execute(text("""
         SELECT v.code, v.name, count(m.id) FILTER (WHERE m.employment = 'full_time') AS full_time_mediators,
                count(m.id) AS mediators
@@ -45,9 +32,7 @@ def figures(session: Session, code: str = CITY_CODE) -> dict:
           FROM areas g LEFT JOIN cells c ON c.grid_code = g.code
          WHERE g.level = 'grid' AND g.generation_high IS NULL AND g.code LIKE :p ORDER BY g.code"""),
                                                      {"p": prefix}).mappings()]
-    where = f"{_INCIDENT_COLUMN[level]} = :c" if level in _INCIDENT_COLUMN else "true"
-    if level == "grid":
-        where = "grid_code = :c"
+    where = in_area(level)
     incidents = session.execute(text(f"""
         SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM concluded_at - registered_at) / 86400)
                    FILTER (WHERE concluded_at IS NOT NULL),
@@ -56,10 +41,10 @@ def figures(session: Session, code: str = CITY_CODE) -> dict:
                count(*) FILTER (WHERE concluded_at IS NOT NULL),
                count(*) FILTER (WHERE status = ANY(:open)),
                count(*) FILTER (WHERE status = ANY(:open) AND due_at < now())
-          FROM incidents WHERE {where}"""), {"c": code, "open": list(OPEN)}).one()
+          FROM incidents WHERE {where}"""), {"area": code, "open": list(OPEN)}).one()
     median, p90, concluded, open_, overdue = incidents
     return {
-        "area": {"code": code, "name": name, "level": level},
+        "area": area,
         "mediator_coverage": {"villages": len(villages), "with_full_time_mediator": covered,
                               "share": round(covered / len(villages), 4) if villages else None, "target": 1.0,
                               "villages_without": [v["code"] for v in villages if not v["full_time_mediators"]],

@@ -1,0 +1,1 @@
+"""Early warning: hotspots and repeat disputes."""
