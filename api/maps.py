@@ -81,6 +81,24 @@ _SCRIPT = """
     overlays[o.title] = tiles(o.layers, styles);
     if (o.on) overlays[o.title].addTo(map);
   });
+  if (cfg.alerts) {
+    // Early warning: hotspot outlines and repeat disputes, with their evidence in a popup.
+    var alerts = L.geoJSON(null, {
+      style: {color: "#d7301f", weight: 2, fillOpacity: 0.15},
+      pointToLayer: function (f, at) { return L.circleMarker(at, {radius: 6, color: "#000", weight: 2, fillOpacity: 0}); },
+      onEachFeature: function (f, layer) {
+        var p = f.properties, e = p.evidence, text = p.kind === "hotspot"
+          ? "热点 hotspot " + p.cell + "<br>recent " + e.recent + ", expected " + e.expected + " (×" + e.ratio + "), q " +
+            e.q_value.toPrecision(2)
+          : "重复纠纷 repeat: " + p.category_zh + " ×" + e.cases + "<br>" + e.first.slice(0, 10) + " – " + e.last.slice(0, 10);
+        layer.bindPopup(text + "<br>" + p.village + "（" + p.town + "）");
+      }});
+    overlays["预警 Alerts"] = alerts;
+    fetch("/warnings" + (query ? query + "&" : "?") + "format=geojson" +
+          (cfg.alerts.as_of ? "&as_of=" + encodeURIComponent(cfg.alerts.as_of) : ""))
+      .then(function (r) { return r.json(); })
+      .then(function (fc) { alerts.addData(fc); window.alertCount = fc.features.length; });
+  }
   if (cfg.control) L.control.layers(null, overlays, {collapsed: false}).addTo(map);
   var panel = null;
   function pct(x) { return x === null || x === undefined ? "-" : (x * 100).toFixed(1) + " %%"; }
@@ -156,8 +174,9 @@ def _overlays(view: str) -> list[dict]:
 
 
 def page(view: str, *, basemap: str = "none", focus: str | None = None, filters: dict | None = None,
-         title: str = "海口市网格化服务管理 Haikou grid management") -> str:
-    """The HTML of a full map (``view="map"``) or of an embed view."""
+         alerts_as_of: str | None = None, title: str = "海口市网格化服务管理 Haikou grid management") -> str:
+    """The HTML of a full map (``view="map"``, with the early-warning layer as of ``alerts_as_of``,
+    default now) or of an embed view."""
     if view != "map" and view not in EMBED_VIEWS:
         raise NotFound(f"no map view {view}; there are {sorted(EMBED_VIEWS)}", field="view")
     if basemap not in BASEMAPS:
@@ -179,7 +198,8 @@ def page(view: str, *, basemap: str = "none", focus: str | None = None, filters:
         params["crs"] = datum.value
     config = {"overlays": _overlays(view), "lines": _LINES, "points": _POINTS, "heatTop": 30,
               "query": urlencode(params),
-              "control": view == "map", "search": view == "map", "focus": focus}
+              "control": view == "map", "search": view == "map", "focus": focus,
+              "alerts": view == "map" and {"as_of": alerts_as_of}}
     script = _SCRIPT % {"map": fmap.get_name(), "config": json.dumps(config, ensure_ascii=False)}
     fmap.add_child(_Script(script))            # a child of the map: rendered after the map exists
     fmap.get_root().header.add_child(folium.Element('<link rel="icon" href="data:,">'))

@@ -6,7 +6,11 @@ from fastapi.responses import Response
 from geo.planning import exchange
 
 
+def attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A file to download under ``filename``."""
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def download(body: bytes, fmt: exchange.Format, name: str) -> Response:
     """A file download in one of the exchange formats."""
-    return Response(body, media_type=exchange.MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}{exchange.SUFFIX[fmt]}"'})
+    return attachment(body, exchange.MEDIA_TYPES[fmt], name + exchange.SUFFIX[fmt])

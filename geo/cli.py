@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -17,7 +18,7 @@ from geo.dataset import build as dataset_build
 from geo.dataset import load as dataset_load
 from geo.dataset.checks import BoundaryError
 from geo.db import get_engine
-from geo.errors import DomainError
+from geo.errors import DomainError, Invalid
 from geo.progress import console
 from geo.settings import get_settings
 
@@ -31,6 +32,10 @@ plan_app = typer.Typer(help="Boundary drafts: automatic grids, publishing, expor
 app.add_typer(plan_app, name="plan")
 auth_app = typer.Typer(help="API keys and tokens.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
+report_app = typer.Typer(help="Monthly joint-meeting reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+warning_app = typer.Typer(help="Early warning: hotspots and repeat disputes.", no_args_is_help=True)
+app.add_typer(warning_app, name="warning")
 
 
 def fails_cleanly(what: str):
@@ -244,6 +249,69 @@ def export(out: Path, generation: int = typer.Option(None, help="Default: the cu
                                         out.stem)
     out.write_bytes(body)
     console.print(f"generation {generation} written to {out} ({len(body):,} bytes)")
+
+
+@report_app.command("monthly")
+@fails_cleanly("report monthly")
+def report_monthly(area: str = typer.Option("460100", help="The city, a district or a town."),
+                   month: str = typer.Option(None, help="YYYY-MM; default: last month (Haikou time)."),
+                   formats: list[str] = typer.Option(["pdf"], "--format", help="pdf, html, csv or json (repeatable)."),
+                   out: Path = typer.Option(Path("build/reports"), help="Folder the files go to.")) -> None:
+    """Write the monthly report of AREA: a PDF by default, and/or HTML, a zip of CSVs, JSON."""
+    from sqlalchemy.orm import Session
+
+    from geo.reports import render
+    from geo.reports.monthly import last_month, report
+
+    writers = {"json": ("json", lambda figures, page: json.dumps(figures, ensure_ascii=False, indent=1).encode()),
+               "csv": ("csv.zip", lambda figures, page: render.csv_zip(figures)),
+               "html": ("html", lambda figures, page: page.encode()),
+               "pdf": ("pdf", lambda figures, page: render.pdf(page))}
+    if unknown := set(formats) - set(writers):
+        raise Invalid(f"unknown format {sorted(unknown)}; use {sorted(writers)}", field="format")
+    with Session(get_engine()) as session:
+        figures = report(session, area, month or last_month())
+        page = render.html(session, figures) if {"html", "pdf"} & set(formats) else None
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        extension, write = writers[fmt]
+        path = out / render.filename(figures, extension)
+        path.write_bytes(write(figures, page))
+        console.print(f"{path} ({path.stat().st_size:,} bytes)")
+
+
+@warning_app.command("list")
+@fails_cleanly("warning list")
+def warning_list(area: str = typer.Option("460100", help="The city, a district, a town or a village."),
+                 as_of: str = typer.Option(None, help="End of the recent window, ISO 8601 with offset; default now.")) -> None:
+    """Hotspots and repeat disputes of AREA with their evidence, as JSON on stdout."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from geo.warning.service import alerts
+
+    moment = datetime.fromisoformat(as_of) if as_of else datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        raise Invalid("--as-of needs a UTC offset, e.g. 2026-10-31T24:00+08:00", field="as_of")
+    with Session(get_engine()) as session:
+        result = alerts(session, as_of=moment, area=area)
+    for alert in result["hotspots"] + result["repeats"]:
+        alert.pop("geometry")
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+
+
+@warning_app.command("calibrate")
+@fails_cleanly("warning calibrate")
+def warning_calibrate(runs: int = typer.Option(200, min=1, help="Noise and planted replicates each."),
+                      planted: int = typer.Option(15, min=1, help="Extra recent cases of the planted cluster.")) -> None:
+    """Measure the hotspot thresholds in force on synthetic counts: the false-alarm rate on
+    pure noise and how often a planted cluster is found."""
+    from geo.warning.service import defaults
+    from geo.warning.simulate import Scenario, calibrate
+
+    thresholds, _ = defaults()
+    typer.echo(json.dumps({"thresholds": asdict(thresholds), **calibrate(thresholds, Scenario(planted=planted), runs)}))
 
 
 @auth_app.command("create-key")

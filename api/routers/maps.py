@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import AwareDatetime
 
 from api import maps
 from geo.mediation.categories import Category
@@ -16,11 +17,14 @@ Basemap = Annotated[str, Query(description="none (default, offline), osm, tiandi
 
 
 @router.get("/map", response_class=HTMLResponse)
-def full_map(request: Request, basemap: Basemap = "none") -> HTMLResponse:
-    """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras;
-    search by area code; click a feature for its details. A ``?key=`` passes on to the
-    page's own requests."""
-    return HTMLResponse(maps.page("map", basemap=basemap, filters={"key": request.query_params.get("key")}))
+def full_map(request: Request, basemap: Basemap = "none",
+             as_of: Annotated[AwareDatetime | None, Query(description="moment of the alert layer (default now)")]
+             = None) -> HTMLResponse:
+    """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras,
+    early-warning alerts; search by area code; click a feature for its details. A ``?key=``
+    passes on to the page's own requests."""
+    return HTMLResponse(maps.page("map", basemap=basemap, filters={"key": request.query_params.get("key")},
+                                  alerts_as_of=as_of and as_of.isoformat()))
 
 
 PLANNER_PAGE = Path(__file__).resolve().parents[1] / "static" / "planner.html"

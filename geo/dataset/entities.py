@@ -190,6 +190,7 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
     # Closed cases end in an agreement (follow-up, most archives) or a termination (arts. 26, 28-29).
     agreed = (status == "follow_up") | ((status == "archived") & (rng.uniform(size=n) < AGREEMENT_SHARE))
     terminated = (status == "terminated") | ((status == "archived") & ~agreed)
+    escalation = registered + rng.uniform(0, 1, n) * np.minimum(10 * 86400, span - registered)
     chain = places.chain.iloc[index].reset_index(drop=True)
 
     def to_time(seconds: np.ndarray) -> list[datetime]:
@@ -203,7 +204,7 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
         "agreement_form": np.where(agreed, rng.choice(["written", "oral"], size=n, p=[0.7, 0.3]), None),
         "agreement_at": [t if a else None for a, t in zip(agreed, to_time(concluded))],
         "termination_routes": [[str(rng.choice(ROUTES))] if t else None for t in terminated],
-        "escalated_at": [t if e else None for e, t in zip(escalated, to_time(registered + rng.uniform(0, 1, n) * np.minimum(10 * 86400, span - registered)))],
+        "escalated_at": [t if e else None for e, t in zip(escalated, to_time(escalation))],
         "escalated_from": escalated_from,
         "description": "generated incident", "reporter_name": person_names(n, rng),
         "reporter_phone": phone_numbers(n, rng), "lon": lon, "lat": lat,

@@ -127,7 +127,8 @@ def report(session: Session, code: str, month: str) -> dict:
          GROUP BY m.label, m.n ORDER BY m.n""")
     thresholds, _ = defaults()
     warning = alerts(session, as_of=end, area=code, thresholds=replace(thresholds, window_days=(end - start).days))
-    result = {"area": area, "month": month, "start": start.isoformat(), "end": end.isoformat(), "summary": summary,
+    result = {"area": area, "month": month, "start": start.isoformat(), "end": end.isoformat(),
+              "last_day": (end - timedelta(days=1)).date().isoformat(), "summary": summary,
               "categories": categories, "villages": villages, "mediators": mediators, "trend": trend,
               "hotspots": warning["hotspots"], "repeats": warning["repeats"], "hotspot_rule": warning["hotspot_rule"],
               "repeat_rule": warning["repeat_rule"]}
