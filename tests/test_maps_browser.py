@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from geo.auth import keys
 from geo.planning.publish import restore
 from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
+from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,7 +45,7 @@ def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_se
     page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
     page.wait_for_load_state("networkidle")
     assert page.locator(".leaflet-tile-pane path").count() > 10
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 8
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 9
     hosts = {urlparse(url).netloc for url in requested if not url.startswith("data:")}
     assert hosts == {urlparse(live_server).netloc}, hosts
     assert any(".mvt" in url for url in requested)
@@ -64,6 +65,26 @@ def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key
     page.wait_for_function("() => window.lastDashboard === '460106005'")   # the figures follow the search
     assert "7/7 villages" in page.inner_text("#dashboard")
     assert not errors, errors
+
+
+def test_the_alert_layer_shows_a_planted_hotspot_with_its_evidence(browser, live_server, admin_key, engine):
+    with Session(engine) as session, session.begin():
+        place = quiet_place(session)
+        plant(session, place)
+    try:
+        page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}&as_of={AS_OF.isoformat().replace('+', '%2B')}")
+        page.wait_for_function("() => window.alertCount !== undefined", timeout=20_000)
+        assert page.evaluate("window.alertCount") >= 2   # the hotspot and the repeat dispute
+        page.get_by_text("预警 Alerts").click()
+        page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive")
+        page.locator(".leaflet-overlay-pane path.leaflet-interactive").first.click(force=True)
+        popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
+        assert "expected" in popup or "重复纠纷" in popup
+        assert not errors, errors
+        page.screenshot(path=str(ARTEFACTS / "alerts.png"))
+    finally:
+        with Session(engine) as session, session.begin():
+            remove_planted(session)
 
 
 def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_server, api_keys):

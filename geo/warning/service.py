@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.service import area_in_force
 from geo.codes import CITY_CODE, area_prefix
+from geo.errors import Invalid
 from geo.hexes import hexagons
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.settings import get_settings
@@ -139,6 +140,8 @@ def alerts(session: Session, *, as_of: datetime, area: str = CITY_CODE, category
     base_thresholds, base_rule = defaults()
     thresholds, rule = thresholds or base_thresholds, rule or base_rule
     place = area_in_force(session, area)
+    if place["level"] == "grid":
+        raise Invalid("alerts are listed for the city, a district, a town or a village, not a grid", field="area")
     found = hotspots(session, as_of=as_of, thresholds=thresholds, area=area, category=category)
     return {"area": place, "as_of": as_of.isoformat(), "category": category,
             "hotspot_rule": {**asdict(thresholds), "method": "space-time permutation (binomial), Benjamini-Hochberg",

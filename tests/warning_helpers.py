@@ -1,0 +1,61 @@
+"""A planted cluster of disputes at a quiet place, for the early-warning and report tests."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+from h3.api import basic_int as h3
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.hexes import cells_of
+from geo.plane import offset_lonlat
+from geo.reports.monthly import HAIKOU_TIME
+
+PLANTED = 20
+PLANTED_FROM = datetime(2026, 10, 3, 9, tzinfo=HAIKOU_TIME)   # all planted cases fall in October 2026
+AS_OF = datetime(2026, 11, 1, tzinfo=HAIKOU_TIME)
+SOURCE = "planted by a test"
+
+
+def quiet_place(session: Session) -> dict:
+    """An incident whose H3 resolution-8 disk had 5 to 20 cases in the year: a place with a
+    baseline, yet quiet enough for a cluster to stand out."""
+    rows = session.execute(text("""SELECT id, h3, ST_X(position) AS lon, ST_Y(position) AS lat, district_code, town_code,
+                                          village_code, grid_code FROM incidents WHERE h3 IS NOT NULL ORDER BY id""")).all()
+    per_cell: dict[int, int] = {}
+    parents = [h3.cell_to_parent(int(r.h3), 8) for r in rows]
+    for cell in parents:
+        per_cell[cell] = per_cell.get(cell, 0) + 1
+    for row, cell in zip(rows, parents):
+        if 5 <= sum(per_cell.get(c, 0) for c in h3.grid_disk(cell, 1)) <= 20:
+            return dict(row._mapping)
+    raise AssertionError("no quiet place in the dataset")
+
+
+def plant(session: Session, place: dict, *, count: int = PLANTED, category: str = "neighbourhood",
+          start: datetime = PLANTED_FROM, seed: int = 7) -> list[int]:
+    """``count`` disputes of one category within 20 m of ``place``, one a day from ``start``."""
+    rng = np.random.default_rng(seed)
+    lon, lat = offset_lonlat(np.full(count, place["lon"]), np.full(count, place["lat"]),
+                             rng.uniform(-14, 14, count), rng.uniform(-14, 14, count))
+    cells = cells_of(lon, lat, 11)
+    ids = []
+    for i in range(count):
+        registered = start + timedelta(days=i)
+        ids.append(session.execute(text("""
+            INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, description, position,
+                                   district_code, town_code, village_code, grid_code, h3, responsible_level,
+                                   responsible_rule, source)
+            VALUES (:category, 'general', 'mediating', :at, :at, :due, 'planted cluster',
+                    ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town, :village, :grid, :h3, 'village',
+                    'severity:general', :source) RETURNING id"""),
+            {"category": category, "at": registered, "due": registered + timedelta(days=30), "lon": float(lon[i]),
+             "lat": float(lat[i]), "district": place["district_code"], "town": place["town_code"],
+             "village": place["village_code"], "grid": place["grid_code"], "h3": int(cells[i]),
+             "source": SOURCE}).scalar_one())
+    return ids
+
+
+def remove_planted(session: Session) -> None:
+    session.execute(text("DELETE FROM incidents WHERE source = :s"), {"s": SOURCE})
