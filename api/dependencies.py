@@ -4,15 +4,45 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import Request
-
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from geo.db import session_factory
+from geo.replicas import read_router
 
 
 def get_session() -> Iterator[Session]:
     with session_factory(for_requests=True)() as session:
         yield session
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for reads that may be a little stale (tiles, OGC, areas, locate): a replica
+    in rotation, else the primary. A replica that refuses the connection leaves the rotation
+    and the next candidate serves. ``X-Read-From`` says which served."""
+    router = read_router()
+    for sessions, replica in router.candidates():
+        session = sessions()
+        try:
+            session.connection()
+        except OperationalError as exc:
+            session.close()
+            if replica is None:
+                raise
+            router.mark_down(replica, exc)
+            continue
+        # Through the headers middleware: a route may answer with a Response of its own (tiles).
+        request.state.response_headers = {**getattr(request.state, "response_headers", {}),
+                                          "X-Read-From": replica.name if replica else "primary"}
+        try:
+            yield session
+        finally:
+            try:
+                session.close()
+            except OperationalError as exc:   # the server went away after the answer was made
+                if replica is not None:
+                    router.mark_down(replica, exc)
+        return
 
 
 def get_transaction() -> Iterator[Session]:

@@ -90,6 +90,28 @@ def db_down() -> None:
     console.print(localdb.down(get_settings()))
 
 
+@db_app.command("replica")
+@fails_cleanly("db replica")
+def db_replica(action: str = typer.Argument(..., help="up, down (keeps the copy), remove or status")) -> None:
+    """A streaming replica of the local cluster on GRID_REPLICA_PORT (pg_basebackup -R);
+    point GRID_REPLICA_URLS at it to send stale-tolerant reads there."""
+    settings = get_settings()
+    if action == "up":
+        console.print(localdb.replica_up(settings))
+        console.print(f"GRID_REPLICA_URLS=postgresql://{localdb.OWNER}@127.0.0.1:{settings.replica_port}/{settings.db_name}")
+    elif action in ("down", "remove"):
+        console.print(localdb.replica_down(settings, remove=action == "remove"))
+    elif action == "status":
+        from geo.replicas import ReadRouter
+
+        settings_with_local = settings.model_copy(update={"replica_urls_raw": settings.replica_urls_raw or
+                                                          f"postgresql://{localdb.OWNER}@127.0.0.1:{settings.replica_port}/"
+                                                          f"{settings.db_name}"})
+        typer.echo(json.dumps(ReadRouter(settings_with_local).status()))
+    else:
+        raise Invalid("the action is up, down, remove or status", field="action")
+
+
 @db_app.command("backup")
 @fails_cleanly("db backup")
 def db_backup(out: Path) -> None:

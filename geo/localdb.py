@@ -93,9 +93,7 @@ def up(settings: Settings) -> str:
               "--locale=C.UTF-8"], "initdb")
         done.append(f"initialised {data}")
     if not is_running(settings):
-        options = f"-p {settings.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data}"
-        _run([str(bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(data / "server.log"),
-              "-o", options], f"starting PostgreSQL (see {data / 'server.log'})")
+        _start(data, settings.pg_port, "starting PostgreSQL")
         done.append(f"started on 127.0.0.1:{settings.pg_port}")
     return ", ".join(done) or f"already running on 127.0.0.1:{settings.pg_port}"
 
@@ -105,6 +103,49 @@ def down(settings: Settings) -> str:
         return "not running"
     _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data_dir(settings.pg_data))], "stopping PostgreSQL")
     return "stopped"
+
+
+def replica_dir(settings: Settings) -> Path:
+    """The local streaming replica's folder, next to the primary's."""
+    return data_dir(settings.pg_data).parent / (data_dir(settings.pg_data).name + "-replica")
+
+
+def _start(data: Path, port: int, what: str) -> None:
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data}"
+    _run([str(bindir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data), "-l", str(data / "server.log"),
+          "-o", options], f"{what} (see {data / 'server.log'})")
+
+
+def replica_up(settings: Settings) -> str:
+    """A streaming replica of the local cluster on ``GRID_REPLICA_PORT``: copied once with
+    ``pg_basebackup -R`` (which writes the standby settings), then started."""
+    if not is_running(settings):
+        raise LocalDbError("the primary is not running: `gridctl db up` first")
+    data, done = replica_dir(settings), []
+    if not (data / "PG_VERSION").exists():
+        _prepare_folder(data)
+        _run([str(bindir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(settings.pg_port), "-U", OWNER,
+              "-D", str(data), "-R", "-X", "stream", "-c", "fast"], "pg_basebackup")
+        done.append(f"copied the primary to {data}")
+    if subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data)]), capture_output=True).returncode:
+        _start(data, settings.replica_port, "starting the replica")
+        done.append(f"replica streaming on 127.0.0.1:{settings.replica_port}")
+    return ", ".join(done) or f"replica already running on 127.0.0.1:{settings.replica_port}"
+
+
+def replica_down(settings: Settings, *, remove: bool = False, mode: str = "fast") -> str:
+    """Stop the replica (``mode="immediate"``: as if the machine died); ``remove`` deletes its copy."""
+    data = replica_dir(settings)
+    if not (data / "PG_VERSION").exists():
+        return "no replica"
+    done = []
+    if subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data)]), capture_output=True).returncode == 0:
+        _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", mode, "-D", str(data)], "stopping the replica")
+        done.append("stopped")
+    if remove:
+        shutil.rmtree(data)
+        done.append(f"removed {data}")
+    return ", ".join(done) or "not running"
 
 
 def ensure_database(settings: Settings) -> str:

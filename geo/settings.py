@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     )
     db_name: str = Field("haikou", description="Database name in the project-local cluster.")
     pg_port: int = Field(54329, description="Port of the project-local cluster (loopback only).")
+    replica_port: int = Field(54339, description="Port of the local streaming replica (`gridctl db replica up`).")
     pg_data: Path = Field(PROJECT_ROOT / ".pgdata", description="Data folder of the local cluster.")
     data_dir: Path = Field(PROJECT_ROOT / "data" / "haikou", description="Real inputs and generation settings.")
     build_dir: Path = Field(PROJECT_ROOT / "build" / "haikou", description="Where `data build` writes the dataset.")
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     repeat_window_days: int = Field(90, ge=1, le=366, description="Window in which repeat disputes are counted, days.")
     repeat_radius_m: float = Field(50.0, gt=0, le=1000, description="Distance within which disputes are the same place.")
     repeat_min_count: int = Field(3, ge=2, description="Cases of one category at one place that make a repeat.")
+    replica_urls_raw: str = Field("", validation_alias=AliasChoices("GRID_REPLICA_URLS"),
+                                  description="Comma-separated URLs of streaming replicas for stale-tolerant reads.")
+    replica_max_lag_seconds: float = Field(5.0, ge=0, description="A replica further behind leaves the rotation.")
+    replica_check_seconds: float = Field(2.0, gt=0, description="How often each replica's health and lag are checked.")
     tianditu_key: str | None = Field(None, description="Key for the Tianditu basemap (optional).")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -60,16 +65,25 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         """The URL SQLAlchemy connects with (psycopg 3 driver)."""
         if self.database_url:
-            url = self.database_url
-            for prefix in ("postgresql://", "postgres://"):
-                if url.startswith(prefix):
-                    return "postgresql+psycopg://" + url[len(prefix):]
-            return url
+            return _driver_url(self.database_url)
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.pg_port}/{self.db_name}"
+
+    @property
+    def replica_urls(self) -> list[str]:
+        """The replicas' SQLAlchemy URLs (psycopg 3 driver)."""
+        return [_driver_url(u.strip()) for u in self.replica_urls_raw.split(",") if u.strip()]
 
     @property
     def uses_local_cluster(self) -> bool:
         return not self.database_url
+
+
+def _driver_url(url: str) -> str:
+    """A libpq URL as SQLAlchemy's psycopg 3 URL."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 @lru_cache

@@ -100,7 +100,8 @@ def test_warnings_api_lists_the_cluster_and_serves_a_map_layer(client, planted):
 
 @pytest.mark.parametrize("params, field", [
     ({"fdr": 0.9}, "fdr"), ({"resolution": 11}, "resolution"), ({"as_of": "2026-11-01T00:00:00"}, "as_of"),
-    ({"category": "gossip"}, "category"), ({"area": "460106001001001"}, "area"), ({"area": "460199"}, "area"), ({"area": "x"}, "area"),
+    ({"category": "gossip"}, "category"), ({"area": "460106001001001"}, "area"), ({"area": "460199"}, "area"),
+    ({"area": "x"}, "area"),
 ])
 def test_bad_warning_parameters_are_problems(client, params, field):
     """Out-of-range thresholds, a naive moment, an unknown category, a grid or unknown area."""

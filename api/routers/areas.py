@@ -7,7 +7,7 @@ import shapely.geometry
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session
+from api.dependencies import get_read_session
 from api.params import parse_bbox
 from api.problems import Problem
 from geo.areas import service
@@ -20,7 +20,7 @@ LevelName = Literal["city", "district", "town", "village", "grid"]
 
 
 @router.get("")
-def list_areas(session: Annotated[Session, Depends(get_session)],
+def list_areas(session: Annotated[Session, Depends(get_read_session)],
                level: LevelName | None = None,
                parent: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
                bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
@@ -49,7 +49,7 @@ def _not_found(code: str) -> Problem:
 
 
 @router.get("/{code}")
-def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
+def get_area(session: Annotated[Session, Depends(get_read_session)], code: AreaCode,
              simplify_m: Annotated[float | None, Query(gt=0, le=5000, description="tolerance in metres")] = None,
              crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
     """One area as a GeoJSON Feature, its coordinates in ``crs``."""
@@ -62,7 +62,7 @@ def get_area(session: Annotated[Session, Depends(get_session)], code: AreaCode,
 
 def _related_endpoint(relation: str, summary: str):
     """GET /areas/{code}/<relation>: one endpoint per relation, made by this factory."""
-    def endpoint(session: Annotated[Session, Depends(get_session)], code: AreaCode,
+    def endpoint(session: Annotated[Session, Depends(get_read_session)], code: AreaCode,
                  generation: GenerationParam = None) -> dict:
         items = service.related_areas(session, _checked(code), relation=relation, generation=generation)
         if items is None:

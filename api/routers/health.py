@@ -9,12 +9,15 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
 from geo.areas.service import active_generation
+from geo.replicas import read_router
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
 def health(session: Annotated[Session, Depends(get_session)]) -> dict:
-    """Database reachable, PostGIS version, active boundary generation."""
+    """Database reachable, PostGIS version, active boundary generation, and each read
+    replica: in rotation or why not, and its replay lag."""
     postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    return {"status": "ok", "postgis": postgis, "generation": active_generation(session)}
+    return {"status": "ok", "postgis": postgis, "generation": active_generation(session),
+            "replicas": read_router().status()}

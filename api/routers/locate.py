@@ -9,7 +9,7 @@ from fastapi import Response
 from pydantic import BaseModel, Field, FiniteFloat, model_validator
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session
+from api.dependencies import get_read_session
 from api.problems import Problem
 from geo.areas.locating import NothingLoaded, describe, locate, looks_swapped
 from geo.crs import Datum
@@ -60,7 +60,7 @@ def _locate(session: Session, lon, lat, crs: Datum, generation: int | None):
 
 
 @router.get("/locate")
-def locate_point(session: Annotated[Session, Depends(get_session)],
+def locate_point(session: Annotated[Session, Depends(get_read_session)],
                  lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
                  lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
                  crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
@@ -77,7 +77,7 @@ def locate_point(session: Annotated[Session, Depends(get_session)],
 
 
 @router.post("/locate")
-def locate_batch(session: Annotated[Session, Depends(get_session)],
+def locate_batch(session: Annotated[Session, Depends(get_read_session)],
                  body: Annotated[LocateBatch, Body()],
                  crs: Datum = Datum.WGS84,
                  names: bool = Query(False, description="include area names, not only codes"),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session
+from api.dependencies import get_read_session
 from api.params import parse_bbox
 from geo import features
 from geo.crs import Datum
@@ -57,19 +57,19 @@ def _describe(session: Session, collection: features.Collection, base: str) -> d
 
 
 @router.get("/collections")
-def collections(request: Request, session: Annotated[Session, Depends(get_session)]) -> dict:
+def collections(request: Request, session: Annotated[Session, Depends(get_read_session)]) -> dict:
     base = str(request.base_url)
     return {"links": [_link(f"{base}collections", "self")],
             "collections": [_describe(session, c, base) for c in features.COLLECTIONS.values()]}
 
 
 @router.get("/collections/{collectionId}")
-def collection(request: Request, session: Annotated[Session, Depends(get_session)], collectionId: str) -> dict:
+def collection(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str) -> dict:
     return _describe(session, features.get_collection(collectionId), str(request.base_url))
 
 
 @router.get("/collections/{collectionId}/items")
-def collection_items(request: Request, session: Annotated[Session, Depends(get_session)], collectionId: str,
+def collection_items(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str,
                      bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
                      limit: Annotated[int, Query(ge=1, le=10000)] = 100,
                      offset: Annotated[int, Query(ge=0)] = 0,
@@ -91,7 +91,7 @@ def collection_items(request: Request, session: Annotated[Session, Depends(get_s
 
 
 @router.get("/collections/{collectionId}/items/{featureId}")
-def collection_item(request: Request, session: Annotated[Session, Depends(get_session)], collectionId: str,
+def collection_item(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str,
                     featureId: str, crs: Datum = Datum.WGS84) -> JSONResponse:
     chosen = features.get_collection(collectionId)
     feature = features.item(session, chosen, featureId, crs)

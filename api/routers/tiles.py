@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_session
+from api.dependencies import get_read_session
 from geo.crs import Datum
 from geo.mediation.categories import Category
 from tiles import service, styles
@@ -20,7 +20,7 @@ LayerList = Annotated[str, Path(description="a layer or a comma list, e.g. towns
 @router.get("/tiles/{layers}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"},
                        304: {"description": "unchanged since the ETag sent"}})
-def get_tile(session: Annotated[Session, Depends(get_session)], layers: LayerList, z: int, x: int, y: int,
+def get_tile(session: Annotated[Session, Depends(get_read_session)], layers: LayerList, z: int, x: int, y: int,
              crs: Datum = Datum.WGS84, since: datetime | None = None, until: datetime | None = None,
              category: Category | None = None,
              generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
