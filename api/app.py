@@ -9,10 +9,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api import problems
 from api.limits import BodyLimit
-from api.security import ResponseHeaders, authorize
+from api.security import ResponseHeaders, authorize, key_cache
 from api.routers import (areas, audit, cameras, dashboard, generations, health, incidents, locate, maps, mediators, ogc,
                          plans, reports, tiles, warnings)
 from geo.areas.locate import cache as locate_cache
+from geo.changes import watcher
 from geo.db import session_factory
 from geo.settings import PROJECT_ROOT, get_settings
 
@@ -27,13 +28,19 @@ VENDOR = {"/vendor/leaflet": _NODE / "leaflet" / "dist",
 
 @asynccontextmanager
 async def lifespan(_: FastAPI):
-    """Build the locate index before the first request (if a dataset is loaded)."""
+    """Listen for changes made by other processes, and build the locate index before the
+    first request (if a dataset is loaded)."""
+    watcher.start()
     try:
         with session_factory()() as session:
             locate_cache.get(session)
     except SQLAlchemyError:
         pass   # no database or no schema yet: the index is built on first use
     yield
+    watcher.stop()
+
+
+watcher.on("api_keys", key_cache.clear)
 
 
 def create_app() -> FastAPI:

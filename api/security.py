@@ -25,7 +25,7 @@ from geo.settings import get_settings
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key made with `gridctl auth create-key`")
 BEARER = HTTPBearer(auto_error=False, description="a signed token (HS256) with claims sub, role, exp")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
-_KEY_CACHE_SECONDS = 10.0   # a revoked key stops working in other processes within this time
+_KEY_CACHE_SECONDS = 10.0   # without change notifications, a revoked key stops working in other processes within this time
 
 
 class _KeyCache:
@@ -41,6 +41,11 @@ class _KeyCache:
         if found is not None and time.monotonic() - found[0] <= _KEY_CACHE_SECONDS and not isinstance(found[1], str):
             return found[1]
         return None
+
+    def clear(self) -> None:
+        """Forget every checked key (another process changed the keys: a revocation)."""
+        with self._lock:
+            self._entries.clear()
 
     def principal(self, key: str) -> Principal:
         now = time.monotonic()
@@ -58,10 +63,6 @@ class _KeyCache:
         if isinstance(found[1], str):
             raise Unauthenticated(found[1])
         return found[1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 class _RateLimiter:

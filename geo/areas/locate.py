@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.areas.service import versions
+from geo.changes import watcher
 from geo.hexes import cells_of
 from geo.settings import get_settings
 
@@ -134,9 +135,10 @@ class LocateIndex:
 class IndexCache:
     """One index per boundary version, rebuilt when a publish or a load changes it.
 
-    The version (active generation, dataset load) is read from the database at most
-    every ``recheck_seconds``, so a busy locate endpoint costs no database round trip
-    and a change is picked up within that time (at once in the process that published).
+    A busy locate endpoint costs no database round trip: while the change watcher
+    listens, the index is current as long as its version (active generation, dataset
+    load) is the one the primary last notified; otherwise the version is read again at
+    most every ``recheck_seconds``. In the process that published, at once.
     Indexes of earlier generations are kept too, a few at most, for ``?generation=``."""
 
     def __init__(self, recheck_seconds: float = 1.0, past_kept: int = 2):
@@ -149,6 +151,13 @@ class IndexCache:
     def expire(self) -> None:
         """Look for a new version on the next request (after a publish or load here)."""
         self._checked_at = float("-inf")
+
+    def _still_current(self, index: LocateIndex) -> bool:
+        if self._checked_at == float("-inf"):
+            return False   # expired in this process
+        if watcher.latest is not None:
+            return index.version == watcher.latest[:2]
+        return time.monotonic() - self._checked_at < self.recheck_seconds
 
     def get(self, session: Session, generation: int | None = None) -> LocateIndex | None:
         current = self._current(session)
@@ -164,7 +173,7 @@ class IndexCache:
 
     def _current(self, session: Session) -> LocateIndex | None:
         index = self._index
-        if index is not None and time.monotonic() - self._checked_at < self.recheck_seconds:
+        if index is not None and self._still_current(index):
             return index
         version = versions(session)[:2]   # boundaries only: data edits do not touch the index
         if version[0] is None:

@@ -13,13 +13,14 @@ from geo.errors import Invalid, NotFound
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
                    Area.population, Area.area_m2, Area.source)
 
+VERSIONS_SQL = ("SELECT (SELECT max(id) FROM generations WHERE active), (SELECT max(id) FROM dataset_loads), "
+                "(SELECT coalesce(max(id), 0) FROM audit_log)")
+
 
 def versions(session: Session) -> tuple[int | None, int | None, int]:
     """(active generation, dataset load, data version): every boundary or data change moves one;
     the data version is the audit log's sequence, since every change writes an audit entry."""
-    row = session.execute(text("SELECT (SELECT max(id) FROM generations WHERE active), "
-                               "(SELECT max(id) FROM dataset_loads), (SELECT coalesce(max(id), 0) FROM audit_log)")).one()
-    return tuple(row)
+    return tuple(session.execute(text(VERSIONS_SQL)).one())
 
 
 def active_generation(session: Session) -> int | None:
