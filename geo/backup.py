@@ -1,8 +1,8 @@
 """Backup and restore of the service's database with PostgreSQL's own tools (pg_dump / pg_restore).
 
-A backup is one custom-format archive. A restore goes into a database (created when it
-is missing in the local cluster) in a single transaction: it either all lands or leaves
-the target as it was.
+A backup is one custom-format archive. A restore replaces the public schema of a database
+(created when it is missing in the local cluster) in a single transaction: it either all
+lands or leaves the target as it was.
 """
 from __future__ import annotations
 
@@ -58,6 +58,18 @@ def restore(settings: Settings, path: Path, database: str | None = None) -> str:
         with psycopg.connect(admin, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,)).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
-    _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-          "--dbname", _url(settings, database), str(path)], "pg_restore")
+    # pg_restore --clean cannot drop the constraints a partition inherits (incidents), so the
+    # archive becomes a script that replaces the whole schema, run as one transaction; a
+    # damaged archive fails while the script is made, before the database is touched.
+    script = subprocess.run([_tool("pg_restore"), "--no-owner", "--exit-on-error", "--file", "-", str(path)],
+                            capture_output=True)
+    if script.returncode:
+        lines = script.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
+        raise BackupError(f"pg_restore failed: {lines[-1]}")
+    replace = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n" + script.stdout
+    result = subprocess.run([_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+                             "--dbname", _url(settings, database), "--file", "-"], input=replace, capture_output=True)
+    if result.returncode:
+        lines = result.stderr.decode(errors="replace").strip().splitlines() or ["no output"]
+        raise BackupError(f"restore failed: {lines[-1]}")
     return target

@@ -164,8 +164,15 @@ def migrate(revision: str = typer.Argument("head")) -> None:
 
 
 def _migrate(revision: str = "head") -> None:
+    from geo.incidents import partitions
+
     command.upgrade(alembic_config(), revision)
     console.print(f"schema at {revision}")
+    if revision == "head":
+        with get_engine().begin() as conn:
+            made = partitions.ensure_ahead(conn)
+        if made:
+            console.print(f"incident partitions: {made} made (to {partitions.MONTHS_AHEAD} months ahead)")
 
 
 @data_app.command("build")

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 CITY_CODE = "460100"
 CITY_PREFIX = "4601"   # every Haikou area code starts so
+HAIKOU_TIME = ZoneInfo("Asia/Shanghai")   # UTC+8: months and days are counted in it
 
 
 def area_prefix(code: str) -> str:

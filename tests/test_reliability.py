@@ -60,13 +60,15 @@ def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, setti
     assert 503 in seen, "the client never saw the outage"
     assert len(results) == INCIDENTS
     with engine.connect() as conn:
-        stored = dict(conn.execute(text("SELECT idempotency_key, count(*) FROM incidents WHERE idempotency_key = ANY(:k) "
-                                        "GROUP BY idempotency_key"), {"k": keys}).all())
-        ids = dict(conn.execute(text("SELECT idempotency_key, id FROM incidents WHERE idempotency_key = ANY(:k)"),
-                                {"k": keys}).all())
+        stored = dict(conn.execute(text("SELECT substr(description, 13), count(*) FROM incidents "
+                                        "WHERE description = ANY(:d) GROUP BY description"),
+                                   {"d": [f"reliability {k}" for k in keys]}).all())
+        ids = dict(conn.execute(text("SELECT idempotency_key, incident_id FROM incident_requests "
+                                     "WHERE idempotency_key = ANY(:k)"), {"k": keys}).all())
     assert stored == dict.fromkeys(keys, 1), "every incident exactly once"
     assert {key: ids[key] for key in keys} == {key: results[key][1] for key in keys}
     again = [create_with_retries(live_server, key, [], api_keys["dispatcher"]) for key in keys[:5]]
     assert [status for status, _ in again] == [200] * 5 and [i for _, i in again] == [results[k][1] for k in keys[:5]]
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM incidents WHERE idempotency_key = ANY(:k)"), {"k": keys})
+        conn.execute(text("DELETE FROM incidents WHERE id IN (SELECT incident_id FROM incident_requests "
+                          "WHERE idempotency_key = ANY(:k))"), {"k": keys})

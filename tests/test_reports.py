@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.reports import charts
-from geo.reports.monthly import HAIKOU_TIME, month_bounds, report
+from geo.codes import HAIKOU_TIME
+from geo.reports.monthly import month_bounds, report
 from warning_helpers import plant, quiet_place, remove_planted
 
 MONTH = "2026-10"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from geo.hexes import cells_of
 from geo.plane import offset_lonlat
-from geo.reports.monthly import HAIKOU_TIME
+from geo.codes import HAIKOU_TIME
 
 PLANTED = 20
 PLANTED_FROM = datetime(2026, 10, 3, 9, tzinfo=HAIKOU_TIME)   # all planted cases fall in October 2026

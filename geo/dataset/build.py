@@ -74,12 +74,17 @@ def dataset_digest(frames: dict[str, pd.DataFrame]) -> str:
 
 def generate(data_dir: Path, seed: int, resolution: int, *, show_progress: bool = True) -> tuple[Dataset, dict]:
     """Generate the dataset in memory; raises BoundaryError if a check fails."""
+    return generate_city(read_districts(data_dir), read_towns(data_dir), read_generation_settings(data_dir), seed,
+                         resolution, show_progress=show_progress)
+
+
+def generate_city(outlines: gpd.GeoDataFrame, town_list: list, settings: dict, seed: int, resolution: int, *,
+                  show_progress: bool = True) -> tuple[Dataset, dict]:
+    """Generate a city's hierarchy and entities inside its district ``outlines`` (the city's
+    row included), with the towns of ``town_list``."""
     rng = np.random.default_rng(seed)
-    settings = read_generation_settings(data_dir)
     with steps("build", 9, show=show_progress) as progress:
-        with progress.step("read real inputs"):
-            outlines = read_districts(data_dir)
-            town_list = read_towns(data_dir)
+        with progress.step("districts"):
             district_rows = outlines[outlines["code"] != CITY_CODE].reset_index(drop=True)
             district_codes = list(district_rows["code"])
             district_geoms = list(district_rows.geometry)

@@ -24,6 +24,7 @@ from geo.dataset import checks
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
 from geo.dataset.entities import GENERATED
 from geo.hexes import cells_of
+from geo.incidents import partitions
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.progress import steps
 
@@ -139,9 +140,11 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
                                                          termination_routes=incidents["termination_routes"].map(
                                                              lambda r: None if r is None else _pg_array(list(r))))
                   .drop(columns=["lon", "lat", "escalated_at", "escalated_from"]))
+            partitions.ensure_waiting(session.connection())
             escalated = incidents[incidents["escalated_at"].notna()]
             _copy(session, "incident_events", pd.DataFrame({
-                "incident_id": escalated["id"], "at": escalated["escalated_at"], "actor": GENERATED, "action": "escalate",
+                "incident_id": escalated["id"], "incident_registered_at": escalated["registered_at"],
+                "at": escalated["escalated_at"], "actor": GENERATED, "action": "escalate",
                 "from_status": "mediating", "to_status": "escalated",
                 "details": [json.dumps({"from_level": a, "to_level": b})
                             for a, b in zip(escalated["escalated_from"], escalated["responsible_level"])]}))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import (ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, String,
+                        Text, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +25,7 @@ class Incident(Base):
         CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
         CheckConstraint("responsible_level IN ('village','town','district','industry')", name="level_known"),
         Index("ix_incidents_status_registered", "status", "registered_at"),
+        {"postgresql_partition_by": "RANGE (registered_at)"},   # a partition a month (migration 0008)
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -31,7 +33,7 @@ class Incident(Base):
     severity: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(24))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     concluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     description: Mapped[str] = mapped_column(Text)
@@ -46,8 +48,6 @@ class Incident(Base):
     responsible_level: Mapped[str] = mapped_column(String(8))
     responsible_rule: Mapped[str] = mapped_column(Text)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id"), index=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    request_hash: Mapped[str | None] = mapped_column(String(64))
     spans: Mapped[str | None] = mapped_column(String(8))
     agreement_form: Mapped[str | None] = mapped_column(String(8))
     agreement_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -59,9 +59,12 @@ class IncidentEvent(Base):
     """One audited step of an incident: a transition, a dispatch, an escalation, an extension."""
 
     __tablename__ = "incident_events"
+    __table_args__ = (ForeignKeyConstraint(["incident_id", "incident_registered_at"], ["incidents.id", "incidents.registered_at"],
+                                           ondelete="CASCADE"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    incident_registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(16))
@@ -69,3 +72,16 @@ class IncidentEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(24))
     details: Mapped[dict | None] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class IncidentRequest(Base):
+    """The Idempotency-Key of a registration and its body's hash: a replay returns the same incident."""
+
+    __tablename__ = "incident_requests"
+    __table_args__ = (ForeignKeyConstraint(["incident_id", "incident_registered_at"], ["incidents.id", "incidents.registered_at"],
+                                           ondelete="CASCADE"),)
+
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int] = mapped_column(BigInteger)
+    incident_registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -72,8 +72,10 @@ def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_
 
 def _event(session: Session, incident_id: int, *, actor: str, action: str, from_status=None, to_status=None,
            details: dict | None = None, note: str | None = None) -> None:
-    session.execute(text("""INSERT INTO incident_events (incident_id, actor, action, from_status, to_status, details, note)
-                            VALUES (:id, :actor, :action, :from_status, :to_status, CAST(:details AS jsonb), :note)"""),
+    session.execute(text("""INSERT INTO incident_events (incident_id, incident_registered_at, actor, action, from_status,
+                                                         to_status, details, note)
+                            SELECT :id, registered_at, :actor, :action, :from_status, :to_status, CAST(:details AS jsonb),
+                                   :note FROM incidents WHERE id = :id"""),
                     {"id": incident_id, "actor": actor, "action": action, "from_status": from_status,
                      "to_status": to_status, "details": json.dumps(details, ensure_ascii=False, default=str)
                      if details else None, "note": note})
@@ -91,8 +93,8 @@ def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str |
     """Register an incident; returns (incident, created). The same key and body give the same incident."""
     digest = request_hash(body, datum)
     if idempotency_key:
-        existing = session.execute(text("SELECT id, request_hash FROM incidents WHERE idempotency_key = :k"),
-                                   {"k": idempotency_key}).first()
+        existing = session.execute(text("SELECT incident_id AS id, request_hash FROM incident_requests "
+                                        "WHERE idempotency_key = :k"), {"k": idempotency_key}).first()
         if existing:
             if existing.request_hash != digest:
                 raise Invalid("this Idempotency-Key was used with a different body", field="Idempotency-Key")
@@ -123,13 +125,17 @@ def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str |
             new_id = session.execute(text("""
                 INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, description,
                     reporter_name, reporter_phone, position, district_code, town_code, village_code, grid_code, h3,
-                    responsible_level, responsible_rule, idempotency_key, request_hash, spans, source)
+                    responsible_level, responsible_rule, spans, source)
                 VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :description,
                     :reporter_name, :reporter_phone, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
-                    :village, :grid, :h3, :level, :rule, :key, :hash, :spans, 'api') RETURNING id"""), params).scalar_one()
+                    :village, :grid, :h3, :level, :rule, :spans, 'api') RETURNING id"""), params).scalar_one()
+            if idempotency_key:
+                session.execute(text("""INSERT INTO incident_requests (idempotency_key, request_hash, incident_id,
+                                                                       incident_registered_at)
+                                        VALUES (:key, :hash, :id, :registered_at)"""), {**params, "id": new_id})
     except IntegrityError:
         raced = idempotency_key and session.execute(
-            text("SELECT 1 FROM incidents WHERE idempotency_key = :k"), {"k": idempotency_key}).first()
+            text("SELECT 1 FROM incident_requests WHERE idempotency_key = :k"), {"k": idempotency_key}).first()
         if not raced:
             raise
         # a concurrent request with the same key won the race: answer as a replay

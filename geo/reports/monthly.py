@@ -12,19 +12,17 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.areas.service import area_in_force
-from geo.codes import area_prefix
+from geo.codes import HAIKOU_TIME, area_prefix
 from geo.errors import Invalid
 from geo.incidents.service import in_area
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.warning.service import alerts, defaults
 
-HAIKOU_TIME = ZoneInfo("Asia/Shanghai")
 LEVELS = ("city", "district", "town")
 TREND_MONTHS = 12
 
