@@ -16,6 +16,9 @@ from geo.errors import Conflict, Invalid, NotFound
 from geo.mediation.categories import Category
 
 OPEN_STATUSES = ["registered", "accepted", "mediating", "escalated"]
+# A mediator's load: open cases, written out so the partial index of open cases by mediator (migration 0009) applies.
+_LOAD = ("(SELECT count(*) FROM incidents i WHERE i.mediator_id = {who}.id AND i.status IN ("
+         + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + "))")
 EMPLOYMENTS = ("full_time", "part_time")
 PUBLIC_FIELDS = ("id", "employment", "organisation_id", "home_village_code", "skills", "capacity", "on_duty")
 PERSONAL_FIELDS = ("name", "phone")
@@ -24,7 +27,7 @@ _SELECT = """
     SELECT m.id, m.name, m.phone, m.employment, m.organisation_id, o.name AS organisation, o.kind AS organisation_kind,
            o.service_area_code, m.home_village_code, m.skills, m.capacity, m.on_duty,
            ST_X(m.position) AS lon, ST_Y(m.position) AS lat,
-           (SELECT count(*) FROM incidents i WHERE i.mediator_id = m.id AND i.status = ANY(:open)) AS load
+           """ + _LOAD.format(who="m") + """ AS load
       FROM mediators m JOIN organisations o ON o.id = m.organisation_id
 """
 
@@ -204,6 +207,6 @@ def _knn(session: Session, condition: str, params: dict) -> list[dict]:
         SELECT n.id, n.name, n.phone, n.employment, n.organisation_id, n.home_village_code, n.skills, n.capacity,
                n.on_duty, ST_X(n.position) AS lon, ST_Y(n.position) AS lat,
                ST_Distance(n.position::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
-               (SELECT count(*) FROM incidents i WHERE i.mediator_id = n.id AND i.status = ANY(:open)) AS load
+               """ + _LOAD.format(who="n") + """ AS load
           FROM near n ORDER BY distance_m, n.id"""), params)
     return [dict(r._mapping) for r in rows]
