@@ -75,28 +75,34 @@ def generate(outlines: gpd.GeoDataFrame, towns: list[Town], settings: dict, seed
 
 
 def _merge(parts: list[Dataset]) -> tuple[Dataset, dict]:
-    """One dataset: one city row over all copies, ids made unique."""
-    areas = pd.concat([p.areas for p in parts], ignore_index=True)
+    """One dataset: one city row over all copies, ids made unique. Each table of the copies
+    is let go once merged, so memory peaks near one copy of the data, not two."""
+    org_offset = mediator_offset = incident_offset = 0
+    for part in parts:
+        part.organisations["id"] += org_offset
+        part.mediators["id"] += mediator_offset
+        part.mediators["organisation_id"] += org_offset
+        part.incidents["id"] += incident_offset
+        part.incidents["mediator_id"] += mediator_offset
+        org_offset += len(part.organisations)
+        mediator_offset += len(part.mediators)
+        incident_offset += len(part.incidents)
+
+    def merged(table: str) -> pd.DataFrame:
+        frames = [getattr(part, table) for part in parts]
+        for part in parts:
+            setattr(part, table, None)
+        return pd.concat(frames, ignore_index=True)
+
+    areas = merged("areas")
     cities = areas[areas["code"] == CITY_CODE]
     city = cities.iloc[[0]].copy()
     city["geometry"] = [shapely.union_all(cities.geometry.to_numpy())]
     for column in ("households", "population"):
         city[column] = cities[column].sum()
     areas = gpd.GeoDataFrame(pd.concat([city, areas[areas["code"] != CITY_CODE]], ignore_index=True), crs=4326)
-    org_offset = mediator_offset = incident_offset = 0
-    orgs, mediators, incidents = [], [], []
-    for part in parts:
-        orgs.append(part.organisations.assign(id=part.organisations["id"] + org_offset))
-        mediators.append(part.mediators.assign(id=part.mediators["id"] + mediator_offset,
-                                               organisation_id=part.mediators["organisation_id"] + org_offset))
-        incidents.append(part.incidents.assign(id=part.incidents["id"] + incident_offset,
-                                               mediator_id=part.incidents["mediator_id"] + mediator_offset))
-        org_offset += len(part.organisations)
-        mediator_offset += len(part.mediators)
-        incident_offset += len(part.incidents)
-    dataset = Dataset(areas, pd.concat([p.cells for p in parts], ignore_index=True), pd.concat(orgs, ignore_index=True),
-                      pd.concat(mediators, ignore_index=True), pd.concat([p.cameras for p in parts], ignore_index=True),
-                      pd.concat(incidents, ignore_index=True))
+    dataset = Dataset(areas, merged("cells"), merged("organisations"), merged("mediators"), merged("cameras"),
+                      merged("incidents"))
     counts = {**areas["level"].value_counts().to_dict(), "h3_cells": len(dataset.cells),
               "organisations": len(dataset.organisations), "mediators": len(dataset.mediators),
               "cameras": len(dataset.cameras), "incidents": len(dataset.incidents)}
