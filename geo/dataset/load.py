@@ -6,7 +6,6 @@ share one transaction, so a bad file leaves the database as it was.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from pathlib import Path
 
@@ -56,13 +55,15 @@ def _ewkb(geoms) -> np.ndarray:
     return shapely.to_wkb(shapely.set_srid(np.asarray(geoms), 4326), hex=True, include_srid=True)
 
 
+COPY_CHUNK_ROWS = 200_000   # CSV is made a chunk at a time: a province's 10 million incidents fit in memory
+
+
 def _copy(session: Session, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False)
     columns = ", ".join(frame.columns)
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(buffer.getvalue())
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
+            copy.write(frame.iloc[start:start + COPY_CHUNK_ROWS].to_csv(index=False, header=False))
 
 
 def _points(frame: pd.DataFrame) -> np.ndarray:
