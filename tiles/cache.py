@@ -16,6 +16,11 @@ class TileCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
             tile = self._items.get(key)

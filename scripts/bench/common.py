@@ -14,8 +14,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def use_database(name: str) -> None:
-    """Point this process at database ``name`` (local cluster), migrated and loaded."""
+def use_database(name: str, *, load: bool = True) -> None:
+    """Point this process at database ``name`` (local cluster), migrated and (unless ``load``
+    is false: the province keeps what it holds) loaded with the Haikou dataset."""
     from geo.db import get_engine
     from geo.settings import get_settings
 
@@ -23,8 +24,9 @@ def use_database(name: str) -> None:
     get_settings.cache_clear()
     get_engine.cache_clear()
     env = {**os.environ, "GRID_DB_NAME": name}
-    subprocess.run([sys.executable, "-m", "geo.cli", "setup"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for step in (["setup"] if load else [["db", "up"], ["migrate"]]):
+        subprocess.run([sys.executable, "-m", "geo.cli", *([step] if isinstance(step, str) else step)], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def city_points(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,9 +34,8 @@ def rss_mib() -> float:
 
 
 def build_and_load(copies: int, skip_build: bool) -> None:
-    from geo.dataset import build, load, province
+    from geo.dataset import build, province
     from geo.dataset.sources import read_districts, read_generation_settings, read_towns
-    from geo.db import get_engine
     from geo.settings import get_settings
 
     settings = get_settings()
@@ -50,8 +50,9 @@ def build_and_load(copies: int, skip_build: bool) -> None:
         print(f"build: {generated - start:.0f} s to generate, {time.perf_counter() - generated:.0f} s to write; "
               f"{report['counts']}", flush=True)
         del dataset
-    start = time.perf_counter()
-    load.load(get_engine(), out, force=True, show_progress=False)
+    start = time.perf_counter()   # in its own process, which gives its memory back when done
+    subprocess.run([sys.executable, "-m", "geo.cli", "data", "load", "--force"], cwd=ROOT, check=True,
+                   env={**os.environ, "GRID_BUILD_DIR": str(out)}, stdout=subprocess.DEVNULL)
     print(f"load: {time.perf_counter() - start:.0f} s", flush=True)
 
 
@@ -78,6 +79,7 @@ def measure(label: str) -> None:
     from geo.mediation.service import nearest
     from tiles import service
 
+    service.cache.clear()   # tiles of the other database must not answer here
     with session_factory()() as session:
         counts = dict(session.execute(text("SELECT level, count(*) FROM areas WHERE generation_high IS NULL "
                                            "GROUP BY level")).all())
@@ -125,7 +127,7 @@ def main() -> int:
     parser.add_argument("--skip-build", action="store_true", help="load the build made by an earlier run")
     parser.add_argument("--skip-load", action="store_true", help="measure what haikou_province holds")
     args = parser.parse_args()
-    use_database("haikou_province")
+    use_database("haikou_province", load=False)
     if not args.skip_load:
         build_and_load(args.copies, args.skip_build)
     measure(f"province ({args.copies} cities)")
