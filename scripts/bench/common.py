@@ -24,9 +24,9 @@ def use_database(name: str, *, load: bool = True) -> None:
     get_settings.cache_clear()
     get_engine.cache_clear()
     env = {**os.environ, "GRID_DB_NAME": name}
-    for step in (["setup"] if load else [["db", "up"], ["migrate"]]):
-        subprocess.run([sys.executable, "-m", "geo.cli", *([step] if isinstance(step, str) else step)], cwd=ROOT, env=env,
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for step in [["setup"]] if load else [["db", "up"], ["migrate"]]:
+        subprocess.run([sys.executable, "-m", "geo.cli", *step], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def city_points(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
