@@ -21,7 +21,7 @@ class BackupError(RuntimeError):
 
 
 def _url(settings: Settings, database: str | None = None) -> str:
-    url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+    url = settings.libpq_url
     if database:
         url = url.rsplit("/", 1)[0] + "/" + database
     return url

@@ -71,9 +71,4 @@ class ChangeWatcher:
                 callback()
 
 
-def primary_dsn() -> str:
-    """The primary's libpq URL."""
-    return get_settings().sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
-
-
-watcher = ChangeWatcher(primary_dsn())
+watcher = ChangeWatcher(get_settings().libpq_url)

@@ -158,7 +158,7 @@ def ensure_database(settings: Settings) -> str:
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.db_name)))
                 created = f"created database {settings.db_name}; "
-    url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+    url = settings.libpq_url
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")

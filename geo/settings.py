@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.pg_port}/{self.db_name}"
 
     @property
+    def libpq_url(self) -> str:
+        """The same database as a plain libpq URL (psycopg, pg_dump, psql)."""
+        return self.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+
+    @property
     def replica_urls(self) -> list[str]:
         """The replicas' SQLAlchemy URLs (psycopg 3 driver)."""
         return [_driver_url(u.strip()) for u in self.replica_urls_raw.split(",") if u.strip()]

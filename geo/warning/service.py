@@ -137,8 +137,9 @@ def repeats(session: Session, *, as_of: datetime, rule: RepeatRule, area: str = 
 def alerts(session: Session, *, as_of: datetime, area: str = CITY_CODE, category: str | None = None,
            thresholds: Thresholds | None = None, rule: RepeatRule | None = None) -> dict:
     """Hotspots and repeat disputes of ``area`` as of ``as_of``, with the rules that found them."""
-    base_thresholds, base_rule = defaults()
-    thresholds, rule = thresholds or base_thresholds, rule or base_rule
+    if thresholds is None or rule is None:
+        base_thresholds, base_rule = defaults()
+        thresholds, rule = thresholds or base_thresholds, rule or base_rule
     place = area_in_force(session, area)
     if place["level"] == "grid":
         raise Invalid("alerts are listed for the city, a district, a town or a village, not a grid", field="area")

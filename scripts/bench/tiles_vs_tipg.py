@@ -79,7 +79,7 @@ def main() -> int:
     settings = get_settings()
     make_views(get_engine())
     python = ensure_tipg()
-    url = settings.sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://")
+    url = settings.libpq_url
     tipg_port = free_port()
     ours = api_server("haikou_bench")
     tipg = server([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port)],
