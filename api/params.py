@@ -7,6 +7,7 @@ import shapely.geometry
 
 from geo.crs import Datum, geometry_to_wgs84, to_wgs84
 from geo.errors import Invalid
+from geo.planning.edits import MAX_VERTICES
 
 
 def parse_bbox(raw: str | None, datum: Datum) -> tuple[float, float, float, float] | None:
@@ -21,9 +22,6 @@ def parse_bbox(raw: str | None, datum: Datum) -> tuple[float, float, float, floa
         raise Invalid("bbox must have west < east and south < north, in range", field="bbox")
     (w, e), (s, n) = to_wgs84([west, east], [south, north], datum)
     return float(w), float(s), float(e), float(n)
-
-
-MAX_VERTICES = 100_000
 
 
 def parse_geometry(geojson: dict, datum: Datum, field: str):

@@ -20,6 +20,7 @@ from geo.planning.diff import diff
 from geo.planning.models import Plan, PlanEdit
 from geo.planning.publish import publish
 from geo.planning.validate import validate
+from geo.text import PlainName, PlainText
 from tiles.service import plan_tile
 
 router = APIRouter(prefix="/plans", tags=["planning"])
@@ -30,7 +31,7 @@ Geometry = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in th
 
 class PlanIn(BaseModel):
     scope: Annotated[str, Field(pattern=r"^\d{6,12}$", description="the city, a district, a town or a village")]
-    description: str = Field("", max_length=500)
+    description: PlainText = Field("", max_length=500)
     household_targets: dict[Annotated[str, Field(pattern=r"^\d{12}$")], tuple[int, int]] = Field(
         default_factory=dict, description="village code -> [min, max] households per grid (default 300-500)")
 
@@ -62,7 +63,7 @@ class AddGrid(BaseModel):
     op: Literal["add_grid"]
     village: Annotated[str, Field(pattern=r"^\d{12}$")]
     geometry: Geometry
-    name: str | None = Field(None, max_length=100)
+    name: PlainName | None = Field(None, max_length=100)
 
 
 class RemoveGrid(BaseModel):
@@ -86,8 +87,8 @@ Edit = Annotated[Replace | Paint | Split | Merge | AddGrid | RemoveGrid | Repair
 
 
 class PublishIn(BaseModel):
-    accept_warnings: str | None = Field(None, max_length=1000, description="why the warnings are acceptable")
-    description: str | None = Field(None, max_length=500)
+    accept_warnings: PlainText | None = Field(None, max_length=1000, description="why the warnings are acceptable")
+    description: PlainText | None = Field(None, max_length=500)
 
 
 def _summary(session: Session, plan: Plan) -> dict:
@@ -247,7 +248,7 @@ def import_file(session: Annotated[Session, Depends(get_transaction)], actor: An
                            assignment=exchange.read_assignment(data))
     else:
         edit = edits.apply(session, plan_id, "import", actor=actor, log_params=log,
-                           features=exchange.read_areas(data, fmt, crs))
+                           features=exchange.read_areas(data, fmt, crs, file.filename))
     return _edit_answer(session, plan_id, edit)
 
 

@@ -25,6 +25,7 @@ from geo.dataset.entities import GENERATED
 from geo.hexes import cells_of
 from geo.incidents import partitions
 from geo.mediation.categories import LABELS_ZH, Category
+from geo.planning import exchange
 from geo.progress import steps
 
 TABLES = "areas, area_shapes, h3_cells, incidents, mediators, organisations, cameras, camera_cells, generations, dataset_loads"
@@ -35,8 +36,14 @@ class DatasetMissing(FileNotFoundError):
 
 
 def read_boundaries(path: Path) -> gpd.GeoDataFrame:
-    """A boundary file (GeoParquet, GeoJSON, GeoPackage, zipped Shapefile...) as WGS-84 areas."""
-    frame = gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+    """A boundary file (GeoParquet, or GeoJSON, GeoPackage or zipped Shapefile through the plan
+    import's readers, which never let GDAL pick a driver) as WGS-84 areas."""
+    if path.suffix == ".parquet":
+        frame = gpd.read_parquet(path)
+    else:
+        layer = exchange.read_layer(path.read_bytes(), exchange.format_of(path.name), path.name)
+        frame = gpd.GeoDataFrame(pd.DataFrame([p for p, _ in layer.features]),
+                                 geometry=[g for _, g in layer.features], crs=layer.crs)
     required = {"code", "level", "name", "kind", "parent_code"}
     if missing := required - set(frame.columns):
         raise checks.BoundaryError([checks.Problem(str(path.name), f"missing properties {sorted(missing)}")])

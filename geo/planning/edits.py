@@ -30,6 +30,8 @@ from geo.progress import steps
 from geo.settings import get_settings
 
 Versions = dict[str, DraftArea | None]
+MAX_VERTICES = 100_000     # a polygon's vertices, drawn in an edit or read from a file
+MAX_PLAN_AREAS = 20_000    # a draft's areas (Haikou has about 3,000)
 # Sequence ranges of child codes by kind (GB/T 10114 practice, see geo.codes).
 _RANGES = {Kind.SUBDISTRICT: (1, 99), Kind.TOWN: (100, 199), Kind.TOWNSHIP: (200, 399),
            Kind.COMMUNITY: (1, 199), Kind.VILLAGE: (200, 399), Kind.GRID: (1, 999)}
@@ -131,6 +133,7 @@ def paint(ctx: Context, *, target: str, cells: list[str]) -> Versions:
             raise Invalid(f"cell {cell} has resolution {h3.get_resolution(h3.str_to_int(cell))}; "
                           f"paint cells of resolution {ctx.resolution}", field=f"cells[{i}]")
         ids.append(h3.str_to_int(cell))
+    ids = list(dict.fromkeys(ids))   # a cell named twice is painted once
     parent = ctx.area(chosen.parent_code, "target")
     painted = shapely.intersection(cellmath.hexagon_union(np.array(ids, dtype=np.int64)), parent.geom)
     if as_multi(painted).is_empty:
@@ -351,14 +354,19 @@ def assign_cells(ctx: Context, *, assignment: dict[int, str]) -> Versions:
 
 
 def import_areas(ctx: Context, *, features: list[DraftArea]) -> Versions:
-    """Areas read from a file replace the draft's areas of the same code, or are added."""
-    versions: Versions = {}
+    """Areas read from a file replace the draft's areas of the same code, or are added
+    (up to MAX_PLAN_AREAS in the draft)."""
     for f in features:
         if f.code == ctx.plan.scope_code or not f.code.startswith(scope_prefix(ctx.plan.scope_code)[:-1]):
             raise Invalid(f"area {f.code} is not inside the plan's scope {ctx.plan.scope_code}", field="code")
-        existing = areas(ctx.session, ctx.plan.id, codes=[f.code]).get(f.code)
-        versions[f.code] = replace(f, base_area_id=existing.base_area_id if existing else None)
-    return versions
+    existing = areas(ctx.session, ctx.plan.id, codes=[f.code for f in features])
+    held = ctx.session.scalar(text("SELECT count(*) FROM plan_areas WHERE plan_id = :p"), {"p": ctx.plan.id})
+    added = sum(f.code not in existing for f in features)
+    if held + added > MAX_PLAN_AREAS:
+        raise Invalid(f"a draft holds at most {MAX_PLAN_AREAS} areas; this import would add {added} to its {held}",
+                      field="file")
+    return {f.code: replace(f, base_area_id=existing[f.code].base_area_id if f.code in existing else None)
+            for f in features}
 
 
 OPS = {"replace": replace_polygon, "paint": paint, "split": split, "merge": merge, "add_grid": add_grid,

@@ -1,27 +1,42 @@
-"""Boundary files in and out: GeoJSON, GeoPackage, zipped Shapefile (through pyogrio), and
-the block-assignment CSV of H3 cell → grid code.
+"""Boundary files in and out: GeoJSON, GeoPackage, zipped Shapefile, and the block-assignment
+CSV of H3 cell → grid code.
+
+Uploads are read by this module's own readers, one per declared format, never by GDAL: GDAL
+picks its driver from the content, so a file named ``.geojson`` or ``.gpkg`` holding an OGR
+VRT would open other files on the server or fetch URLs. GeoJSON is parsed as JSON, a
+GeoPackage as a read-only in-memory SQLite database, a Shapefile with pyshp from the zip's
+members in memory; nothing is written to disk and no content is ever taken as a path.
 
 Reading checks every feature before anything is used and names the first bad one, so an
-import is all or nothing. Coordinates come in the file's CRS (from its ``.prj`` or CRS
-member), or in the datum the caller names (GCJ-02 and BD-09 have no EPSG code, so a
-file in them says nothing and the caller must).
+import is all or nothing; the limits (features, vertices a polygon and in all, unzipped
+bytes) are checked before the geometry they bound is built. Coordinates come in the file's
+CRS (from its ``.prj`` or CRS member), or in the datum the caller names (GCJ-02 and BD-09
+have no EPSG code, so a file in them says nothing and the caller must).
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
+import sqlite3
 import tempfile
 import warnings
 import zipfile
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
+import shapefile
 import shapely
+import shapely.geometry
 from h3.api import basic_int as h3
-from pyproj import CRS
+from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -29,9 +44,16 @@ from geo.codes import CodeError, Kind, Level, parse_area_code
 from geo.crs import Datum, geometry_from_wgs84, geometry_to_wgs84
 from geo.errors import Invalid
 from geo.planning.draft import UNCOUNTED, DraftArea, as_multi
+from geo.planning.edits import MAX_VERTICES
+from geo.text import check_name
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 2 * MAX_FILE_BYTES   # a zip's members, as declared and as they really inflate
+MAX_ZIP_MEMBERS = 100
+MAX_FEATURES = 10_000                     # Haikou has about 3,000 areas
+MAX_FILE_VERTICES = 1_000_000             # Haikou's areas below the city have about 550,000
 COLUMNS = ["code", "level", "name", "kind", "parent_code", "households", "population"]
+WGS84 = CRS.from_epsg(4326)
 
 
 class Format(StrEnum):
@@ -56,49 +78,284 @@ def format_of(filename: str) -> Format:
                   field="file")
 
 
-def read_areas(data: bytes, fmt: Format, datum: Datum | None) -> list[DraftArea]:
+class Layer(NamedTuple):
+    """A boundary file's features as (properties, geometry or None) and its CRS (None if it names none)."""
+    crs: CRS | None
+    features: list[tuple[dict, shapely.Geometry | None]]
+
+
+class _Limits:
+    """The bounds of one file, counted as its features are read."""
+
+    def __init__(self, name: str):
+        self.name, self.features, self.vertices = name, 0, 0
+
+    def feature(self, count: int = 1) -> None:
+        self.features += count
+        if self.features > MAX_FEATURES:
+            raise Invalid(f"{self.name}: at most {MAX_FEATURES} features in a file", field="file")
+
+    def polygon(self, i: int, vertices: int) -> None:
+        if vertices > MAX_VERTICES:
+            raise Invalid(f"feature {i + 1}: at most {MAX_VERTICES} vertices in a polygon, it has {vertices}",
+                          field="geometry")
+        self.vertices += vertices
+        if self.vertices > MAX_FILE_VERTICES:
+            raise Invalid(f"{self.name}: at most {MAX_FILE_VERTICES} vertices in a file", field="file")
+
+
+def read_layer(data: bytes, fmt: Format, name: str) -> Layer:
+    """The features of a boundary file in its declared format, read by that format's reader only."""
+    if fmt not in _READERS:
+        raise Invalid(f"{name}: a {fmt.value} file holds no boundaries", field="file")
+    layer = _READERS[fmt](data, _Limits(name))
+    if not layer.features:
+        raise Invalid(f"{name}: the file holds no features", field="file")
+    return layer
+
+
+def read_areas(data: bytes, fmt: Format, datum: Datum | None, name: str) -> list[DraftArea]:
     """Features of a boundary file as draft areas in WGS-84; ``datum`` overrides the file's CRS."""
-    frame = _read_frame(data, fmt)
-    if datum is None and frame.crs is None:
+    layer = read_layer(data, fmt, name)
+    if datum is None and layer.crs is None:
         raise Invalid("the file has no CRS (.prj): say which with crs=wgs84, gcj02 or bd09", field="crs")
-    if datum is None and frame.crs is not None and not CRS(frame.crs).equals(CRS.from_epsg(4326)):
-        frame = frame.to_crs(4326) if CRS(frame.crs).to_epsg() != 4490 else frame   # CGCS2000 ≈ WGS-84 (cm)
-    if "code" not in frame.columns:
-        raise Invalid("the features need a 'code' property", field="file")
-    result = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        result.append(_area(i, row, datum or Datum.WGS84))
-    codes = [a.code for a in result]
-    if len(set(codes)) != len(codes):
-        duplicate = next(c for c in codes if codes.count(c) > 1)
-        raise Invalid(f"code {duplicate} appears more than once in the file", field="code")
+    geometries = [g for _, g in layer.features]
+    if datum is None:
+        geometries = _to_wgs84(geometries, layer.crs)
+    result = [_area(i, properties, geometry, datum or Datum.WGS84)
+              for i, ((properties, _), geometry) in enumerate(zip(layer.features, geometries))]
+    seen = set()
+    for a in result:
+        if a.code in seen:
+            raise Invalid(f"code {a.code} appears more than once in the file", field="code")
+        seen.add(a.code)
     return result
 
 
-def _read_frame(data: bytes, fmt: Format) -> gpd.GeoDataFrame:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{SUFFIX[fmt]}"
-        path.write_bytes(data)
-        if fmt is Format.SHAPEFILE:
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    shp = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-            except zipfile.BadZipFile as exc:
-                raise Invalid("the Shapefile upload is not a valid zip archive", field="file") from exc
-            if len(shp) != 1:
-                raise Invalid(f"the zip must hold exactly one .shp, found {len(shp)}", field="file")
-            source = f"/vsizip/{path}/{shp[0]}"
-        else:
-            source = str(path)
+def _to_wgs84(geometries: list, crs: CRS) -> list:
+    """The geometries (or None) from ``crs`` to WGS-84 longitudes and latitudes."""
+    if crs.to_epsg() in (4326, 4490):   # CGCS2000 ≈ WGS-84 (cm)
+        return geometries
+    try:
+        transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
+    except ProjError as exc:
+        raise Invalid("the file's CRS cannot be converted to WGS-84", field="crs") from exc
+    return [None if g is None else shapely.transform(g, lambda xy: np.column_stack(transformer.transform(*xy.T)))
+            for g in geometries]
+
+
+_EPSG_NAME = re.compile(r"(?:EPSG:+|urn:ogc:def:crs:EPSG:[\d.]*:)(\d{1,6})", re.IGNORECASE)
+
+
+def _read_geojson(data: bytes, limits: _Limits) -> Layer:
+    """A FeatureCollection parsed as JSON; polygons are counted before shapely builds them."""
+    try:
+        document = orjson.loads(data.removeprefix(codecs.BOM_UTF8))
+    except orjson.JSONDecodeError as exc:
+        raise Invalid(f"{limits.name}: not JSON (line {exc.lineno}, column {exc.colno})", field="file") from exc
+    is_collection = isinstance(document, dict) and document.get("type") == "FeatureCollection"
+    features = document.get("features") if is_collection else None
+    if not isinstance(features, list):
+        raise Invalid(f"{limits.name}: not a GeoJSON FeatureCollection", field="file")
+    limits.feature(len(features))
+    result = []
+    for i, feature in enumerate(features):
+        properties = (feature.get("properties") or {}) if isinstance(feature, dict) else None
+        if not isinstance(properties, dict):
+            raise Invalid(f"feature {i + 1}: not a GeoJSON Feature with properties", field="file")
+        geometry = feature.get("geometry")
+        polygonal = isinstance(geometry, dict) and geometry.get("type") in ("Polygon", "MultiPolygon")
+        result.append((properties, _geojson_polygon(i, geometry, limits) if polygonal else None))
+    return Layer(_geojson_crs(document.get("crs"), limits.name), result)
+
+
+def _geojson_polygon(i: int, geometry: dict, limits: _Limits) -> shapely.Geometry:
+    """A GeoJSON (Multi)Polygon as shapely, its vertices counted before it is built."""
+    malformed = Invalid(f"feature {i + 1}: the coordinates are not GeoJSON polygon rings", field="geometry")
+    coordinates = geometry.get("coordinates")
+    try:
+        polygons = coordinates if geometry["type"] == "MultiPolygon" else [coordinates]
+        vertices = sum(len(ring) for polygon in polygons for ring in polygon)
+    except TypeError as exc:
+        raise malformed from exc
+    limits.polygon(i, vertices)
+    try:
+        return shapely.geometry.shape(geometry)
+    except Exception as exc:   # shapely raises several types for malformed coordinates
+        raise malformed from exc
+
+
+def _geojson_crs(member, name: str) -> CRS:
+    """RFC 7946's WGS-84, or the EPSG code that a legacy (2008) ``crs`` member names."""
+    if member is None:
+        return WGS84
+    properties = member.get("properties") if isinstance(member, dict) else None
+    label = properties.get("name") if isinstance(properties, dict) else None
+    label = label if isinstance(label, str) else ""
+    if label.upper().endswith(":CRS84"):
+        return WGS84
+    if found := _EPSG_NAME.fullmatch(label):
         try:
-            return gpd.read_file(source, engine="pyogrio")
-        except Exception as exc:   # pyogrio raises several types for unreadable data
-            raise Invalid(f"cannot read the {fmt.value} file: {exc}", field="file") from exc
+            return CRS.from_epsg(int(found[1]))
+        except ProjError:
+            pass
+    raise Invalid(f"{name}: the crs member must name a known EPSG code (or be left out for WGS-84)", field="crs")
 
 
-def _area(i: int, row, datum: Datum) -> DraftArea:
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}   # by the envelope code, bits 1-3 of the flags byte
+
+
+def _read_gpkg(data: bytes, limits: _Limits) -> Layer:
+    """The one feature table of a GeoPackage, from a read-only SQLite database in memory."""
+    if not data.startswith(_SQLITE_MAGIC):
+        raise Invalid(f"{limits.name}: not a GeoPackage (an SQLite database)", field="file")
+    if data[18:20] == b"\x02\x02":   # WAL mode: an upload has no -wal file, so read it as a rollback database
+        data = data[:18] + b"\x01\x01" + data[20:]
+    database = sqlite3.connect(":memory:")
+    try:
+        database.deserialize(data)
+        database.executescript("PRAGMA query_only = ON; PRAGMA trusted_schema = OFF;")
+        return _gpkg_layer(database, limits)
+    except (sqlite3.Error, ValueError, TypeError) as exc:   # a damaged or hostile database; SQLite's text is no help
+        raise Invalid(f"{limits.name}: cannot be read as a GeoPackage", field="file") from exc
+    finally:
+        database.close()
+
+
+def _gpkg_layer(database: sqlite3.Connection, limits: _Limits) -> Layer:
+    tables = database.execute("""SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c
+        LEFT JOIN gpkg_geometry_columns g ON g.table_name = c.table_name
+        WHERE c.table_name IN (SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%')
+        ORDER BY c.table_name""").fetchall()
+    layers = [t for t in tables if t[1] is not None]
+    if len(layers) != 1:
+        raise Invalid(f"{limits.name}: the GeoPackage must hold one layer with geometry, it has {len(layers)}"
+                      + (" (only attribute tables)" if tables and not layers else ""), field="geometry")
+    table, column, srs_id = layers[0]
+    properties = [c for (c,) in database.execute("SELECT name FROM pragma_table_info(?)", (table,)) if c != column]
+    rows = database.execute(f"SELECT {', '.join(map(_quoted, [column, *properties]))} FROM {_quoted(table)} "
+                            f"LIMIT {MAX_FEATURES + 1}").fetchall()
+    limits.feature(len(rows))
+    features = []
+    for i, (blob, *values) in enumerate(rows):
+        geometry = _gpkg_geometry(i, blob)
+        if geometry is not None:
+            limits.polygon(i, shapely.get_num_coordinates(geometry))
+        features.append((dict(zip(properties, values)), geometry))
+    return Layer(_gpkg_crs(database, srs_id, limits.name), features)
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _gpkg_geometry(i: int, blob) -> shapely.Geometry | None:
+    """A GeoPackage geometry blob: 'GP', version, flags, srs id, envelope, then WKB."""
+    if blob is None:
+        return None
+    envelope = _ENVELOPE_BYTES.get((blob[3] >> 1) & 7) if isinstance(blob, bytes) and len(blob) >= 8 else None
+    if envelope is not None and blob[:2] == b"GP":
+        try:
+            return shapely.from_wkb(blob[8 + envelope:])
+        except shapely.errors.ShapelyError:
+            pass
+    raise Invalid(f"feature {i + 1}: not a GeoPackage geometry", field="geometry")
+
+
+def _gpkg_crs(database: sqlite3.Connection, srs_id: int, name: str) -> CRS | None:
+    """The layer's CRS from gpkg_spatial_ref_sys; None for the undefined systems (0 and -1)."""
+    found = database.execute("SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
+                             "WHERE srs_id = ?", (srs_id,)).fetchone()
+    if srs_id in (0, -1) or found is None:
+        return None
+    organization, number, definition = found
+    if str(organization).upper() == "EPSG" and str(number).isdigit():
+        try:
+            return CRS.from_epsg(int(number))
+        except ProjError:
+            pass
+    return _wkt_crs(str(definition), name)
+
+
+def _wkt_crs(wkt: str, name: str) -> CRS:
+    """A CRS from WKT (a .prj, a GeoPackage definition) without the transformation a BOUNDCRS
+    carries: that can name a grid file by any path, which PROJ would open."""
+    try:
+        crs = CRS.from_wkt(wkt)
+    except ProjError as exc:
+        raise Invalid(f"{name}: the file's CRS is not one pyproj can read", field="crs") from exc
+    return crs.source_crs if crs.is_bound else crs
+
+
+_SHAPEFILE_PARTS = ("shp", "shx", "dbf", "prj", "cpg")
+_POLYGONS = (shapefile.POLYGON, shapefile.POLYGONZ, shapefile.POLYGONM)
+
+
+def _read_shapefile(data: bytes, limits: _Limits) -> Layer:
+    """The one Shapefile in a zip, read by pyshp from the unzipped parts in memory."""
+    parts = _unzipped(data, limits.name)
+    if "dbf" not in parts:
+        raise Invalid(f"{limits.name}: the Shapefile's .dbf (its properties) is missing", field="file")
+    crs = _wkt_crs(parts["prj"].decode("utf-8", "replace"), limits.name) if "prj" in parts else None
+    features = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # pyshp warns of odd rings, which validation reports
+            reader = shapefile.Reader(**{k: io.BytesIO(v) for k, v in parts.items() if k != "prj"})
+            for i, item in enumerate(reader.iterShapeRecords()):
+                limits.feature()
+                geometry = None
+                if item.shape.shapeType in _POLYGONS:
+                    limits.polygon(i, len(item.shape.points))
+                    geometry = shapely.geometry.shape(item.shape.__geo_interface__)
+                features.append((item.record.as_dict(), geometry))
+    except Invalid:
+        raise
+    except Exception as exc:   # pyshp raises many types for a damaged file; its text would not help a planner
+        raise Invalid(f"{limits.name}: the Shapefile cannot be read", field="file") from exc
+    return Layer(crs, features)
+
+
+def _unzipped(data: bytes, name: str) -> dict[str, bytes]:
+    """The parts of the zip's one Shapefile by suffix, read member by member in memory: sizes
+    declared in the central directory bounded, and the bytes that really inflate counted."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise Invalid(f"{name}: at most {MAX_ZIP_MEMBERS} files in the zip", field="file")
+            for member in members:
+                if "/" in member.filename or "\\" in member.filename or ".." in member.filename:
+                    raise Invalid(f"{name}: the zip member {member.filename[:100]!r} is not a plain file name "
+                                  "(the Shapefile's files go at the top of the zip)", field="file")
+            if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+                raise Invalid(f"{name}: unzips to more than {MAX_UNZIPPED_BYTES // 2**20} MiB", field="file")
+            shp = [m.filename for m in members if m.filename.lower().endswith(".shp")]
+            if len(shp) != 1:
+                raise Invalid(f"{name}: the zip must hold exactly one .shp, found {len(shp)}", field="file")
+            stem, budget, parts = shp[0][:-4], MAX_UNZIPPED_BYTES, {}
+            for member in members:
+                base, _, suffix = member.filename.rpartition(".")
+                if base == stem and suffix.lower() in _SHAPEFILE_PARTS:
+                    with archive.open(member) as unzipping:
+                        parts[suffix.lower()] = unzipping.read(budget + 1)
+                    budget -= len(parts[suffix.lower()])
+                    if budget < 0:
+                        raise Invalid(f"{name}: unzips to more than {MAX_UNZIPPED_BYTES // 2**20} MiB", field="file")
+            return parts
+    except Invalid:
+        raise
+    except Exception as exc:   # zipfile, zlib, bz2 and lzma raise many types for a damaged or lying archive
+        raise Invalid(f"{name}: not a readable zip archive", field="file") from exc
+
+
+_READERS = {Format.GEOJSON: _read_geojson, Format.GPKG: _read_gpkg, Format.SHAPEFILE: _read_shapefile}
+
+
+def _area(i: int, properties: dict, geometry: shapely.Geometry | None, datum: Datum) -> DraftArea:
     where = f"feature {i + 1}"
-    code = str(row.code).strip() if row.code is not None else ""
+    code = str(properties.get("code")).strip() if properties.get("code") is not None else ""
     try:
         parsed = parse_area_code(code)
     except CodeError as exc:
@@ -106,7 +363,6 @@ def _area(i: int, row, datum: Datum) -> DraftArea:
     where += f" (code {code})"
     if parsed.level is Level.CITY:
         raise Invalid(f"{where}: the city outline cannot be imported", field="code")
-    geometry = row.geometry
     if geometry is None or geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
         raise Invalid(f"{where}: a Polygon or MultiPolygon geometry is needed", field="geometry")
     coordinates = shapely.get_coordinates(geometry)
@@ -118,14 +374,18 @@ def _area(i: int, row, datum: Datum) -> DraftArea:
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise Invalid(f"{where}: coordinates are not longitudes and latitudes (a projected file without its CRS?)",
                       field="geometry")
-    level = getattr(row, "level", None) or parsed.level.value
+    level = properties.get("level") or parsed.level.value
     if level != parsed.level.value:
         raise Invalid(f"{where}: level {level!r} does not match a {len(code)}-digit code", field="level")
-    name = getattr(row, "name", None) or code
-    kind = getattr(row, "kind", None) or parsed.kind.value
-    if kind not in {k.value for k in Kind}:
-        raise Invalid(f"{where}: kind {kind!r} is not one of {[k.value for k in Kind]}", field="kind")
-    return DraftArea(code, level, str(name), kind, parsed.parent, UNCOUNTED, UNCOUNTED, None, as_multi(geometry))
+    try:
+        name = check_name(str(properties.get("name") or code), "name")
+    except Invalid as exc:
+        raise Invalid(f"{where}: {exc.detail}", field="name") from exc
+    kind = properties.get("kind") or parsed.kind.value
+    kinds = [k.value for k in Kind]
+    if kind not in kinds:
+        raise Invalid(f"{where}: kind {kind!r} is not one of {kinds}", field="kind")
+    return DraftArea(code, level, name, kind, parsed.parent, UNCOUNTED, UNCOUNTED, None, as_multi(geometry))
 
 
 def read_assignment(data: bytes) -> dict[int, str]:
