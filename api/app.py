@@ -3,15 +3,33 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import problems
+from api import logs, problems
+from api.headers import SecurityHeaders
 from api.limits import BodyLimit
-from api.security import ResponseHeaders, authorize, key_cache
-from api.routers import (areas, audit, cameras, dashboard, generations, health, incidents, locate, maps, mediators, ogc,
-                         plans, reports, tiles, warnings)
+from api.routers import (
+    areas,
+    audit,
+    cameras,
+    dashboard,
+    generations,
+    health,
+    incidents,
+    locate,
+    maps,
+    mediators,
+    ogc,
+    plans,
+    reports,
+    tiles,
+    warnings,
+)
+from api.security import Gate, authorize, key_cache
 from geo.areas.locate import cache as locate_cache
 from geo.changes import watcher
 from geo.db import session_factory
@@ -23,6 +41,7 @@ VENDOR = {"/vendor/leaflet": _NODE / "leaflet" / "dist",
           "/vendor/vectorgrid": _NODE / "leaflet.vectorgrid" / "dist",
           "/vendor/leaflet-draw": _NODE / "leaflet-draw" / "dist",
           "/vendor/h3-js": _NODE / "h3-js" / "dist",
+          "/vendor/swagger-ui": _NODE / "swagger-ui-dist",
           "/static": PROJECT_ROOT / "api" / "static"}
 
 
@@ -43,17 +62,31 @@ async def lifespan(_: FastAPI):
 watcher.on("api_keys", key_cache.clear)
 
 
+async def docs(request: Request) -> HTMLResponse:
+    """Swagger UI from our own /vendor (it works offline), its inline script under the page's nonce."""
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="Haikou grid management API",
+                               swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+                               swagger_css_url="/vendor/swagger-ui/swagger-ui.css", swagger_favicon_url="data:,")
+    return HTMLResponse(page.body.decode().replace("<script>", f'<script nonce="{request.state.csp_nonce}">'))
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Haikou grid management", lifespan=lifespan, dependencies=[Depends(authorize)],
+                  docs_url=None, redoc_url=None,
                   description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
                   version="0.1.0")
+    settings = get_settings()
+    logs.install()
     problems.install(app)
-    app.add_middleware(ResponseHeaders)
-    app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
+    # Outermost last: headers on every answer; credentials before anything else; then the body's size.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, json_limit=settings.max_json_bytes)
+    app.add_middleware(Gate)
+    app.add_middleware(SecurityHeaders)
     for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,
                    warnings, reports, ogc, maps):
         app.include_router(module.router)
     problems.document(app)
+    app.add_route("/docs", docs, include_in_schema=False)
     for prefix, folder in VENDOR.items():
         if folder.is_dir():
             app.mount(prefix, StaticFiles(directory=folder), name=prefix.strip("/").replace("/", "-"))

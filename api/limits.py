@@ -4,47 +4,51 @@ from __future__ import annotations
 from api.problems import problem_response
 
 
-class BodyTooLarge(Exception):
-    """The body grew past the limit while being read (a chunked upload)."""
-
-
 class BodyLimit:
-    """ASGI middleware: a body above ``limit`` bytes is a 413 problem, by its Content-Length
-    or, without one, as soon as that many bytes have arrived; the rest is never read."""
+    """ASGI middleware: a body above ``limit`` bytes (``json_limit`` for JSON) is a 413
+    problem, by its Content-Length, or for a body sent in chunks as soon as that many bytes
+    have arrived (such a body is gathered here, up to the limit, then handed on whole); the
+    rest is never read."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, json_limit: int):
+        self.app, self.limit, self.json_limit = app, limit, json_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            return await self._refuse(scope, receive, send)
-        received = 0
-
-        async def counted():
-            nonlocal received
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        limit = self.json_limit if content_type.endswith((b"/json", b"+json")) else self.limit
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > limit:
+                return await self._refuse(scope, receive, send, limit)
+            return await self.app(scope, receive, send)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            return await self.app(scope, receive, send)
+        chunks, received, more = [], 0, True
+        while more:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise BodyTooLarge
-            return message
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            if received > limit:
+                return await self._refuse(scope, receive, send, limit)
+            more = message.get("more_body", False)
+        body, replayed = b"".join(chunks), False
 
-        started = False
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        async def watched(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        await self.app(scope, replay, send)
 
-        try:
-            await self.app(scope, counted, watched)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope, receive, send):
-        response = problem_response(413, "Request body too large",
-                                    f"the body is larger than {self.limit} bytes", field="body")
+    @staticmethod
+    async def _refuse(scope, receive, send, limit: int):
+        response = problem_response(413, "Request body too large", f"the body is larger than {limit} bytes",
+                                    field="body")
         await response(scope, receive, send)

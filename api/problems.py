@@ -48,8 +48,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):
-        errors = [{"field": _field(e), "in": e["loc"][0] if e["loc"] else "body", "message": e["msg"]}
-                  for e in exc.errors()]
+        errors = [{"field": _field(e), "in": e["loc"][0] if e["loc"] else "body",
+                   "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
         first = errors[0]
         return problem_response(422, "Invalid request", f"{first['field']}: {first['message']}",
                                 field=first["field"], errors=errors)
@@ -59,9 +59,9 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(DataError)
-    async def _unstorable(_: Request, exc: DataError):
-        reason = (str(exc.orig).strip().splitlines() or ["a value the database cannot take"])[0]
-        return problem_response(422, "Invalid value", f"a value the database cannot take: {reason}")
+    async def _unstorable(_: Request, exc: DataError):   # the database's own text names SQL: never shown
+        return problem_response(422, "Invalid value", "a value the database cannot store (a NUL character, a number "
+                                "out of range or text where a number belongs)")
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):

@@ -1,65 +1,79 @@
-"""Authentication and authorisation for every request: API keys (``X-API-Key`` header, or
-``?key=`` for pages and tiles a browser fetches), bearer tokens (JWT), roles, embed origins,
-rate limits, and personal data only for the roles that may see it.
+"""Authentication and authorisation of every request, before its body is read: API keys
+(``X-API-Key`` header, or ``?key=`` on GET), page sessions (a cookie, or the header on
+embed pages), bearer tokens (JWT), roles, embed portals and layers, rate limits, and
+personal data only for the roles that may see it.
 
-One dependency on the whole app checks each request against the role table in
-``geo.auth.roles``; health, docs, the OpenAPI document and the static JavaScript are open.
+``Gate`` is plain ASGI middleware, so a request without valid credentials is refused
+from its headers alone: an anonymous 60 MiB body costs a 401, not a parse. The role table
+is ``geo.auth.roles``; health, the API documents and the pages' static files are open.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Annotated
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse
 
-from api.problems import Problem
+from api.problems import Problem, problem_response
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
-from geo.auth.roles import SEES_PERSONAL_DATA, Role, is_public, may
+from geo.auth.roles import PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
 from geo.db import session_factory
 from geo.settings import get_settings
 
-API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key made with `gridctl auth create-key`")
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
+                       description="an API key made with `gridctl auth create-key` (or a page session)")
 BEARER = HTTPBearer(auto_error=False, description="a signed token (HS256) with claims sub, role, exp")
+SESSION_COOKIE = "grid_session"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
 _KEY_CACHE_SECONDS = 10.0   # without change notifications, a revoked key stops working in other processes within this time
 
 
 class _KeyCache:
-    """Checked keys for a few seconds, so a busy tile client costs no database round trip per tile."""
+    """Checked credentials for a few seconds, so a busy tile client costs no database round
+    trip per tile; a cached principal still stops working at its expiry."""
 
     def __init__(self):
         self._entries: dict[str, tuple[float, Principal | str]] = {}
         self._lock = threading.Lock()
 
-    def cached(self, key: str) -> Principal | None:
-        """The principal if the key was checked (and found good) within the cache's lifetime."""
-        found = self._entries.get(key)
-        if found is not None and time.monotonic() - found[0] <= _KEY_CACHE_SECONDS and not isinstance(found[1], str):
-            return found[1]
-        return None
+    def cached(self, credential: str) -> Principal | None:
+        """The principal if the credential was checked (and found good) lately and has not expired."""
+        found = self._entries.get(credential)
+        if found is None or time.monotonic() - found[0] > _KEY_CACHE_SECONDS or isinstance(found[1], str):
+            return None
+        return None if found[1].expired() else found[1]
 
     def clear(self) -> None:
         """Forget every checked key (another process changed the keys: a revocation)."""
         with self._lock:
             self._entries.clear()
 
-    def principal(self, key: str) -> Principal:
+    def principal(self, credential: str) -> Principal:
+        """Check a key or page session in the database (in a worker thread) and remember the answer."""
         now = time.monotonic()
-        found = self._entries.get(key)
-        if found is None or now - found[0] > _KEY_CACHE_SECONDS:
+        found = self._entries.get(credential)
+        if found is None or now - found[0] > _KEY_CACHE_SECONDS or (
+                not isinstance(found[1], str) and found[1].expired()):
             try:
                 with session_factory(for_requests=True)() as session:
-                    answer: Principal | str = keys.check_key(session, key)
+                    if credential.startswith("hs_"):
+                        answer: Principal | str = keys.check_session(
+                            session, keys.session_secret(get_settings()), credential)
+                    else:
+                        answer = keys.check_key(session, credential)
             except Unauthenticated as exc:
                 answer = str(exc)
             with self._lock:
                 if len(self._entries) > 10_000:
                     self._entries.clear()
-                self._entries[key] = found = (now, answer)
+                self._entries[credential] = found = (now, answer)
         if isinstance(found[1], str):
             raise Unauthenticated(found[1])
         return found[1]
@@ -86,57 +100,87 @@ class _RateLimiter:
 
 
 key_cache, limiter = _KeyCache(), _RateLimiter()
+_PLAUSIBLE = re.compile(r"^h[ks]_[A-Za-z0-9_-]{1,200}$")   # anything else is refused without a look-up
 
 
-async def authorize(request: Request,
-                    api_key: Annotated[str | None, Security(API_KEY)] = None,
-                    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> Principal | None:
-    """Who is calling and whether they may: 401 without valid credentials, 403 for the wrong
-    role or origin, 429 past the rate limit. Async, so a request costs no thread hop; only a
-    key not seen for a while is looked up in the database (in a worker thread)."""
-    path = request.url.path
-    if is_public(path):
+def _credentials(request: Request) -> tuple[str, str]:
+    """(how, credential): the first of the X-API-Key header, a bearer token, ``?key=`` (GET
+    and HEAD only) and the session cookie."""
+    header = request.headers.get("x-api-key")
+    if header:
+        return "header", header
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return "bearer", token.strip()
+    query = request.query_params.get("key") if request.method in ("GET", "HEAD") else None
+    if query:
+        return "query", query
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return "cookie", cookie
+    raise Unauthenticated("send an API key (X-API-Key header) or a bearer token")
+
+
+async def _identify(request: Request) -> tuple[str, str, Principal]:
+    """(how, credential, principal), or Unauthenticated saying why not."""
+    how, credential = _credentials(request)
+    if how == "bearer":
+        return how, credential, keys.check_token(get_settings(), credential)
+    if not _PLAUSIBLE.match(credential):
+        raise Unauthenticated("malformed API key")
+    return how, credential, key_cache.cached(credential) or await run_in_threadpool(key_cache.principal, credential)
+
+
+def _origin(url: str | None) -> str | None:
+    """scheme://host[:port] of a URL (an Origin header is one already)."""
+    if not url:
         return None
-    settings = get_settings()
-    key = api_key or (request.query_params.get("key") if request.method in ("GET", "HEAD") else None)
-    try:
-        if key:
-            principal = key_cache.cached(key) or await run_in_threadpool(key_cache.principal, key)
-        elif bearer is not None:
-            principal = keys.check_token(settings.jwt_secret, bearer.credentials)
-        else:
-            raise Unauthenticated("send an API key (X-API-Key header) or a bearer token")
-    except Unauthenticated as exc:
-        raise Problem(401, "Unauthenticated", str(exc), headers=_CHALLENGE) from exc
-    if not may(principal.role, request.method, path):
-        raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
-    if principal.role is Role.EMBED:
-        _embed_origins(request, principal)
-    wait = limiter.wait(principal.key, settings.rate_limit_per_minute)
-    if wait:
-        raise Problem(429, "Too many requests", f"more than {settings.rate_limit_per_minute} requests a minute",
-                      headers={"Retry-After": str(max(1, round(wait)))})
-    request.state.principal = principal
-    return principal
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
-def _embed_origins(request: Request, principal: Principal) -> None:
-    """An embed key works for its portals only: cross-origin requests from them get CORS
-    headers (others 403), and its pages may be framed by them alone (CSP frame-ancestors)."""
+def _embed_scope(request: Request, principal: Principal, state: dict) -> None:
+    """An embed key works for its portals: a cross-origin request from another origin is a
+    403; one from a portal gets CORS headers. It serves the key's views, and its layers
+    when the request comes from a portal (Origin or Referer, or a page session opened from
+    one); otherwise only what a public page may show. Its pages may be framed by its portals."""
     origin = request.headers.get("origin")
-    headers = {}
+    if origin is not None and origin not in principal.origins:
+        raise Problem(403, "Forbidden", f"this embed key is not for {origin}", field="Origin")
+    from_portal = principal.from_portal or _origin(origin or request.headers.get("referer")) in principal.origins
+    state["layers"] = principal.layers if from_portal else principal.layers & PUBLIC_LAYERS
+    state["from_portal"] = from_portal
+    state["frame_ancestors"] = principal.origins
     if origin is not None:
-        if origin not in principal.origins:
-            raise Problem(403, "Forbidden", f"this embed key is not for {origin}", field="Origin")
-        headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
-    if request.url.path.startswith("/embed/"):
-        headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(principal.origins)
-    request.state.response_headers = headers
+        state["response_headers"] = {**state.get("response_headers", {}),
+                                     "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    view = request.url.path.split("/")[2] if request.url.path.startswith("/embed/") else None
+    if view is not None and view not in principal.views:
+        raise Problem(403, "Forbidden", f"this embed key does not serve the {view} view", field="view")
 
 
-class ResponseHeaders:
-    """ASGI middleware: headers ``authorize`` decided on (CORS, frame-ancestors) go on whatever
-    the route answers, errors included (plain ASGI, so responses are not re-streamed)."""
+def _check_host(request: Request) -> None:
+    host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
+    if host not in get_settings().trusted_hosts:
+        raise Problem(400, "Unknown host", "this service does not answer for that Host (GRID_TRUSTED_HOSTS)",
+                      field="Host")
+
+
+def _session_redirect(request: Request, principal: Principal) -> RedirectResponse:
+    """A page opened with ?key=: the key becomes an HttpOnly session cookie, and the browser
+    goes on to the same page without the key in its URL (or its history, logs and referrers)."""
+    settings = get_settings()
+    session = keys.mint_session(keys.session_secret(settings), principal, hours=settings.session_hours)
+    rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "key"])
+    response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+    response.set_cookie(SESSION_COOKIE, session, max_age=int(settings.session_hours * 3600), path="/",
+                        httponly=True, samesite="strict", secure=settings.public_url.startswith("https:"))
+    return response
+
+
+class Gate:
+    """ASGI middleware: the Host is one of ours, the caller is known, the role may, the rate
+    limit holds; else a problem answer, decided from the headers before any body is read."""
 
     def __init__(self, app):
         self.app = app
@@ -144,16 +188,55 @@ class ResponseHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        request = Request(scope)   # no receive: the body cannot be read here
+        state = scope.setdefault("state", {})
+        try:
+            _check_host(request)
+            if PUBLIC.match(request.url.path):
+                return await self.app(scope, receive, send)
+            response = await self._admit(request, state)
+        except Problem as problem:
+            response = problem_response(problem.status, problem.title, problem.detail, field=problem.field,
+                                        headers=problem.headers)
+        if response is not None:
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
 
-        async def with_headers(message):
-            if message["type"] == "http.response.start":
-                extra = scope.get("state", {}).get("response_headers")
-                if extra:
-                    message["headers"] = [*message.get("headers", []),
-                                          *((k.lower().encode(), v.encode()) for k, v in extra.items())]
-            await send(message)
+    async def _admit(self, request: Request, state: dict):
+        settings = get_settings()
+        try:
+            how, credential, principal = await _identify(request)
+        except Unauthenticated as exc:
+            raise Problem(401, "Unauthenticated", str(exc), headers=_CHALLENGE) from exc
+        path = request.url.path
+        if not may(principal.role, request.method, path):
+            raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
+        if principal.role is Role.EMBED:
+            _embed_scope(request, principal, state)
+        wait = limiter.wait(principal.key, settings.rate_limit_per_minute)
+        if wait:
+            raise Problem(429, "Too many requests", f"more than {settings.rate_limit_per_minute} requests a minute",
+                          headers={"Retry-After": str(max(1, round(wait)))})
+        state["principal"] = principal
+        if how == "query" and SESSION_PAGES.match(path):
+            return _session_redirect(request, principal)
+        if principal.role is Role.EMBED and path.startswith("/embed/"):   # framed by a portal: no cookie, a header
+            state["page_session"] = credential if credential.startswith("hs_") else keys.mint_session(
+                keys.session_secret(settings), principal, hours=settings.session_hours,
+                from_portal=state["from_portal"])
+        return None
 
-        await self.app(scope, receive, with_headers)
+
+async def authorize(request: Request, _key: Annotated[str | None, Security(API_KEY)] = None,
+                    _bearer: Annotated[object, Security(BEARER)] = None) -> Principal | None:
+    """The caller that ``Gate`` admitted (declared here so the OpenAPI document names the
+    security schemes)."""
+    return getattr(request.state, "principal", None)
+
+
+def allowed_layers(request: Request) -> frozenset[str] | None:
+    """The tile layers this request may be served (None: all): an embed key's, see ``_embed_scope``."""
+    return getattr(request.state, "layers", None)
 
 
 def sees_personal_data(request: Request) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -55,6 +56,8 @@ def fails_cleanly(what: str):
                 message = f"{what} failed: {exc}"
             except DomainError as exc:
                 message = f"{what} failed: {exc.detail}" + (f" ({exc.field})" if exc.field else "")
+            except ValidationError as exc:   # the settings: name the variable and say what it needs
+                message = f"{what} failed: " + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
             except OperationalError as exc:
                 message = (f"{what} failed: cannot reach the database ({str(exc.orig).strip().splitlines()[0]}); "
                            "start it with `gridctl db up` or check DATABASE_URL")
@@ -349,14 +352,23 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
                     name: str = typer.Option(..., help="Who or what uses it (shown in the audit log)."),
                     expires_days: float = typer.Option(None, help="Days until it expires; default never."),
                     origin: list[str] = typer.Option(None, help="Embed keys: a portal origin allowed (repeatable)."),
+                    views: str = typer.Option(None, help="Embed keys: the pages served, a comma list of overview, "
+                                                          "area, heat (default all)."),
+                    layers: str = typer.Option(None, help="Embed keys: the tile layers served, a comma list (default "
+                                                           "boundaries and aggregates; incidents, mediators, cameras "
+                                                           "and camera_fov only if named)."),
                     quiet: bool = typer.Option(False, help="Print only the key.")) -> None:
     """Make an API key; the key is printed once and stored only as a hash."""
     from sqlalchemy.orm import Session
 
     from geo.auth import keys
 
+    def listed(value: str | None) -> list[str] | None:
+        return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
     with Session(get_engine()) as session, session.begin():
-        key, row = keys.create(session, name=name, role=role, expires_days=expires_days, origins=origin)
+        key, row = keys.create(session, name=name, role=role, expires_days=expires_days, origins=origin,
+                               views=listed(views), layers=listed(layers))
         expires = row.expires_at.isoformat() if row.expires_at else "never"
     if quiet:
         print(key)   # stdout, for scripts to capture (messages go to stderr)
@@ -390,7 +402,9 @@ def auth_list() -> None:
     with Session(get_engine()) as session:
         for row in session.scalars(select(ApiKey).order_by(ApiKey.id)):
             state = "revoked" if row.revoked_at else f"expires {row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "active"
-            console.print(f"{row.prefix}  {row.role:<12} {row.name}  {state}  {' '.join(row.origins)}")
+            scope = f"  views {','.join(row.views)}" if row.views else ""
+            scope += f"  layers {','.join(row.layers)}" if row.layers else ""
+            console.print(f"{row.prefix}  {row.role:<12} {row.name}  {state}  {' '.join(row.origins)}{scope}")
 
 
 @auth_app.command("token")
@@ -400,13 +414,19 @@ def auth_token(role: str = typer.Option(...), subject: str = typer.Option(...),
     """A signed bearer token (needs GRID_JWT_SECRET) for local use and tests."""
     from geo.auth import keys
 
-    secret = get_settings().jwt_secret
-    if not secret:
+    from geo.text import check_name
+
+    settings = get_settings()
+    if not settings.jwt_secret:
         raise DomainError("set GRID_JWT_SECRET to sign tokens", field="GRID_JWT_SECRET")
-    print(keys.mint_token(secret, subject=subject, role=role, minutes=minutes))   # stdout, for scripts to capture
+    if not 0 < minutes <= settings.jwt_max_minutes:
+        raise DomainError(f"minutes must be 0-{settings.jwt_max_minutes} (GRID_JWT_MAX_MINUTES)", field="minutes")
+    print(keys.mint_token(settings.jwt_secret, subject=check_name(subject, "subject"), role=role, minutes=minutes,
+                          audience=settings.jwt_audience, issuer=settings.jwt_issuer))   # stdout, for scripts
 
 
 @app.command()
+@fails_cleanly("serve")
 def serve(host: str = typer.Option(None), port: int = typer.Option(None),
           workers: int = typer.Option(1)) -> None:
     """Serve the API (OpenAPI docs at /docs)."""
@@ -415,7 +435,9 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None),
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     console.print(f"Map:  http://{host}:{port}/map\nAPI:  http://{host}:{port}/\nDocs: http://{host}:{port}/docs")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    # X-Forwarded-* are believed only from the configured proxies (uvicorn's default believes 127.0.0.1).
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_JWT_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -36,10 +38,25 @@ class Settings(BaseSettings):
     h3_resolution: int = Field(11, ge=10, le=11, description="H3 resolution of the cell index.")
     locate_recheck_seconds: float = Field(1.0, ge=0, description="How often locate checks for new boundaries.")
     tile_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Bytes of tiles kept in memory.")
+    locate_past_bytes: int = Field(256 * 1024 * 1024, ge=0,
+                                   description="Memory for locate indexes of past generations (`?generation=`).")
+    report_cache_bytes: int = Field(64 * 1024 * 1024, ge=0, description="Bytes of rendered reports kept in memory.")
+    report_renders: int = Field(1, ge=1, description="Reports (HTML, PDF) the API renders at once; 503 beyond.")
     statement_timeout_ms: int = Field(30_000, ge=0, description="Longest SQL statement of an API request (0: none).")
     publish_timeout_ms: int = Field(600_000, ge=0, description="Longest SQL statement while publishing boundaries.")
-    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body the API reads.")
-    jwt_secret: str | None = Field(None, description="Secret of HS256 bearer tokens; unset: only API keys.")
+    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest request body the API reads (uploads).")
+    max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest JSON request body the API reads.")
+    jwt_secret: str | None = Field(None, description="Secret of HS256 bearer tokens (32 bytes or more); unset: keys only.")
+    jwt_max_minutes: int = Field(1440, ge=1, description="Longest lifetime of a bearer token, minutes.")
+    jwt_audience: str | None = Field(None, description="When set, a token's `aud` must name it.")
+    jwt_issuer: str | None = Field(None, description="When set, a token's `iss` must be it.")
+    session_hours: float = Field(12.0, gt=0, le=720, description="Lifetime of a page session (cookie) made from a key.")
+    public_url_raw: str | None = Field(None, validation_alias=AliasChoices("GRID_PUBLIC_URL"),
+                                       description="The service's public base URL; default the served address.")
+    trusted_hosts_raw: str = Field("", validation_alias=AliasChoices("GRID_TRUSTED_HOSTS"),
+                                   description="Comma-separated Host names answered; default the public URL's, "
+                                               "127.0.0.1 and localhost.")
+    trusted_proxies: str = Field("", description="Comma-separated proxy addresses whose X-Forwarded-* are believed.")
     rate_limit_per_minute: int = Field(1200, ge=1, description="Requests a minute per key or token subject.")
     households_per_grid_min: int = Field(300, ge=0, description="Default lower bound of households per grid.")
     households_per_grid_max: int = Field(500, ge=1, description="Default upper bound of households per grid.")
@@ -60,6 +77,25 @@ class Settings(BaseSettings):
     tianditu_key: str | None = Field(None, description="Key for the Tianditu basemap (optional).")
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, secret: str | None) -> str | None:
+        if secret is not None and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"GRID_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (a random string such as "
+                             "`openssl rand -base64 48`); the service does not start with a shorter one")
+        return secret
+
+    @property
+    def public_url(self) -> str:
+        """The base URL (ending in /) that links, TileJSON and styles are built from, never the request's Host."""
+        url = self.public_url_raw or f"http://{self.host}:{self.port}/"
+        return url if url.endswith("/") else url + "/"
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        listed = [h.strip() for h in self.trusted_hosts_raw.split(",") if h.strip()]
+        return listed or sorted({urlsplit(self.public_url).hostname or "127.0.0.1", "127.0.0.1", "localhost"})
 
     @property
     def sqlalchemy_url(self) -> str:

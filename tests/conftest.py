@@ -5,12 +5,14 @@ import os
 
 os.environ.setdefault("GRID_JWT_SECRET", "test-secret-for-bearer-tokens-only-in-tests")
 os.environ.setdefault("GRID_RATE_LIMIT_PER_MINUTE", "100000")   # the rate limit has its own test
+os.environ.setdefault("GRID_TRUSTED_HOSTS", "testserver,127.0.0.1,localhost")   # TestClient's Host is testserver
 
 import socket
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import geopandas as gpd
 import httpx
@@ -93,14 +95,17 @@ def anonymous(engine):
 
 
 @contextmanager
-def serving(env: dict):
-    """The API in a real uvicorn process on a free loopback port (with ``env``), for real clients."""
+def serving(env: dict, log: Path | None = None):
+    """The API in a real uvicorn process on a free loopback port (with ``env``), for real clients;
+    with ``log``, its output (the access log included) goes to that file."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "info" if log else "warning"],
+                              env={"GRID_PUBLIC_URL": base, **env}, stdout=log and log.open("w"), stderr=subprocess.STDOUT
+                              if log else None)
     try:
         for _ in range(120):
             try:

@@ -101,12 +101,14 @@ def test_embed_views_and_the_amap_basemap_ask_for_gcj02_overlays(browser, live_s
     page.screenshot(path=str(ARTEFACTS / "embed-area.png"))
 
 
-def test_the_snippet_embeds_a_working_iframe(browser, live_server, client, engine):
+def test_the_snippet_embeds_a_working_iframe(browser, live_server, client, engine, settings):
     with Session(engine) as session, session.begin():   # a portal on the test server's own origin
         key, _ = keys.create(session, name="tests-portal", role="embed", expires_days=1, origins=[live_server])
-    snippet = client.get("/embed/overview/snippet", params={"width": 640, "height": 480, "key": key}).text
+    snippet = client.get("/embed/overview/snippet", params={"width": 640, "height": 480},
+                         headers={"X-API-Key": key, "Origin": live_server}).text
     assert snippet.startswith("<iframe") and 'width="640"' in snippet
-    html = snippet.replace("http://testserver/", f"{live_server}/")
+    assert f"key={key}" in snippet   # asked for with the embed key, the frame carries it
+    html = snippet.replace(settings.public_url, f"{live_server}/")
     page = browser.new_page()
     page.goto(f"{live_server}/health")
     page.set_content(f"<html><body><h1>portal</h1>{html}</body></html>")

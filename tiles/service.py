@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,14 @@ def plan_tile(session: Session, plan_id: int, base_generation: int, spec: str, z
     """A tile of a draft's areas: never cached, since every edit changes it."""
     check_tile(z, x, y)
     return render(session, parse_layers(spec, PLAN_LAYERS), z, x, y, Datum(datum), base_generation, {"plan": plan_id})
+
+
+TILE_PARAMETERS = ("crs", "since", "until", "category", "generation")
+
+
+def tile_query(params) -> str:
+    """The tile parameters of a request's query, re-encoded (anything else, a key above all, is dropped)."""
+    return urlencode([(k, v) for k, v in params.multi_items() if k in TILE_PARAMETERS])
 
 
 def tilejson(layers: list[Layer], base_url: str, spec: str, query: str) -> dict:

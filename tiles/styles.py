@@ -15,11 +15,16 @@ _RAMP = {"incident_heat": ["#ffffb2", "#fd8d3c", "#bd0026"], "camera_coverage": 
 _RAMP_TOP = {"incident_heat": 50, "camera_coverage": 1, "households": 2000}
 
 
-def style(view: str, base_url: str, query: str) -> dict:
-    """A style (version 8) for one of the VIEWS; its source is the view's TileJSON."""
+def layers_of(view: str) -> str:
+    """The comma list of layers a view draws."""
     if view not in VIEWS:
         raise NotFound(f"no map view {view}; there are {sorted(VIEWS)}", field="view")
-    spec, title = VIEWS[view]
+    return VIEWS[view][0]
+
+
+def style(view: str, base_url: str, query: str) -> dict:
+    """A style (version 8) for one of the VIEWS; its source is the view's TileJSON."""
+    spec, title = layers_of(view), VIEWS[view][1]
     suffix = f"?{query}" if query else ""
     layers: list[dict] = [{"id": "background", "type": "background", "paint": {"background-color": "#f8f8f4"}}]
     for name in spec.split(","):

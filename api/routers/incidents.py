@@ -17,6 +17,7 @@ from geo.incidents import service
 from geo.incidents.models import ROUTES
 from geo.incidents.service import TRANSITIONS
 from geo.mediation.categories import Category, Severity
+from geo.text import PlainName, PlainText
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 PERSONAL = ("reporter_name", "reporter_phone")
@@ -30,9 +31,9 @@ class IncidentIn(BaseModel):
     lat: Lat
     category: Category
     severity: Severity
-    description: str = Field(min_length=1, max_length=5000)
+    description: PlainText = Field(min_length=1, max_length=5000)
     occurred_at: AwareDatetime
-    reporter_name: str | None = Field(None, max_length=100, description="personal data")
+    reporter_name: PlainName | None = Field(None, max_length=100, description="personal data")
     reporter_phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
     related_positions: list[tuple[Lon, Lat]] = Field(
         default_factory=list, max_length=20,
@@ -42,23 +43,23 @@ class IncidentIn(BaseModel):
 class DispatchIn(BaseModel):
     mode: Literal["auto", "manual"] = "auto"
     mediator_id: int | None = Field(None, gt=0)
-    reason: str | None = Field(None, min_length=3, max_length=1000)
+    reason: PlainText | None = Field(None, min_length=3, max_length=1000)
 
 
 class TransitionIn(BaseModel):
     to: Status
-    note: str | None = Field(None, max_length=2000)
+    note: PlainText | None = Field(None, max_length=2000)
     agreement_form: Literal["written", "oral"] | None = None
     routes: list[Literal[ROUTES]] | None = None
 
 
 class EscalateIn(BaseModel):
-    reason: str = Field(min_length=3, max_length=1000)
+    reason: PlainText = Field(min_length=3, max_length=1000)
 
 
 class ExtendIn(BaseModel):
     days: int = Field(gt=0, le=90)
-    agreement: str = Field(min_length=3, max_length=1000, description="the parties' recorded agreement to extend")
+    agreement: PlainText = Field(min_length=3, max_length=1000, description="the parties' recorded agreement to extend")
 
 
 @router.post("", status_code=201)

@@ -10,10 +10,19 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AwareDatetime
 
 from api import maps
+from api.links import public
+from geo.auth.roles import Role
 from geo.mediation.categories import Category
 
 router = APIRouter(tags=["maps"])
 Basemap = Annotated[str, Query(description="none (default, offline), osm, tianditu (needs a key) or amap")]
+
+
+def _page(request: Request, view: str, basemap: str, **options) -> HTMLResponse:
+    """A map page; its Content-Security-Policy lets the basemap's images in (see api.headers)."""
+    html = maps.page(view, basemap=basemap, nonce=request.state.csp_nonce, **options)
+    request.state.csp_image_hosts = maps.image_hosts(basemap)
+    return HTMLResponse(html)
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -21,10 +30,9 @@ def full_map(request: Request, basemap: Basemap = "none",
              as_of: Annotated[AwareDatetime | None, Query(description="moment of the alert layer (default now)")]
              = None) -> HTMLResponse:
     """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras,
-    early-warning alerts; search by area code; click a feature for its details. A ``?key=``
-    passes on to the page's own requests."""
-    return HTMLResponse(maps.page("map", basemap=basemap, filters={"key": request.query_params.get("key")},
-                                  alerts_as_of=as_of and as_of.isoformat()))
+    early-warning alerts; search by area code; click a feature for its details. Opened with
+    ``?key=``, the key becomes a session cookie and the page reloads without it."""
+    return _page(request, "map", basemap, alerts_as_of=as_of and as_of.isoformat())
 
 
 PLANNER_PAGE = Path(__file__).resolve().parents[1] / "static" / "planner.html"
@@ -43,13 +51,19 @@ def embed(request: Request, view: str, basemap: Basemap = "none",
           category: Category | None = None, since: datetime | None = None, until: datetime | None = None) -> HTMLResponse:
     """A page made for an iframe: overview, area (?code=) or heat."""
     filters = {"category": category and category.value, "since": since and since.isoformat(),
-               "until": until and until.isoformat(), "key": request.query_params.get("key")}
-    return HTMLResponse(maps.page(view, basemap=basemap, focus=code, filters=filters))
+               "until": until and until.isoformat()}
+    return _page(request, view, basemap, focus=code, filters=filters,
+                 session=getattr(request.state, "page_session", None))
 
 
 @router.get("/embed/{view}/snippet", response_class=PlainTextResponse)
 def embed_snippet(request: Request, view: str, width: Annotated[int, Query(ge=100, le=4000)] = 800,
                   height: Annotated[int, Query(ge=100, le=4000)] = 600) -> str:
-    """The <iframe> HTML to paste into another portal; other query parameters go to the view."""
-    passed = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k not in ("width", "height"))
-    return maps.snippet(str(request.base_url), view, passed, width, height)
+    """The <iframe> HTML to paste into another portal; other query parameters go to the view.
+    Asked for with an embed key, the frame carries that key; asked for by anyone else, it
+    says ``key=EMBED_KEY`` for the portal to fill in (no other key is ever copied)."""
+    passed = [(k, v) for k, v in request.query_params.multi_items() if k not in ("width", "height", "key")]
+    key = request.query_params.get("key") or request.headers.get("x-api-key") or ""
+    embed_key = request.state.principal.role is Role.EMBED and key.startswith("hk_")
+    src = public(f"/embed/{view}", passed) + ("&" if passed else "?") + f"key={key if embed_key else 'EMBED_KEY'}"
+    return maps.snippet(src, view, width, height)

@@ -12,8 +12,9 @@ from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.mediation import service
-from geo.mediation.service import PERSONAL_FIELDS
 from geo.mediation.categories import Category
+from geo.mediation.service import PERSONAL_FIELDS
+from geo.text import PlainName
 
 router = APIRouter(prefix="/mediators", tags=["mediators"])
 Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
@@ -22,7 +23,7 @@ VillageCode = Annotated[str, Field(pattern=r"^4601\d{8}$")]
 
 
 class MediatorIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainName = Field(min_length=1, max_length=100)
     phone: str = Field(pattern=r"^\+?\d{5,20}$")
     employment: Literal["full_time", "part_time"]
     organisation_id: int = Field(gt=0)
@@ -35,7 +36,7 @@ class MediatorIn(BaseModel):
 
 
 class MediatorPatch(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: PlainName | None = Field(None, min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
     employment: Literal["full_time", "part_time"] | None = None
     organisation_id: int | None = Field(None, gt=0)

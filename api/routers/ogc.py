@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
+from api.links import here, public
 from api.params import parse_bbox
 from geo import features
 from geo.crs import Datum
@@ -30,9 +31,9 @@ def _link(href: str, rel: str, kind: str = "application/json", title: str | None
 
 
 @router.get("/")
-def landing(request: Request) -> dict:
+def landing() -> dict:
     """The landing page: this service as an OGC API, and where its parts are."""
-    base = str(request.base_url)
+    base = public("/")
     return {"title": "Haikou grid management",
             "description": "Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS; "
                            "OGC API - Features for areas, cameras and mediators (no personal data).",
@@ -57,15 +58,15 @@ def _describe(session: Session, collection: features.Collection, base: str) -> d
 
 
 @router.get("/collections")
-def collections(request: Request, session: Annotated[Session, Depends(get_read_session)]) -> dict:
-    base = str(request.base_url)
+def collections(session: Annotated[Session, Depends(get_read_session)]) -> dict:
+    base = public("/")
     return {"links": [_link(f"{base}collections", "self")],
             "collections": [_describe(session, c, base) for c in features.COLLECTIONS.values()]}
 
 
 @router.get("/collections/{collectionId}")
-def collection(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str) -> dict:
-    return _describe(session, features.get_collection(collectionId), str(request.base_url))
+def collection(session: Annotated[Session, Depends(get_read_session)], collectionId: str) -> dict:
+    return _describe(session, features.get_collection(collectionId), public("/"))
 
 
 @router.get("/collections/{collectionId}/items")
@@ -79,12 +80,11 @@ def collection_items(request: Request, session: Annotated[Session, Depends(get_r
     total, found = features.items(session, chosen, bbox=parse_bbox(bbox, crs), limit=limit, offset=offset,
                                   properties=[p for p in properties.split(",") if p] if properties is not None else None,
                                   datum=crs)
-    here = str(request.url)
-    links = [_link(here, "self", GEOJSON)]
+    links = [_link(here(request), "self", GEOJSON)]
     if offset + limit < total:
-        links.append(_link(str(request.url.include_query_params(offset=offset + limit)), "next", GEOJSON))
+        links.append(_link(here(request, offset=offset + limit), "next", GEOJSON))
     if offset:
-        links.append(_link(str(request.url.include_query_params(offset=max(0, offset - limit))), "prev", GEOJSON))
+        links.append(_link(here(request, offset=max(0, offset - limit)), "prev", GEOJSON))
     return JSONResponse({"type": "FeatureCollection", "features": found, "numberMatched": total,
                          "numberReturned": len(found), "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                          "links": links}, media_type=GEOJSON)
@@ -95,6 +95,5 @@ def collection_item(request: Request, session: Annotated[Session, Depends(get_re
                     featureId: str, crs: Datum = Datum.WGS84) -> JSONResponse:
     chosen = features.get_collection(collectionId)
     feature = features.item(session, chosen, featureId, crs)
-    feature["links"] = [_link(str(request.url), "self", GEOJSON),
-                        _link(f"{request.base_url}collections/{collectionId}", "collection")]
+    feature["links"] = [_link(here(request), "self", GEOJSON), _link(public(f"/collections/{collectionId}"), "collection")]
     return JSONResponse(feature, media_type=GEOJSON)

@@ -8,19 +8,33 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
+from api.problems import Problem
+from api.security import allowed_layers
 from geo.crs import Datum
 from geo.mediation.categories import Category
+from geo.settings import get_settings
 from tiles import service, styles
+from tiles.registry import Layer
 
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
 LayerList = Annotated[str, Path(description="a layer or a comma list, e.g. towns,villages", max_length=200)]
 
 
+def permitted(request: Request, layers: list[Layer]) -> list[Layer]:
+    """``layers`` if this request may be served all of them (an embed key serves its own); else 403."""
+    allowed = allowed_layers(request)
+    refused = [layer.name for layer in layers if allowed is not None and layer.name not in allowed]
+    if refused:
+        raise Problem(403, "Forbidden", f"this key is not for the layer(s) {refused} here", field="layers")
+    return layers
+
+
 @router.get("/tiles/{layers}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"},
                        304: {"description": "unchanged since the ETag sent"}})
-def get_tile(session: Annotated[Session, Depends(get_read_session)], layers: LayerList, z: int, x: int, y: int,
+def get_tile(request: Request, session: Annotated[Session, Depends(get_read_session)], layers: LayerList,
+             z: int, x: int, y: int,
              crs: Datum = Datum.WGS84, since: datetime | None = None, until: datetime | None = None,
              category: Category | None = None,
              generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -28,7 +42,7 @@ def get_tile(session: Annotated[Session, Depends(get_read_session)], layers: Lay
     """One Mapbox Vector Tile of one or several layers (extent 4096, buffer 64).
 
     ``crs=gcj02`` or ``bd09`` shifts the geometry for Amap/Tencent or Baidu basemaps."""
-    answer = service.tile(session, service.parse_layers(layers), z, x, y, datum=crs,
+    answer = service.tile(session, permitted(request, service.parse_layers(layers)), z, x, y, datum=crs,
                           filters={"since": since, "until": until, "category": category and category.value},
                           generation=generation)
     headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60, must-revalidate"}
@@ -41,11 +55,14 @@ def get_tile(session: Annotated[Session, Depends(get_read_session)], layers: Lay
 
 @router.get("/tiles/{layers}.json")
 def get_tilejson(request: Request, layers: LayerList) -> dict:
-    """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query."""
-    return service.tilejson(service.parse_layers(layers), str(request.base_url), layers, request.url.query)
+    """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query's
+    tile parameters (never a key: a client sends its credentials as it did here)."""
+    return service.tilejson(permitted(request, service.parse_layers(layers)), get_settings().public_url, layers,
+                            service.tile_query(request.query_params))
 
 
 @router.get("/styles/{view}.json")
 def get_style(request: Request, view: str) -> dict:
     """A MapLibre style per map view (overview, dispatch, coverage); ``crs`` passes to the tiles."""
-    return styles.style(view, str(request.base_url), request.url.query)
+    permitted(request, service.parse_layers(styles.layers_of(view)))
+    return styles.style(view, get_settings().public_url, service.tile_query(request.query_params))

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var params = new URLSearchParams(location.search);
-  var planId = params.get("plan"), key = params.get("key");
+  var planId = params.get("plan");   // the key, if the page was opened with one, is now a session cookie
   var map = L.map("map", {preferCanvas: false}).setView([20.02, 110.33], 11);
   var gridLayer = L.geoJSON(null, {style: gridStyle, onEachFeature: bindGrid}).addTo(map);
   var villageLayer = L.geoJSON(null, {style: {color: "#c51b8a", weight: 2, fill: false}, interactive: false}).addTo(map);
@@ -17,8 +17,7 @@
   function busy(on) { $("side").classList.toggle("busy", on); }
 
   function api(method, path, body) {
-    var options = {method: method, headers: {"Content-Type": "application/json"}};
-    if (key) options.headers["X-API-Key"] = key;
+    var options = {method: method, headers: {"Content-Type": "application/json"}, credentials: "same-origin"};
     if (body !== undefined) options.body = JSON.stringify(body);
     return fetch(path, options).then(function (response) {
       if (response.status === 204) return null;
@@ -216,7 +215,7 @@
   $("open-form").onsubmit = function (event) {
     event.preventDefault();
     api("POST", "/plans", {scope: $("scope").value}).then(function (created) {
-      location.search = "?plan=" + created.id + (key ? "&key=" + encodeURIComponent(key) : "");
+      location.search = "?plan=" + created.id;
     }).catch(function (error) { status("refused: " + error.message); });
   };
 

@@ -1,9 +1,10 @@
-"""API keys, stored hashed: the key itself is shown once, when it is made."""
+"""API keys, stored hashed: the key itself is shown once, when it is made; and the service's
+own secrets (the key that signs page sessions)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, String, Text, func
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
@@ -20,6 +21,16 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     origins: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)   # embed keys: the portals allowed
+    views: Mapped[list[str] | None] = mapped_column(ARRAY(Text))       # embed keys: pages served (NULL: defaults)
+    layers: Mapped[list[str] | None] = mapped_column(ARRAY(Text))      # embed keys: tile layers served (NULL: defaults)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ServiceSecret(Base):
+    __tablename__ = "service_secrets"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

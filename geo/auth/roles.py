@@ -4,7 +4,7 @@ admin: everything. planner: drafts, publishing and generations. dispatcher: inci
 dispatch and mediators, and the only role besides admin that sees personal data.
 camera_admin: cameras. viewer: reads, without personal data. embed: tiles, styles and
 embed pages (and the outline of one area, which an embedded area page zooms to) only,
-from the portals (origins) its key names.
+from the portals (origins) its key names, and only the views and layers the key names.
 """
 from __future__ import annotations
 
@@ -23,7 +23,17 @@ class Role(StrEnum):
 
 READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
 SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER}
-PUBLIC = re.compile(r"^/health$")
+# Open without credentials: health, the API documents and the pages' own scripts and styles.
+PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static)/")
+# Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
+SESSION_PAGES = re.compile(r"^/(map|planner)$")
+
+# What a public page may show: boundaries and aggregates. Individual incidents, mediators
+# and camera geometry are PRIVATE_LAYERS: an embed key serves them only when it names them
+# and the request comes from one of its portals. Every tile layer is in one set (a test checks).
+PUBLIC_LAYERS = frozenset({"districts", "towns", "villages", "grids", "incident_heat", "households", "camera_coverage"})
+PRIVATE_LAYERS = frozenset({"incidents", "mediators", "cameras", "camera_fov"})
+EMBED_PAGES = ("overview", "area", "heat")
 EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/\d+$")   # an embedded area page looks up its outline
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
 ADMIN_ONLY_READS = re.compile(r"^/audit")

@@ -1,0 +1,35 @@
+"""Logs never hold a key's secret: the access log's request lines (``?key=``) and any
+message that quotes a key keep only the key's prefix, which `gridctl auth list` shows."""
+from __future__ import annotations
+
+import logging
+import re
+
+_SECRETS = [(re.compile(r"(?i)\b(key=)(hk_[0-9a-f]{8}_)?[^&\s\"]*"), r"\1\2***"),
+            (re.compile(r"\b(hk_[0-9a-f]{8}_)[A-Za-z0-9_-]+"), r"\1***"),
+            (re.compile(r"\bhs_[0-9a-f]{8}_[0-9a-f_]+"), "hs_***")]
+
+
+def mask(text: str) -> str:
+    for pattern, kept in _SECRETS:
+        text = pattern.sub(kept, text)
+    return text
+
+
+class MaskSecrets(logging.Filter):
+    """Rewrites a record's message and arguments with the secrets masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def install() -> None:
+    """Mask secrets in uvicorn's access and error logs and in ours (idempotent)."""
+    for name in ("uvicorn.access", "uvicorn.error", "geo", "api"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskSecrets) for f in logger.filters):
+            logger.addFilter(MaskSecrets())

@@ -1,0 +1,121 @@
+// The map pages (/map and /embed/*): the service's own vector tiles and GeoJSON on a folium
+// map. The page puts its settings in <script type="application/json" id="map-config">.
+// Every value from the API reaches the page as text (el() below), never as HTML.
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("map-config").textContent);
+  var map = window[cfg.map];
+  var query = cfg.query ? "?" + cfg.query : "";
+  // An embed page has no cookie (a portal frames it): it sends its page session as a header.
+  var headers = cfg.session ? {"X-API-Key": cfg.session} : {};
+  function get(path) {
+    return fetch(path, {headers: headers, credentials: "same-origin"}).then(function (r) { return r.json(); });
+  }
+  function el(tag, text, children) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+  function lines(rows) {   // rows of text, one <div> each
+    return el("div", null, rows.map(function (row) { return el("div", row); }));
+  }
+  function ramp(v, top) { var t = Math.min(1, v / top); return "rgb(" + Math.round(255 - 66 * t) + "," +
+      Math.round(255 - 255 * t) + "," + Math.round(178 - 140 * t) + ")"; }
+  function styleFor(name) {
+    if (cfg.lines[name]) return {weight: cfg.lines[name][1], color: cfg.lines[name][0], fill: false};
+    if (cfg.points[name]) return {radius: 4, weight: 1, color: cfg.points[name], fill: true, fillOpacity: 0.8};
+    if (name === "villages_fill") return function (p) {
+      return {fill: true, fillOpacity: 0.6, weight: 0.5, color: "#666", fillColor: ramp(p.households, 8000)}; };
+    return function (p) { return {fill: true, fillOpacity: 0.6, weight: 0, fillColor: ramp(p.value, cfg.heatTop)}; };
+  }
+  function tiles(names, stylesByLayer) {
+    var styles = {};
+    names.split(",").forEach(function (n) { styles[n] = stylesByLayer[n] || styleFor(n); });
+    var layer = L.vectorGrid.protobuf("/tiles/" + names + "/{z}/{x}/{y}.mvt" + query,
+        {vectorTileLayerStyles: styles, interactive: true, maxNativeZoom: 18,
+         fetchOptions: {headers: headers, credentials: "same-origin"}});
+    layer.on("click", function (e) {
+      var properties = e.layer.properties;
+      var rows = Object.keys(properties).map(function (k) { return el("tr", null, [el("th", k), el("td", properties[k])]); });
+      L.popup().setLatLng(e.latlng).setContent(el("table", null, rows)).openOn(map);
+    });
+    return layer;
+  }
+  var overlays = {};
+  cfg.overlays.forEach(function (o) {
+    var styles = {};
+    if (o.fill) styles[o.layers] = styleFor(o.fill);
+    overlays[o.title] = tiles(o.layers, styles);
+    if (o.on) overlays[o.title].addTo(map);
+  });
+  if (cfg.alerts) {
+    // Early warning: hotspot outlines and repeat disputes, with their evidence in a popup.
+    var alerts = L.geoJSON(null, {
+      style: {color: "#d7301f", weight: 2, fillOpacity: 0.15},
+      pointToLayer: function (f, at) { return L.circleMarker(at, {radius: 6, color: "#000", weight: 2, fillOpacity: 0}); },
+      onEachFeature: function (f, layer) {
+        var p = f.properties, e = p.evidence, text = p.kind === "hotspot"
+          ? ["热点 hotspot " + p.cell, "recent " + e.recent + ", expected " + e.expected + " (×" + e.ratio + "), q " +
+             Number(e.q_value).toPrecision(2)]
+          : ["重复纠纷 repeat: " + p.category_zh + " ×" + e.cases, String(e.first).slice(0, 10) + " – " + String(e.last).slice(0, 10)];
+        layer.bindPopup(lines(text.concat([p.village + "（" + p.town + "）"])));
+      }});
+    overlays["预警 Alerts"] = alerts;
+    get("/warnings" + (query ? query + "&" : "?") + "format=geojson" +
+        (cfg.alerts.as_of ? "&as_of=" + encodeURIComponent(cfg.alerts.as_of) : ""))
+      .then(function (fc) { alerts.addData(fc); window.alertCount = fc.features.length; });
+  }
+  if (cfg.control) L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  var panel = null, latest = null;
+  function pct(x) { return x === null || x === undefined ? "-" : (x * 100).toFixed(1) + " %"; }
+  function dashboard(code) {
+    if (!panel) return;
+    latest = code;   // a slower answer for an earlier area must not overwrite this one
+    get("/dashboard" + (query ? query + "&" : "?") + "lists=false&area=" + encodeURIComponent(code)).then(function (d) {
+      if (!d.area || code !== latest) return;
+      var m = d.mediator_coverage, c = d.cameras, t = d.time_to_conclusion_days, o = d.overdue;
+      panel.replaceChildren(el("b", d.area.name), lines([
+        "专职调解员 full-time mediator: " + m.with_full_time_mediator + "/" + m.villages + " villages (" + pct(m.share) +
+          ", target 100 %)",
+        c.cameras + " cameras; " + c.grids_without_camera + " of " + c.grids + " grids without one",
+        "days to conclusion: median " + t.median + ", p90 " + t.p90,
+        "open cases overdue: " + o.overdue + "/" + o.open + " (" + pct(o.share) + ")"]));
+      window.lastDashboard = d.area.code;
+    });
+  }
+  function show(code) {
+    return get("/areas/" + encodeURIComponent(code) + query).then(function (f) {
+      if (f.type !== "Feature") { window.lastSearch = f.detail; return; }
+      var shape = L.geoJSON(f, {style: {color: "#08519c", weight: 3, fill: false}}).addTo(map);
+      map.fitBounds(shape.getBounds());
+      window.lastSearch = f.properties.name;
+      dashboard(code);
+    });
+  }
+  if (cfg.search) {
+    var box = L.control({position: "topleft"});
+    box.onAdd = function () {
+      var div = L.DomUtil.create("div", "leaflet-bar");
+      var input = el("input"), go = el("button", "go");
+      input.id = "area-code"; input.placeholder = "area code 区划代码"; input.size = 16;
+      go.id = "area-go";
+      go.addEventListener("click", function () { show(input.value.trim()); });
+      div.append(input, go);
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    box.addTo(map);
+    var figures = L.control({position: "bottomleft"});
+    figures.onAdd = function () {
+      panel = L.DomUtil.create("div", "leaflet-bar");
+      panel.id = "dashboard";
+      panel.style.cssText = "background: white; padding: 4px 8px; font: 12px sans-serif; max-width: 340px";
+      return panel;
+    };
+    figures.addTo(map);
+    dashboard("460100");
+  }
+  if (cfg.focus) show(cfg.focus);
+  window.haikouMap = {map: map, overlays: overlays, show: show};
+})();
