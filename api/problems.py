@@ -44,7 +44,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError):
-        return problem_response(exc.status, exc.title, exc.detail, field=exc.field, extra=exc.extra)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return problem_response(exc.status, exc.title, exc.detail, field=exc.field, extra=exc.extra, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

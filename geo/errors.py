@@ -8,6 +8,7 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     extra: dict | None = None   # more members for the problem document
+    retry_after: int | None = None   # seconds, for a busy answer (503): the API sends Retry-After
 
     def __init__(self, detail: str, *, field: str | None = None):
         super().__init__(detail)

@@ -4,16 +4,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
 from api.responses import attachment
 from geo.codes import CITY_CODE
 from geo.reports import render
-from geo.reports.monthly import last_month, report
+from geo.reports.monthly import last_month
 
 router = APIRouter(tags=["reports"])
+DOWNLOADS = {"pdf": ("application/pdf", "pdf"), "csv": ("application/zip", "csv.zip")}
+PAGES = {"json": "application/json", "html": "text/html"}
 
 
 @router.get("/reports/monthly", response_model=None)
@@ -22,17 +24,20 @@ def monthly(session: Annotated[Session, Depends(get_session)],
             = CITY_CODE,
             month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM; default: last month")]
             = None,
-            format: Literal["json", "html", "pdf", "csv"] = "json") -> dict | Response:
+            format: Literal["json", "html", "pdf", "csv"] = "json") -> Response:
     """Cases registered, concluded, agreements, terminations, escalations and overdue, by
     category, village (and town), mediator workload, time to conclusion, a 12-month trend,
     hotspots and repeat disputes. ``pdf`` and ``html`` add a map and charts; ``csv`` is a
-    zip with one table a file."""
-    figures = report(session, area, month or last_month())
-    if format == "json":
-        return figures
-    if format == "csv":
-        return attachment(render.csv_zip(figures), "application/zip", render.filename(figures, "csv.zip"))
-    page = render.html(session, figures)
-    if format == "html":
-        return HTMLResponse(page)
-    return attachment(render.pdf(page), "application/pdf", render.filename(figures, "pdf"))
+    zip with one table a file.
+
+    A report is kept until the data change (``X-Report-Cache: hit`` or ``miss``). Only a few
+    HTML or PDF reports are drawn at once: beyond, 503 with ``Retry-After``."""
+    month = month or last_month()
+    body, kept = render.rendered.get(session, area, month, format)
+    if format in DOWNLOADS:
+        media_type, extension = DOWNLOADS[format]
+        response = attachment(body, media_type, render.area_filename(area, month, extension))
+    else:
+        response = Response(body, media_type=PAGES[format])
+    response.headers["X-Report-Cache"] = "hit" if kept else "miss"
+    return response

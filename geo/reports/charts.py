@@ -2,6 +2,8 @@
 
 Text stays text in the SVG (``svg.fonttype = none``): the browser or WeasyPrint sets it
 in the CJK font installed at set-up, so Chinese labels render and can be searched.
+Names from the data (villages on the map) are drawn as plain text, never mathtext;
+matplotlib escapes text, attributes and comments in the SVG, so the page can inline it.
 """
 from __future__ import annotations
 
@@ -96,7 +98,8 @@ def area_map(session: Session, code: str, villages: list[dict], alerts: list[dic
         ax.legend(frameon=False, fontsize=8, loc="lower left")
     if len(frame) <= LABELLED_VILLAGES:
         for name, at in zip(frame["name"], frame.geometry.representative_point()):
-            ax.annotate(name, (at.x, at.y), ha="center", va="center", fontsize=6.5, color="#333333")
+            ax.annotate(name, (at.x, at.y), ha="center", va="center", fontsize=6.5, color="#333333",
+                        parse_math=False)   # a name is text: no "$...$" mathtext
     ax.set_aspect(1 / _LAT0_COS)
     ax.set_axis_off()
     return _svg(fig)

@@ -1,16 +1,26 @@
-"""The monthly report as an HTML page, a PDF (WeasyPrint, from the same page) and a zip of CSV tables."""
+"""The monthly report as an HTML page, a PDF (WeasyPrint, from the same page) and a zip of CSV
+tables; and, for the API, the rendered reports kept by data version, a few rendered at once."""
 from __future__ import annotations
 
 import csv
 import io
+import math
+import threading
+import time
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from geo.areas.service import versions
+from geo.cache import ByteCache
+from geo.errors import DomainError
 from geo.reports import charts
+from geo.reports.monthly import report
+from geo.settings import get_settings
 
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 MEDIATOR_ROWS = 30   # the page lists the busiest; the CSV has all
@@ -28,9 +38,11 @@ def html(session: Session, report: dict) -> str:
 
 
 def pdf(page: str) -> bytes:
-    """The report page laid out as A4 PDF."""
-    from weasyprint import HTML   # imported on use: it loads Pango, which only reports need
-    return HTML(string=page).write_pdf()
+    """The report page laid out as A4 PDF. The page needs nothing from outside (charts inline,
+    fonts from fontconfig), so only ``data:`` URLs are fetched (the charts' embedded images);
+    any other URL is refused, and WeasyPrint leaves it out."""
+    from weasyprint import HTML, URLFetcher  # imported on use: it loads Pango, which only reports need
+    return HTML(string=page, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
 
 
 def _csv(rows: list[dict]) -> str:
@@ -67,4 +79,68 @@ def csv_zip(report: dict) -> bytes:
 
 
 def filename(report: dict, extension: str) -> str:
-    return f"report-{report['area']['code']}-{report['month']}.{extension}"
+    return area_filename(report["area"]["code"], report["month"], extension)
+
+
+def area_filename(area: str, month: str, extension: str) -> str:
+    return f"report-{area}-{month}.{extension}"
+
+
+DRAWN = ("html", "pdf")   # the formats with a map and charts: the expensive ones
+
+
+class RendersBusy(DomainError):
+    """As many reports as allowed are being drawn: ask again after ``retry_after`` seconds."""
+
+    status, title = 503, "Reports busy"
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"other reports are being drawn; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class RenderedReports:
+    """Rendered reports by (boundary generation, dataset load, data version, area, month,
+    format), up to ``max_bytes``; at most ``at_once`` HTML or PDF drawn at a time, beyond
+    which ``RendersBusy`` (never a queue)."""
+
+    def __init__(self, max_bytes: int, at_once: int):
+        self.kept = ByteCache(max_bytes)
+        self._slots = threading.BoundedSemaphore(at_once)
+        self._last_seconds = 10.0   # how long the last drawing took: the Retry-After (a guess until one is drawn)
+
+    def get(self, session: Session, area: str, month: str, format: str) -> tuple[bytes, bool]:
+        """(the report in ``format``, whether it was kept from an earlier request)."""
+        key = (*versions(session), area, month, format)
+        if (body := self.kept.get(key)) is not None:
+            return body, True
+        if format not in DRAWN:
+            body = self._render(session, area, month, format)
+            self.kept.put(key, body)
+            return body, False
+        if not self._slots.acquire(blocking=False):
+            raise RendersBusy(math.ceil(self._last_seconds))
+        try:
+            if (body := self.kept.get(key)) is not None:   # drawn meanwhile by the request that held the slot
+                return body, True
+            start = time.perf_counter()
+            body = self._render(session, area, month, format)
+            self._last_seconds = time.perf_counter() - start
+            self.kept.put(key, body)   # before the slot is free, so that the next request finds it
+            return body, False
+        finally:
+            self._slots.release()
+
+    @staticmethod
+    def _render(session: Session, area: str, month: str, format: str) -> bytes:
+        """The report drawn now: JSON figures, a zip of CSV, the HTML page or its PDF."""
+        figures = report(session, area, month)
+        if format == "json":
+            return orjson.dumps(figures)
+        if format == "csv":
+            return csv_zip(figures)
+        page = html(session, figures)
+        return page.encode() if format == "html" else pdf(page)
+
+
+rendered = RenderedReports(get_settings().report_cache_bytes, get_settings().report_renders)
