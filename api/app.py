@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import logs, problems
+from api import bodies, logs, problems
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.routers import (
@@ -86,6 +86,7 @@ def create_app() -> FastAPI:
                    warnings, reports, ogc, maps):
         app.include_router(module.router)
     problems.document(app)
+    bodies.document(app)
     app.add_route("/docs", docs, include_in_schema=False)
     for prefix, folder in VENDOR.items():
         if folder.is_dir():

@@ -8,9 +8,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from alembic import command
 from alembic.config import Config
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from geo import localdb
@@ -413,7 +413,6 @@ def auth_token(role: str = typer.Option(...), subject: str = typer.Option(...),
                minutes: float = typer.Option(60.0)) -> None:
     """A signed bearer token (needs GRID_JWT_SECRET) for local use and tests."""
     from geo.auth import keys
-
     from geo.text import check_name
 
     settings = get_settings()

@@ -16,19 +16,20 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import jwt
+import orjson
 import pytest
 import shapely
+from conftest import serving
 from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from test_maps_browser import ARGS, CHROMIUM
+from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 
-from conftest import serving
 from geo.auth import keys
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS
 from geo.settings import Settings
-from test_maps_browser import ARGS, CHROMIUM
 from tiles.registry import LAYERS
-from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 
 # Stored markup of every kind a page might run: a tag with a handler, a script, a javascript: URL.
 PAYLOAD = '<img src=x onerror="window.__ran.push(\'img\')"><script>window.__ran.push(\'script\')</script>'
@@ -193,6 +194,32 @@ def test_an_anonymous_huge_body_is_refused_before_it_is_read(live_server):
         start = time.perf_counter()
         first = raw.recv(200)                                        # the old code waited for the rest
     assert first.startswith(b"HTTP/1.1 401") and time.perf_counter() - start < 1.0
+
+
+def test_a_large_batch_is_parsed_while_other_requests_go_on(live_server, admin_key):
+    """100,000 GeoJSON points (12 MB): parsing and validating them holds the GIL for seconds, so
+    they are read in a worker process; /health answers meanwhile."""
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [110.2 + i * 4e-6, 20.01]},
+                 "properties": None} for i in range(100_000)]
+    body = orjson.dumps({"type": "FeatureCollection", "features": features})
+    answers, health, done = [], [], threading.Event()
+
+    def post():
+        for _ in range(2):
+            answers.append(httpx.post(f"{live_server}/locate", content=body, timeout=120,
+                                      headers={"Content-Type": "application/json", "X-API-Key": admin_key}))
+        done.set()
+
+    worker = threading.Thread(target=post)
+    worker.start()
+    while not done.is_set():
+        start = time.perf_counter()
+        httpx.get(f"{live_server}/health", timeout=30)
+        health.append(time.perf_counter() - start)
+        time.sleep(0.05)
+    worker.join()
+    assert [a.status_code for a in answers] == [200, 200] and answers[0].json()["count"] == 100_000
+    assert len(health) > 5 and max(health) < 1.0, max(health)        # inline: the event loop stalled ~2 s
 
 
 def test_a_json_body_over_its_limit_is_413_even_in_chunks(live_server, admin_key, settings):

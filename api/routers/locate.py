@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+import numpy as np
 import orjson
-from fastapi import Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, FiniteFloat, model_validator
 from sqlalchemy.orm import Session
 
+from api import bodies
 from api.dependencies import get_read_session
 from api.problems import Problem
 from geo.areas.locating import NothingLoaded, describe, locate, looks_swapped
@@ -44,9 +45,10 @@ class LocateBatch(BaseModel):
             raise ValueError("send either 'points' or a FeatureCollection's 'features', not both or neither")
         return self
 
-    def coordinates(self) -> tuple[list[float], list[float]]:
+    def coordinates(self) -> np.ndarray:
+        """The points as an (n, 2) array of lon, lat."""
         pairs = self.points if self.points is not None else [f.geometry.coordinates for f in self.features]
-        return [p[0] for p in pairs], [p[1] for p in pairs]
+        return np.array(pairs, dtype=np.float64).reshape(-1, 2)
 
 
 GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a published generation (default: current)")]
@@ -76,14 +78,20 @@ def locate_point(session: Annotated[Session, Depends(get_read_session)],
     return {"lon": lon, "lat": lat, "crs": crs.value, "generation": located.index.version[0], **result}
 
 
-@router.post("/locate")
+def _coordinates(batch: LocateBatch) -> np.ndarray:
+    return batch.coordinates()
+
+
+@router.post("/locate", openapi_extra=bodies.documented(LocateBatch))
 def locate_batch(session: Annotated[Session, Depends(get_read_session)],
-                 body: Annotated[LocateBatch, Body()],
+                 data: Annotated[bytes, Depends(bodies.raw)],
                  crs: Datum = Datum.WGS84,
                  names: bool = Query(False, description="include area names, not only codes"),
                  generation: GenerationParam = None) -> Response:
-    """Up to 100,000 points at once; one result per point, in order (null when outside Haikou)."""
-    lon, lat = body.coordinates()
+    """Up to 100,000 points at once; one result per point, in order (null when outside Haikou).
+    A large batch is parsed in a worker process, so other requests go on meanwhile."""
+    points = bodies.parse(data, LocateBatch, _coordinates)
+    lon, lat = points[:, 0], points[:, 1]
     located = _locate(session, lon, lat, crs, generation)
     results = [describe(located, i, names=names) for i in range(len(lon))]
     body = {"count": len(results), "located": sum(r is not None for r in results),
