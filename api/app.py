@@ -62,6 +62,20 @@ async def lifespan(_: FastAPI):
 watcher.on("api_keys", key_cache.clear)
 
 
+def _amend_openapi(app: FastAPI, *steps) -> None:
+    """The OpenAPI document as FastAPI makes it, then changed by each step, once."""
+    made = app.openapi
+
+    def openapi() -> dict:
+        if not app.openapi_schema:
+            schema = made()
+            for step in steps:
+                step(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 async def docs(request: Request) -> HTMLResponse:
     """Swagger UI from our own /vendor (it works offline), its inline script under the page's nonce."""
     page = get_swagger_ui_html(openapi_url="/openapi.json", title="Haikou grid management API",
@@ -85,8 +99,7 @@ def create_app() -> FastAPI:
     for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,
                    warnings, reports, ogc, maps):
         app.include_router(module.router)
-    problems.document(app)
-    bodies.document(app)
+    _amend_openapi(app, problems.document, bodies.document)
     app.add_route("/docs", docs, include_in_schema=False)
     for prefix, folder in VENDOR.items():
         if folder.is_dir():

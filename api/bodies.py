@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -39,22 +39,13 @@ def documented(model: type[BaseModel]) -> dict:
         "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
 
 
-def document(app: FastAPI) -> None:
+def document(schema: dict) -> None:
     """Add the models of ``documented`` routes to the OpenAPI components."""
-    original = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, model in _MODELS.items():
-            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            components.update(body.pop("$defs", {}))
-            components[name] = body
-        return schema
-
-    app.openapi = openapi
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in _MODELS.items():
+        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs", {}))
+        components[name] = body
 
 
 def _in_worker(convert: Callable, model: type[BaseModel], data: bytes):

@@ -84,23 +84,14 @@ DOCUMENTED = {"400": "Malformed request", "401": "No valid API key or bearer tok
               "503": "Database unavailable or a statement timed out (Retry-After)"}
 
 
-def document(app: FastAPI) -> None:
+def document(schema: dict) -> None:
     """Every operation's OpenAPI answers include the problem documents it can return."""
-    original = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        for methods in schema["paths"].values():
-            for operation in methods.values():
-                for status, description in DOCUMENTED.items():
-                    operation["responses"][status] = {
-                        "description": description,
-                        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-        schema["components"]["schemas"].pop("HTTPValidationError", None)
-        schema["components"]["schemas"].pop("ValidationError", None)
-        return schema
-
-    app.openapi = openapi
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for methods in schema["paths"].values():
+        for operation in methods.values():
+            for status, description in DOCUMENTED.items():
+                operation["responses"][status] = {
+                    "description": description,
+                    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    schema["components"]["schemas"].pop("HTTPValidationError", None)
+    schema["components"]["schemas"].pop("ValidationError", None)

@@ -7,6 +7,7 @@ os.environ.setdefault("GRID_JWT_SECRET", "test-secret-for-bearer-tokens-only-in-
 os.environ.setdefault("GRID_RATE_LIMIT_PER_MINUTE", "100000")   # the rate limit has its own test
 os.environ.setdefault("GRID_TRUSTED_HOSTS", "testserver,127.0.0.1,localhost")   # TestClient's Host is testserver
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -125,6 +126,22 @@ def serving(env: dict, log: Path | None = None):
 def live_server(engine):
     with serving(os.environ.copy()) as base:
         yield base
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"   # Debian's, installed by scripts/test
+ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Playwright (never a browser Playwright downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
 
 
 @contextmanager

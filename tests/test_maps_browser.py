@@ -1,30 +1,14 @@
 """The map pages in a real headless Chromium (Debian's), driven by Playwright: offline, drawn, usable."""
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
 import shapely
-from playwright.sync_api import sync_playwright
 from sqlalchemy.orm import Session
 
 from geo.auth import keys
 from geo.planning.publish import restore
 from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
 from warning_helpers import AS_OF, plant, quiet_place, remove_planted
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
 
 def open_page(browser, url):
     page = browser.new_page(viewport={"width": 1200, "height": 800})

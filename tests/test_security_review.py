@@ -20,10 +20,8 @@ import orjson
 import pytest
 import shapely
 from conftest import serving
-from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from test_maps_browser import ARGS, CHROMIUM
 from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 
 from geo.auth import keys
@@ -34,14 +32,6 @@ from tiles.registry import LAYERS
 # Stored markup of every kind a page might run: a tag with a handler, a script, a javascript: URL.
 PAYLOAD = '<img src=x onerror="window.__ran.push(\'img\')"><script>window.__ran.push(\'script\')</script>'
 PROBE = "window.__ran = []; document.addEventListener('securitypolicyviolation', e => window.__ran.push('csp:' + e.violatedDirective));"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
