@@ -108,6 +108,16 @@ def test_stored_markup_stays_text_on_embed_pages_and_in_tile_popups(browser, mar
     assert page.evaluate("window.__ran") == []
 
 
+def test_stored_markup_stays_text_in_the_html_report(browser, marked_village, admin_key):
+    base, code, _, _ = marked_village
+    page = browser.new_page()
+    page.add_init_script(PROBE)
+    page.set_extra_http_headers({"X-API-Key": admin_key})
+    page.goto(f"{base}/reports/monthly?format=html&area={code[:9]}&month=2026-10")
+    assert "村" + PAYLOAD in page.inner_text("body")             # the village's row, as text
+    assert page.evaluate("window.__ran") == []
+
+
 def test_html_pages_send_the_security_headers(client, api_keys):
     for path, params in (("/map", {}), ("/planner", {}), ("/docs", {}), ("/embed/overview", {"key": api_keys["embed"]}),
                          ("/reports/monthly", {"format": "html", "area": "460106005", "month": "2026-10"})):
