@@ -28,7 +28,10 @@ _waiting = threading.BoundedSemaphore(4)   # large bodies being parsed or queued
 
 
 async def raw(request: Request) -> bytes:
-    """The request body as bytes (reading is I/O; nothing is parsed on the event loop)."""
+    """The JSON request body as bytes (reading is I/O; nothing is parsed on the event loop)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise Problem(415, "Unsupported media type", "send the body as application/json", field="Content-Type")
     return await request.body()
 
 

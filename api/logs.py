@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 _SECRETS = [(re.compile(r"(?i)\b(key=)(hk_[0-9a-f]{8}_)?[^&\s\"]*"), r"\1\2***"),
             (re.compile(r"\b(hk_[0-9a-f]{8}_)[A-Za-z0-9_-]+"), r"\1***"),
@@ -11,6 +12,10 @@ _SECRETS = [(re.compile(r"(?i)\b(key=)(hk_[0-9a-f]{8}_)?[^&\s\"]*"), r"\1\2***")
 
 
 def mask(text: str) -> str:
+    """``text`` with every key and session masked, however the URL encoded it."""
+    plain = unquote(text)
+    if plain != text and any(pattern.search(plain) for pattern, _ in _SECRETS):
+        text = plain   # an encoded key (hk%5F..., %6Bey=) is masked in its decoded form
     for pattern, kept in _SECRETS:
         text = pattern.sub(kept, text)
     return text

@@ -1,9 +1,14 @@
 """Query parameters shared by several routers."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
+
 import numpy as np
 import shapely
 import shapely.geometry
+from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime
 
 from geo.crs import Datum, geometry_to_wgs84, to_wgs84
 from geo.errors import Invalid
@@ -29,10 +34,24 @@ def parse_geometry(geojson: dict, datum: Datum, field: str):
     try:
         geometry = shapely.geometry.shape(geojson)
         coordinates = shapely.get_coordinates(geometry)
-    except Exception as exc:   # shapely raises several types for malformed GeoJSON
-        raise Invalid(f"not a GeoJSON geometry: {exc}", field=field) from exc
+    except Exception as exc:   # shapely raises several types for malformed GeoJSON; its text is not for users
+        raise Invalid("not a GeoJSON geometry: a type and coordinates of numbers, closed rings of 4 or more points",
+                      field=field) from exc
     if len(coordinates) > MAX_VERTICES:
         raise Invalid(f"at most {MAX_VERTICES} vertices", field=field)
     if not np.isfinite(coordinates).all() or not ((np.abs(coordinates[:, 0]) <= 180) & (np.abs(coordinates[:, 1]) <= 90)).all():
         raise Invalid("coordinates must be finite longitudes and latitudes", field=field)
     return geometry_to_wgs84(geometry, datum)
+
+
+def _service_years(moment: datetime) -> datetime:
+    """A moment the service can count with (1970-2100): far-off dates overflow date arithmetic."""
+    if not 1970 <= moment.year <= 2100:
+        raise ValueError("a moment between 1970 and 2100")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_service_years)]
+AwareMoment = Annotated[AwareDatetime, AfterValidator(_service_years)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]
+MONTH = r"^(19[7-9]\d|20\d\d)-(0[1-9]|1[0-2])$"   # YYYY-MM, 1970-2099

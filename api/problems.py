@@ -31,6 +31,8 @@ def problem_response(status: int, title: str, detail: str, *, field: str | None 
 
 def _field(error: dict) -> str:
     """The dotted path of the offending input; for a missing or unknown union tag, the tag's field."""
+    if error["type"] == "json_invalid":
+        return "body"   # its location is a character offset, not a field
     path = [str(p) for p in error["loc"] if p not in ("query", "body", "path")]
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         path.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
@@ -56,13 +58,19 @@ def install(app: FastAPI) -> None:
                                 field=first["field"], errors=errors)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException):
-        return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+    async def _http(_: Request, exc: HTTPException):   # the framework's own: an unreadable body is a 400
+        return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers,
+                                field="body" if exc.status_code == 400 else None)
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def _unencodable(_: Request, exc: UnicodeEncodeError):   # a lone surrogate (JSON "\ud800") in text
+        return problem_response(422, "Invalid value", "text must be valid Unicode (a lone surrogate was sent)",
+                                field="body")
 
     @app.exception_handler(DataError)
     async def _unstorable(_: Request, exc: DataError):   # the database's own text names SQL: never shown
         return problem_response(422, "Invalid value", "a value the database cannot store (a NUL character, a number "
-                                "out of range or text where a number belongs)")
+                                "out of range or text where a number belongs)", field="body")
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):

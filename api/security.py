@@ -159,11 +159,32 @@ def _embed_scope(request: Request, principal: Principal, state: dict) -> None:
         raise Problem(403, "Forbidden", f"this embed key does not serve the {view} view", field="view")
 
 
-def _check_host(request: Request) -> None:
-    host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip("[]")
-    if host not in get_settings().trusted_hosts:
+_HOST = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?$")
+
+
+def _check_request(request: Request) -> None:
+    """The Host is one of ours (and well formed), and no NUL hides in the path or the query."""
+    found = _HOST.match(request.headers.get("host") or "")
+    if not found or (found.group(1) or found.group(2)).lower() not in get_settings().trusted_hosts:
         raise Problem(400, "Unknown host", "this service does not answer for that Host (GRID_TRUSTED_HOSTS)",
                       field="Host")
+    if "\x00" in request.url.path:
+        raise Problem(422, "Invalid input", "the path may not hold a NUL character", field="path")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise Problem(422, "Invalid input", "a query parameter may not hold a NUL character",
+                          field=name.replace("\x00", "") or "query")
+
+
+def _same_origin(request: Request) -> None:
+    """A write carried by the session cookie must come from this service's own pages: a form
+    or script on another origin, even of the same site, is refused (SameSite alone lets a
+    sibling host through)."""
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.headers.get('host')}"
+    if origin != own and origin != get_settings().public_url.rstrip("/"):
+        raise Problem(403, "Forbidden", "a change sent with the session cookie must come from this service's pages",
+                      field="Origin")
 
 
 def _session_redirect(request: Request, principal: Principal) -> RedirectResponse:
@@ -172,7 +193,7 @@ def _session_redirect(request: Request, principal: Principal) -> RedirectRespons
     settings = get_settings()
     session = keys.mint_session(keys.session_secret(settings), principal, hours=settings.session_hours)
     rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "key"])
-    response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+    response = RedirectResponse((request.url.path.rstrip("/") or "/") + (f"?{rest}" if rest else ""), status_code=303)
     response.set_cookie(SESSION_COOKIE, session, max_age=int(settings.session_hours * 3600), path="/",
                         httponly=True, samesite="strict", secure=settings.public_url.startswith("https:"))
     return response
@@ -191,7 +212,7 @@ class Gate:
         request = Request(scope)   # no receive: the body cannot be read here
         state = scope.setdefault("state", {})
         try:
-            _check_host(request)
+            _check_request(request)
             if PUBLIC.match(request.url.path):
                 return await self.app(scope, receive, send)
             response = await self._admit(request, state)
@@ -207,7 +228,9 @@ class Gate:
         try:
             how, credential, principal = await _identify(request)
         except Unauthenticated as exc:
-            raise Problem(401, "Unauthenticated", str(exc), headers=_CHALLENGE) from exc
+            raise Problem(401, "Unauthenticated", str(exc), headers=_CHALLENGE, field="credentials") from exc
+        if how == "cookie" and request.method not in ("GET", "HEAD"):
+            _same_origin(request)
         path = request.url.path
         if not may(principal.role, request.method, path):
             raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
@@ -218,9 +241,12 @@ class Gate:
             raise Problem(429, "Too many requests", f"more than {settings.rate_limit_per_minute} requests a minute",
                           headers={"Retry-After": str(max(1, round(wait)))})
         state["principal"] = principal
-        if how == "query" and SESSION_PAGES.match(path):
+        embed = principal.role is Role.EMBED
+        if how == "query" and (SESSION_PAGES.match(path) or (path.startswith("/embed/") and not embed)):
             return _session_redirect(request, principal)
-        if principal.role is Role.EMBED and path.startswith("/embed/"):   # framed by a portal: no cookie, a header
+        if embed and credential.startswith("hk_"):
+            state["embed_key"] = credential      # what an embed snippet may copy: the key that asked for it
+        if embed and path.startswith("/embed/"):   # framed by a portal: no cookie, a header
             state["page_session"] = credential if credential.startswith("hs_") else keys.mint_session(
                 keys.session_secret(settings), principal, hours=settings.session_hours,
                 from_portal=state["from_portal"])

@@ -13,12 +13,15 @@ from geo.errors import Invalid
 
 NAME_LENGTH = 100
 _MARKUP = re.compile(r"[<>]|&#?\w+;")            # a name has no tags or character references
-_TAG = re.compile(r"<\s*[A-Za-z/!?]")             # free text may say "a < b", not "<script"
+_TAG = re.compile(r"<[A-Za-z/!?]")                # free text may say "a < b", not "<script"
+_UNPRINTABLE = ("Cc", "Cf", "Cs", "Cn")             # controls, format (bidi, zero-width), lone surrogates, unassigned
+_BREAKS = ("Zl", "Zp")                              # line and paragraph separators: not in a name
 
 
-def _controls(value: str, allowed: str = "") -> list[str]:
-    """Control and format characters (Cc, Cf: NUL, bidi overrides, zero-width) not in ``allowed``."""
-    return [c for c in value if unicodedata.category(c) in ("Cc", "Cf") and c not in allowed]
+def _controls(value: str, allowed: str = "", refused: tuple[str, ...] = _UNPRINTABLE) -> list[str]:
+    """Characters of the ``refused`` Unicode categories (NUL, bidi overrides, zero-width, lone
+    surrogates...) not in ``allowed``."""
+    return [c for c in value if unicodedata.category(c) in refused and c not in allowed]
 
 
 def check_name(value: str, field: str, max_length: int = NAME_LENGTH) -> str:
@@ -29,7 +32,7 @@ def check_name(value: str, field: str, max_length: int = NAME_LENGTH) -> str:
         raise Invalid("a name is needed", field=field)
     if len(name) > max_length:
         raise Invalid(f"a name has at most {max_length} characters", field=field)
-    if _controls(name):
+    if _controls(name, refused=_UNPRINTABLE + _BREAKS):
         raise Invalid("a name may not hold control characters", field=field)
     if _MARKUP.search(name):
         raise Invalid("a name may not hold markup (<, >, &...;)", field=field)

@@ -373,3 +373,25 @@ def test_an_imported_or_drawn_name_with_markup_or_controls_is_refused(client, pl
                                                       "geometry": grid["geometry"], "name": name})
     assert drawn.status_code == 422 and drawn.json()["field"] == "add_grid.name", drawn.text
     assert edits_applied(client, plan) == 0
+
+
+def test_a_geopackage_whose_catalogue_is_a_computing_view_is_refused_at_once(client, plan, tmp_path):
+    """gpkg_contents as a recursive view of millions of rows pinned a CPU core."""
+    path = tmp_path / "areas.gpkg"
+    with sqlite3.connect(path) as database:
+        database.executescript("""
+            CREATE TABLE gpkg_spatial_ref_sys (srs_name, srs_id INTEGER PRIMARY KEY, organization, organization_coordsys_id,
+                                               definition, description);
+            CREATE TABLE gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m);
+            CREATE VIEW gpkg_contents AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)
+                SELECT 'grids' AS table_name, 'features' AS data_type FROM r;""")
+    started = time.perf_counter()
+    refused(upload(client, plan, "areas.gpkg", path.read_bytes()), "file")
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("cell", ["f" * 20, "8b" + "f" * 200_000, "8b4172124618fff\x00"])
+def test_an_assignment_csv_with_impossible_cells_is_refused(client, plan, cell):
+    body = f"h3,grid_code\n{cell},460106005001001\n".encode()
+    problem = upload(client, plan, "cells.csv", body)
+    assert problem.status_code == 422 and problem.json()["field"] in ("h3", "file"), problem.text

@@ -255,6 +255,8 @@ def test_a_page_opened_with_a_key_moves_it_to_a_session_cookie_and_the_log_never
         page.goto(f"{base}/planner")                                        # the next page needs no key either
         page.wait_for_function("() => window.plannerReady === true")
         httpx.get(f"{base}/tiles/districts/10/836/447.mvt", params={"key": key})   # a tile client's ?key=
+        encoded = key.replace("_", "%5F")
+        httpx.get(f"{base}/areas/460106?%6Bey={encoded}")                         # and one that encodes it
     secret = key.split("_", 2)[2]
     written = log.read_text()
     assert "GET /map?key=" in written and f"hk_{prefix}_***" in written   # the line is there, masked
@@ -366,3 +368,51 @@ def test_a_short_token_secret_stops_the_service_with_a_reason():
     served = subprocess.run([sys.executable, "-m", "geo.cli", "serve", "--port", str(port)], env=env,
                             capture_output=True, text=True, timeout=60)
     assert served.returncode == 1 and "GRID_JWT_SECRET must be at least 32 bytes" in served.stdout + served.stderr
+
+
+def test_a_write_with_the_session_cookie_from_another_origin_is_refused(anonymous, engine, api_keys):
+    """The cookie is SameSite=Strict, but a sibling origin of the same site (another port or
+    subdomain) still sends it: a cookie write must carry this service's own Origin."""
+    opened = anonymous.get("/planner", params={"key": api_keys["planner"]}, follow_redirects=False)
+    cookie = {"grid_session": opened.cookies["grid_session"]}
+    body = {"scope": "460106005001"}
+    for origin in ("http://127.0.0.1:8765", "null", None):
+        headers = {"Origin": origin} if origin else {}
+        refused = anonymous.post("/plans", json=body, cookies=cookie, headers=headers)
+        assert refused.status_code == 403 and refused.json()["field"] == "Origin", (origin, refused.text)
+    made = anonymous.post("/plans", json=body, cookies=cookie, headers={"Origin": "http://testserver"})
+    assert made.status_code == 201, made.text
+    assert anonymous.post("/plans", json=body, headers={"X-API-Key": api_keys["planner"],
+                                                        "Origin": "http://127.0.0.1:8765"}).status_code == 201
+
+
+def test_review_findings_are_clear_4xx_answers(anonymous, client, admin_key, api_keys):
+    """What the outside review's second pass found: each a 4xx problem naming the field."""
+    assert client.get("/audit", params={"actor": "a\x00b"}).json()["field"] == "actor"
+    assert client.get("/cameras/%00").json()["field"] == "path"
+    assert client.get("/areas", params={"offset": 10**20}).json()["field"] == "offset"
+    assert anonymous.get("/health", headers={"Host": "127.0.0.1:8000@evil.example"}).json()["field"] == "Host"
+    for params in ({"as_of": "0001-01-01T00:00:00+00:00"},):
+        assert client.get("/warnings", params=params).json()["field"] == "as_of"
+    for month in ("9999-12", "0001-01"):
+        assert client.get("/reports/monthly", params={"month": month}).json()["field"] == "month"
+    surrogate = client.post("/incidents", params={"dispatch": False}, content=(
+        '{"lon": 110.33, "lat": 20.03, "category": "neighbourhood", "severity": "minor", "description": "x",'
+        ' "reporter_name": "a\\ud800b", "occurred_at": "2026-11-20T09:30:00+08:00"}').encode(),
+        headers={"Content-Type": "application/json"})
+    assert surrogate.status_code == 422 and surrogate.json()["field"] == "reporter_name", surrogate.text
+    assert client.post("/locate", content=b'{"points": [[110.3, 20.0]]}',
+                       headers={"Content-Type": "text/plain"}).json()["field"] == "Content-Type"
+    assert client.post("/plans", content=b'{"scope": ', headers={"Content-Type": "application/json"}
+                       ).json()["field"] == "body"
+    token = jwt.encode({"sub": "x", "role": "viewer", "exp": "9999999999"},
+                       os.environ["GRID_JWT_SECRET"], algorithm="HS256")
+    assert anonymous.get("/areas/460106", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    viewer_in_query = anonymous.get("/embed/overview/snippet", params={"key": api_keys["viewer"], "api_key": "x"},
+                                    headers={"X-API-Key": api_keys["embed"]}).text
+    assert api_keys["viewer"] not in viewer_in_query and api_keys["embed"] in viewer_in_query
+    assert "api_key" not in viewer_in_query
+    slash = anonymous.get("/map/", params={"key": admin_key}, follow_redirects=False)
+    assert slash.status_code == 303 and "key=" not in slash.headers["location"]
+    preview = anonymous.get("/embed/overview", params={"key": admin_key}, follow_redirects=False)
+    assert preview.status_code == 303 and "grid_session" in preview.cookies   # a non-embed key: a cookie, like /map

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
-from api.params import parse_bbox
+from api.params import Offset, parse_bbox
 from api.problems import Problem
 from geo.areas import service
 from geo.codes import CodeError, parse_area_code
@@ -25,7 +25,7 @@ def list_areas(session: Annotated[Session, Depends(get_read_session)],
                parent: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
                bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0, crs: Datum = Datum.WGS84,
+               offset: Offset = 0, crs: Datum = Datum.WGS84,
                generation: GenerationParam = None) -> dict:
     """Areas by level, parent code and/or box, ordered by code, paginated."""
     total, items = service.list_areas(session, level=level, parent=parent, limit=limit, offset=offset,

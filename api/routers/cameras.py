@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
+from api.params import Offset
 from geo.cameras import service
 from geo.crs import Datum
 
@@ -40,7 +41,7 @@ def covering(session: Annotated[Session, Depends(get_session)],
 @router.get("/cameras")
 def list_cameras(session: Annotated[Session, Depends(get_session)],
                  area: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
                  crs: Datum = Datum.WGS84) -> dict:
     total, items = service.list_cameras(session, area=area, limit=limit, offset=offset, datum=crs)
     return {"total": total, "limit": limit, "offset": offset, "items": items}

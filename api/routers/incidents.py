@@ -1,15 +1,14 @@
 """Incidents: registration, dispatch, escalation, the mediation lifecycle, deadlines."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from pydantic import AwareDatetime, BaseModel, Field, FiniteFloat
+from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
-from api.params import parse_bbox
+from api.params import AwareMoment, Moment, Offset, parse_bbox
 from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
@@ -32,7 +31,7 @@ class IncidentIn(BaseModel):
     category: Category
     severity: Severity
     description: PlainText = Field(min_length=1, max_length=5000)
-    occurred_at: AwareDatetime
+    occurred_at: AwareMoment
     reporter_name: PlainName | None = Field(None, max_length=100, description="personal data")
     reporter_phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
     related_positions: list[tuple[Lon, Lat]] = Field(
@@ -83,9 +82,9 @@ def create_incident(response: Response, session: Annotated[Session, Depends(get_
 def list_incidents(session: Annotated[Session, Depends(get_session)],
                    area: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
                    bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
-                   since: datetime | None = None, until: datetime | None = None,
+                   since: Moment | None = None, until: Moment | None = None,
                    status: Status | None = None, category: Category | None = None, overdue: bool | None = None,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
                    crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
     """Incidents, newest first; reporters' names and phones only for dispatchers and admins."""
     total, items = service.list_incidents(session, area=area, bbox=parse_bbox(bbox, crs), since=since, until=until, status=status,

@@ -1,20 +1,19 @@
 """Map pages: the full map for dispatchers and planners, and embeddable views for other portals."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from pydantic import AwareDatetime
 
 from api import maps
 from api.links import public
-from geo.auth.roles import Role
+from api.params import AwareMoment, Moment
 from geo.mediation.categories import Category
 
 router = APIRouter(tags=["maps"])
+EMBED_PARAMETERS = ("basemap", "code", "category", "since", "until")   # what an embed view reads
 Basemap = Annotated[str, Query(description="none (default, offline), osm, tianditu (needs a key) or amap")]
 
 
@@ -27,7 +26,7 @@ def _page(request: Request, view: str, basemap: str, **options) -> HTMLResponse:
 
 @router.get("/map", response_class=HTMLResponse)
 def full_map(request: Request, basemap: Basemap = "none",
-             as_of: Annotated[AwareDatetime | None, Query(description="moment of the alert layer (default now)")]
+             as_of: Annotated[AwareMoment | None, Query(description="moment of the alert layer (default now)")]
              = None) -> HTMLResponse:
     """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras,
     early-warning alerts; search by area code; click a feature for its details. Opened with
@@ -48,7 +47,7 @@ def planner(plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HT
 @router.get("/embed/{view}", response_class=HTMLResponse)
 def embed(request: Request, view: str, basemap: Basemap = "none",
           code: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
-          category: Category | None = None, since: datetime | None = None, until: datetime | None = None) -> HTMLResponse:
+          category: Category | None = None, since: Moment | None = None, until: Moment | None = None) -> HTMLResponse:
     """A page made for an iframe: overview, area (?code=) or heat."""
     filters = {"category": category and category.value, "since": since and since.isoformat(),
                "until": until and until.isoformat()}
@@ -62,8 +61,6 @@ def embed_snippet(request: Request, view: str, width: Annotated[int, Query(ge=10
     """The <iframe> HTML to paste into another portal; other query parameters go to the view.
     Asked for with an embed key, the frame carries that key; asked for by anyone else, it
     says ``key=EMBED_KEY`` for the portal to fill in (no other key is ever copied)."""
-    passed = [(k, v) for k, v in request.query_params.multi_items() if k not in ("width", "height", "key")]
-    key = request.query_params.get("key") or request.headers.get("x-api-key") or ""
-    embed_key = request.state.principal.role is Role.EMBED and key.startswith("hk_")
-    src = public(f"/embed/{view}", passed) + ("&" if passed else "?") + f"key={key if embed_key else 'EMBED_KEY'}"
-    return maps.snippet(src, view, width, height)
+    src = public(f"/embed/{view}", [(k, v) for k, v in request.query_params.multi_items() if k in EMBED_PARAMETERS])
+    key = getattr(request.state, "embed_key", None) or "EMBED_KEY"
+    return maps.snippet(src + ("&" if "?" in src else "?") + f"key={key}", view, width, height)

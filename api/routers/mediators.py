@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
+from api.params import Offset
 from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
@@ -74,7 +75,7 @@ def list_mediators(session: Annotated[Session, Depends(get_session)],
                    area: Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="district, town or village code")] = None,
                    employment: Literal["full_time", "part_time"] | None = None,
                    on_duty: bool | None = None, skill: Category | None = None,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
                    crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
     """Mediators; names and phones only for dispatchers and admins."""
     total, items = service.list_mediators(session, village=village, area=area, employment=employment, on_duty=on_duty,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
 from api.links import here, public
-from api.params import parse_bbox
+from api.params import Offset, parse_bbox
 from geo import features
 from geo.crs import Datum
 
@@ -73,7 +73,7 @@ def collection(session: Annotated[Session, Depends(get_read_session)], collectio
 def collection_items(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str,
                      bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
                      limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-                     offset: Annotated[int, Query(ge=0)] = 0,
+                     offset: Offset = 0,
                      properties: Annotated[str | None, Query(description="comma list of properties to return")] = None,
                      crs: Datum = Datum.WGS84) -> JSONResponse:
     chosen = features.get_collection(collectionId)

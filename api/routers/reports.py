@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
+from api.params import MONTH
 from api.responses import attachment
 from geo.codes import CITY_CODE
 from geo.reports import render
@@ -22,7 +23,7 @@ PAGES = {"json": "application/json", "html": "text/html"}
 def monthly(session: Annotated[Session, Depends(get_session)],
             area: Annotated[str, Query(pattern=r"^\d{6,9}$", description="the city (default), a district or a town")]
             = CITY_CODE,
-            month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM; default: last month")]
+            month: Annotated[str | None, Query(pattern=MONTH, description="YYYY-MM (1970-2099); default: last month")]
             = None,
             format: Literal["json", "html", "pdf", "csv"] = "json") -> Response:
     """Cases registered, concluded, agreements, terminations, escalations and overdue, by

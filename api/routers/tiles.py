@@ -1,13 +1,13 @@
 """Vector tiles, TileJSON and map styles for the service's own maps and other portals."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
+from api.params import Moment
 from api.problems import Problem
 from api.security import allowed_layers
 from geo.crs import Datum
@@ -35,7 +35,7 @@ def permitted(request: Request, layers: list[Layer]) -> list[Layer]:
                        304: {"description": "unchanged since the ETag sent"}})
 def get_tile(request: Request, session: Annotated[Session, Depends(get_read_session)], layers: LayerList,
              z: int, x: int, y: int,
-             crs: Datum = Datum.WGS84, since: datetime | None = None, until: datetime | None = None,
+             crs: Datum = Datum.WGS84, since: Moment | None = None, until: Moment | None = None,
              category: Category | None = None,
              generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
              if_none_match: Annotated[str | None, Header()] = None) -> Response:

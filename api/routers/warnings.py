@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
+from api.params import AwareMoment
 from geo.codes import CITY_CODE
 from geo.mediation.categories import Category
 from geo.warning.service import alerts, defaults, feature_collection, with_overrides
@@ -20,7 +20,7 @@ router = APIRouter(tags=["early warning"])
 def warnings(session: Annotated[Session, Depends(get_session)],
              area: Annotated[str, Query(pattern=r"^\d{6,15}$", description="city (default), district, town or village")]
              = CITY_CODE,
-             as_of: Annotated[AwareDatetime | None, Query(description="end of the recent window (default: now)")] = None,
+             as_of: Annotated[AwareMoment | None, Query(description="end of the recent window (default: now)")] = None,
              category: Category | None = None,
              format: Literal["json", "geojson"] = "json",
              resolution: Annotated[int | None, Query(ge=5, le=10, description="H3 resolution of hotspot cells")] = None,

@@ -26,7 +26,7 @@ SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER}
 # Open without credentials: health, the API documents and the pages' own scripts and styles.
 PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static)/")
 # Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
-SESSION_PAGES = re.compile(r"^/(map|planner)$")
+SESSION_PAGES = re.compile(r"^/(map|planner)/?$")
 
 # What a public page may show: boundaries and aggregates. Individual incidents, mediators
 # and camera geometry are PRIVATE_LAYERS: an embed key serves them only when it names them

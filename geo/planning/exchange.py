@@ -18,9 +18,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import sqlite3
 import tempfile
+import time
 import warnings
 import zipfile
 from enum import StrEnum
@@ -51,6 +53,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 2 * MAX_FILE_BYTES   # a zip's members, as declared and as they really inflate
 MAX_ZIP_MEMBERS = 100
 MAX_FEATURES = 10_000                     # Haikou has about 3,000 areas
+MAX_ASSIGNED_CELLS = 2_000_000            # block-assignment rows (Haikou has 1.1 million cells)
 MAX_FILE_VERTICES = 1_000_000             # Haikou's areas below the city have about 550,000
 COLUMNS = ["code", "level", "name", "kind", "parent_code", "households", "population"]
 WGS84 = CRS.from_epsg(4326)
@@ -203,6 +206,7 @@ def _geojson_crs(member, name: str) -> CRS:
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+GPKG_SECONDS = 10.0   # the most a GeoPackage's queries may take
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}   # by the envelope code, bits 1-3 of the flags byte
 
 
@@ -213,6 +217,8 @@ def _read_gpkg(data: bytes, limits: _Limits) -> Layer:
     if data[18:20] == b"\x02\x02":   # WAL mode: an upload has no -wal file, so read it as a rollback database
         data = data[:18] + b"\x01\x01" + data[20:]
     database = sqlite3.connect(":memory:")
+    deadline = time.monotonic() + GPKG_SECONDS
+    database.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)   # a recursive view ends here
     try:
         database.deserialize(data)
         database.executescript("PRAGMA query_only = ON; PRAGMA trusted_schema = OFF;")
@@ -224,6 +230,11 @@ def _read_gpkg(data: bytes, limits: _Limits) -> Layer:
 
 
 def _gpkg_layer(database: sqlite3.Connection, limits: _Limits) -> Layer:
+    found = {n for (n,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+                                            "('gpkg_contents', 'gpkg_geometry_columns', 'gpkg_spatial_ref_sys')")}
+    if len(found) != 3:   # the catalogue must be tables, not views that compute anything
+        raise Invalid(f"{limits.name}: not a GeoPackage (its gpkg_contents, gpkg_geometry_columns and "
+                      "gpkg_spatial_ref_sys tables are missing)", field="file")
     tables = database.execute("""SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c
         LEFT JOIN gpkg_geometry_columns g ON g.table_name = c.table_name
         WHERE c.table_name IN (SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%')
@@ -284,7 +295,7 @@ def _wkt_crs(wkt: str, name: str) -> CRS:
     try:
         crs = CRS.from_wkt(wkt)
     except ProjError as exc:
-        raise Invalid(f"{name}: the file's CRS is not one pyproj can read", field="crs") from exc
+        raise Invalid(f"{name}: the file's CRS is not one this service can read", field="crs") from exc
     return crs.source_crs if crs.is_bound else crs
 
 
@@ -391,19 +402,23 @@ def _area(i: int, properties: dict, geometry: shapely.Geometry | None, datum: Da
 def read_assignment(data: bytes) -> dict[int, str]:
     """A CSV with columns h3 and grid_code (block assignment) as {cell: grid code}."""
     try:
-        rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        rows = list(itertools.islice(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))), MAX_ASSIGNED_CELLS + 1))
     except UnicodeDecodeError as exc:
         raise Invalid("the CSV must be UTF-8 text", field="file") from exc
+    except csv.Error as exc:   # a field past the csv module's limit, a NUL...
+        raise Invalid("the CSV cannot be read as comma-separated h3,grid_code lines", field="file") from exc
+    if len(rows) > MAX_ASSIGNED_CELLS:
+        raise Invalid(f"at most {MAX_ASSIGNED_CELLS} cells in one assignment", field="file")
     if not rows or not {"h3", "grid_code"} <= set(rows[0]):
         raise Invalid("the CSV needs a header with columns h3 and grid_code", field="file")
     result = {}
     for line, row in enumerate(rows, start=2):
         cell, code = (row["h3"] or "").strip(), (row["grid_code"] or "").strip()
         try:
-            value = h3.str_to_int(cell)
+            value = h3.str_to_int(cell) if re.fullmatch(r"[0-9a-fA-F]{15}", cell) else 0
             if not h3.is_valid_cell(value):
                 raise ValueError
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise Invalid(f"line {line}: {cell!r} is not an H3 cell", field="h3") from exc
         try:
             if parse_area_code(code).level is not Level.GRID:
