@@ -1,6 +1,7 @@
 """The FastAPI application factory."""
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -55,6 +56,7 @@ async def lifespan(_: FastAPI):
             locate_cache.get(session)
     except SQLAlchemyError:
         pass   # no database or no schema yet: the index is built on first use
+    gc.freeze()   # what start-up made lives as long as the process: later collections need not walk it
     yield
     watcher.stop()
 

@@ -87,7 +87,8 @@ PROBLEM_SCHEMA = {
 DOCUMENTED = {"400": "Malformed request", "401": "No valid API key or bearer token",
               "403": "The caller's role (or an embed key's origin) does not allow this", "404": "Not found",
               "409": "Conflict with the current state",
-              "413": "Request body too large", "422": "Invalid input (the field is named)",
+              "413": "Request body too large", "415": "The body is not of a media type the operation takes",
+              "422": "Invalid input (the field is named)",
               "429": "Rate limit reached (Retry-After)",
               "503": "Database unavailable or a statement timed out (Retry-After)"}
 

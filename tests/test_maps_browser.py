@@ -3,6 +3,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import shapely
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.auth import keys
@@ -152,3 +153,20 @@ def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client
         if current_generation(engine) != start:
             with Session(engine) as session, session.begin():
                 restore(session, start, actor="tests")
+
+
+def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admin_key, engine):
+    with engine.connect() as conn:
+        lon, lat, category = conn.execute(text(
+            "SELECT ST_X(position), ST_Y(position), category FROM incidents ORDER BY id LIMIT 1")).one()
+    page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
+    page.wait_for_function("() => window.haikouMap !== undefined")
+    page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
+    page.get_by_text("事件 Incidents").click()
+    page.wait_for_selector(".leaflet-tile-pane path.leaflet-interactive", timeout=20_000)
+    page.wait_for_timeout(1000)
+    x, y = page.evaluate("""([lat, lng]) => { var m = window.haikouMap.map, p = m.latLngToContainerPoint([lat, lng]);
+        var box = m.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""", [lat, lon])
+    page.mouse.click(x, y)
+    assert category in page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
+    assert not errors, errors   # the old page threw in Leaflet and opened nothing

@@ -3,6 +3,11 @@
 // Every value from the API reaches the page as text (el() below), never as HTML.
 (function () {
   "use strict";
+  // VectorGrid draws points as circle markers with no latlng of their own, and Leaflet asks a
+  // small circle for its latlng on a click (and threw): such a marker answers from the mouse.
+  var latLngOf = L.CircleMarker.prototype.getLatLng;
+  Object.defineProperty(L.CircleMarker.prototype, "getLatLng", {
+    configurable: true, get: function () { return this._latlng ? latLngOf : undefined; }});
   var cfg = JSON.parse(document.getElementById("map-config").textContent);
   var map = window[cfg.map];
   var query = cfg.query ? "?" + cfg.query : "";
