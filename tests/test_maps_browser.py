@@ -158,13 +158,15 @@ def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client
 def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admin_key, engine):
     with engine.connect() as conn:
         lon, lat, category = conn.execute(text(
-            "SELECT ST_X(position), ST_Y(position), category FROM incidents ORDER BY id LIMIT 1")).one()
+            "SELECT ST_X(position), ST_Y(position), category FROM incidents WHERE source = 'generated' "
+            "ORDER BY id LIMIT 1")).one()
     page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
+    page.wait_for_load_state("networkidle")
     page.get_by_text("事件 Incidents").click()
-    page.wait_for_selector(".leaflet-tile-pane path.leaflet-interactive", timeout=20_000)
-    page.wait_for_timeout(1000)
+    page.wait_for_load_state("networkidle")                  # the incident tiles are drawn
+    page.wait_for_timeout(500)
     x, y = page.evaluate("""([lat, lng]) => { var m = window.haikouMap.map, p = m.latLngToContainerPoint([lat, lng]);
         var box = m.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""", [lat, lon])
     page.mouse.click(x, y)

@@ -185,7 +185,7 @@ def test_an_anonymous_huge_body_is_refused_before_it_is_read(live_server):
     for thread in posts + [poller]:
         thread.join()
     assert all(status in (401, "closed") for status, _ in answers), answers
-    assert max(health) < 1.0, max(health)                            # the old code: stalled for seconds
+    assert max(health) < 2.0, max(health)                            # the old code: stalled 16.8 s
     # The answer needs only the headers: 59 MiB announced, 1 KiB sent, the 401 comes at once.
     host, port = live_server.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as raw:

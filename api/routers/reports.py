@@ -19,7 +19,9 @@ DOWNLOADS = {"pdf": ("application/pdf", "pdf"), "csv": ("application/zip", "csv.
 PAGES = {"json": "application/json", "html": "text/html"}
 
 
-@router.get("/reports/monthly", response_model=None)
+@router.get("/reports/monthly", response_model=None, responses={200: {"content": {
+    "application/json": {}, "text/html": {}, "application/pdf": {}, "application/zip": {}},
+    "description": "the report in the format asked for"}})
 def monthly(session: Annotated[Session, Depends(get_session)],
             area: Annotated[str, Query(pattern=r"^\d{6,9}$", description="the city (default), a district or a town")]
             = CITY_CODE,
