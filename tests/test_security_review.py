@@ -396,7 +396,7 @@ def test_review_findings_are_clear_4xx_answers(anonymous, client, admin_key, api
     assert anonymous.get("/health", headers={"Host": "127.0.0.1:8000@evil.example"}).json()["field"] == "Host"
     for params in ({"as_of": "0001-01-01T00:00:00+00:00"},):
         assert client.get("/warnings", params=params).json()["field"] == "as_of"
-    for month in ("9999-12", "0001-01"):
+    for month in ("9999-12", "0001-01", "2099-01"):   # the last: a month that has not begun
         assert client.get("/reports/monthly", params={"month": month}).json()["field"] == "month"
     surrogate = client.post("/incidents", params={"dispatch": False}, content=(
         '{"lon": 110.33, "lat": 20.03, "category": "neighbourhood", "severity": "minor", "description": "x",'

@@ -81,6 +81,8 @@ def report(session: Session, code: str, month: str) -> dict:
     if area["level"] not in LEVELS:
         raise Invalid(f"monthly reports are for the city, a district or a town, not a {area['level']}", field="area")
     start, end = month_bounds(month)
+    if start > datetime.now(HAIKOU_TIME):
+        raise Invalid(f"{month} has not begun: there is nothing to report yet", field="month")
     where = in_area(area["level"], "i.")
     params = {"area": code, "start": start, "end": end, "prefix": area_prefix(code)}
 
