@@ -5,7 +5,7 @@ the name every PostgreSQL tool understands.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -92,8 +92,8 @@ class Settings(BaseSettings):
         url = self.public_url_raw or f"http://{self.host}:{self.port}/"
         return url if url.endswith("/") else url + "/"
 
-    @property
-    def trusted_hosts(self) -> list[str]:
+    @cached_property
+    def trusted_hosts(self) -> list[str]:   # read on every request: made once
         listed = [h.strip() for h in self.trusted_hosts_raw.split(",") if h.strip()]
         return listed or sorted({urlsplit(self.public_url).hostname or "127.0.0.1", "127.0.0.1", "localhost"})
 

@@ -108,12 +108,15 @@ def test_bad_map_parameters_are_problems(client):
     assert client.get("/embed/nowhere").status_code == 404
 
 
+def on_screen(page, lon, lat, leaflet_map="window.planner.map") -> tuple[float, float]:
+    """Where the page's Leaflet map shows (lon, lat)."""
+    return page.evaluate(f"""([lat, lng]) => {{ var m = {leaflet_map}, p = m.latLngToContainerPoint([lat, lng]);
+        var box = m.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }}""", [lat, lon])
+
+
 def click_at(page, lon, lat):
     """A real mouse click where the planner's map shows (lon, lat)."""
-    x, y = page.evaluate("""([lat, lng]) => { var p = window.planner.map.latLngToContainerPoint([lat, lng]);
-        var box = document.getElementById("map").getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""",
-                         [lat, lon])
-    page.mouse.click(x, y)
+    page.mouse.click(*on_screen(page, lon, lat))
 
 
 def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client, engine, api_keys):
@@ -167,8 +170,6 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     page.get_by_text("事件 Incidents").click()
     page.wait_for_load_state("networkidle")                  # the incident tiles are drawn
     page.wait_for_timeout(500)
-    x, y = page.evaluate("""([lat, lng]) => { var m = window.haikouMap.map, p = m.latLngToContainerPoint([lat, lng]);
-        var box = m.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""", [lat, lon])
-    page.mouse.click(x, y)
+    page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))
     assert category in page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
     assert not errors, errors   # the old page threw in Leaflet and opened nothing

@@ -27,6 +27,7 @@ from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 from geo.auth import keys
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS
 from geo.settings import Settings
+from test_maps_browser import on_screen
 from tiles.registry import LAYERS
 
 # Stored markup of every kind a page might run: a tag with a handler, a script, a javascript: URL.
@@ -70,10 +71,8 @@ def _probed_page(browser, url):
 
 
 def _on_screen(page, point) -> tuple[float, float]:
-    """Where the map shows ``point`` on the page."""
-    return page.evaluate("""([lat, lng]) => { var m = window.haikouMap.map, p = m.latLngToContainerPoint([lat, lng]);
-        var box = m.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }""",
-                         [point.y, point.x])
+    """Where the full or embedded map shows ``point`` on the page."""
+    return on_screen(page, point.x, point.y, "window.haikouMap.map")
 
 
 def test_stored_markup_stays_text_in_the_full_maps_panel_and_alert_popup(browser, marked_village, admin_key):
