@@ -74,8 +74,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):
-        return problem_response(503, "Database unavailable", "the database cannot be reached; retry shortly",
-                                headers={"Retry-After": "5"})
+        return database_unavailable()
+
+
+def database_unavailable() -> JSONResponse:
+    """The answer while PostgreSQL cannot be reached (a restart, a failover): retry shortly."""
+    return problem_response(503, "Database unavailable", "the database cannot be reached; retry shortly",
+                            headers={"Retry-After": "5"})
 
 
 PROBLEM_SCHEMA = {

@@ -17,10 +17,11 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
-from api.problems import Problem, problem_response
+from api.problems import Problem, database_unavailable, problem_response
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
 from geo.auth.roles import PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
@@ -219,6 +220,8 @@ class Gate:
         except Problem as problem:
             response = problem_response(problem.status, problem.title, problem.detail, field=problem.field,
                                         headers=problem.headers)
+        except OperationalError:   # a key not yet known, looked up while the database is away
+            response = database_unavailable()
         if response is not None:
             return await response(scope, receive, send)
         await self.app(scope, receive, send)

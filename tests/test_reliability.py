@@ -7,8 +7,11 @@ import uuid
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from geo import localdb
+from geo.auth import keys as api_keys_store
+from geo.auth.roles import Role
 
 INCIDENTS = 40
 
@@ -39,6 +42,8 @@ def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, setti
         pytest.skip("restarting PostgreSQL needs the project-local cluster (DATABASE_URL is set)")
     keys = [f"reliability-{uuid.uuid4()}" for _ in range(INCIDENTS)]
     results, seen = {}, []
+    with Session(engine) as session, session.begin():   # a key the server has never checked
+        unseen, _ = api_keys_store.create(session, name="tests-reliability", role=Role.VIEWER, expires_days=1)
 
     def client():
         for key in keys:
@@ -53,10 +58,13 @@ def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, setti
     time.sleep(2)
     during = httpx.get(f"{live_server}/incidents", params={"limit": 1}, timeout=10,
                        headers={"X-API-Key": api_keys["dispatcher"]})
+    first_seen = httpx.get(f"{live_server}/incidents", params={"limit": 1}, timeout=10,
+                           headers={"X-API-Key": unseen})   # the Gate must look this key up
     localdb.up(settings)
     worker.join(timeout=120)
 
     assert during.status_code == 503 and during.headers["retry-after"]
+    assert first_seen.status_code == 503 and first_seen.headers["retry-after"], first_seen.text
     assert 503 in seen, "the client never saw the outage"
     assert len(results) == INCIDENTS
     with engine.connect() as conn:
