@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -86,9 +87,15 @@ async def docs(request: Request) -> HTMLResponse:
     return HTMLResponse(page.body.decode().replace("<script>", f'<script nonce="{request.state.csp_nonce}">'))
 
 
+def _operation_id(route: APIRoute) -> str:
+    """An operation's id is its handler's name (``locate_point``, ``create_incident``): what a
+    generated client calls its functions."""
+    return route.name
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Haikou grid management", lifespan=lifespan, dependencies=[Depends(authorize)],
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, generate_unique_id_function=_operation_id,
                   description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
                   version="0.1.0")
     settings = get_settings()

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
+from geo.auth.roles import PUBLIC
 from geo.errors import DomainError
 
 MEDIA_TYPE = "application/problem+json"
@@ -89,23 +90,44 @@ PROBLEM_SCHEMA = {
                    "detail": {"type": "string"}, "field": {"type": "string"},
                    "errors": {"type": "array", "items": {"type": "object"}}},
 }
-DOCUMENTED = {"400": "Malformed request", "401": "No valid API key or bearer token",
+DOCUMENTED = {"400": "Malformed request or an unknown Host", "401": "No valid API key or bearer token",
               "403": "The caller's role (or an embed key's origin) does not allow this", "404": "Not found",
               "409": "Conflict with the current state",
               "413": "Request body too large", "415": "The body is not of a media type the operation takes",
               "422": "Invalid input (the field is named)",
               "429": "Rate limit reached (Retry-After)",
-              "503": "Database unavailable or a statement timed out (Retry-After)"}
+              "503": "Database unavailable, busy or a statement timed out (Retry-After)"}
+
+
+def answers(*statuses: int) -> dict:
+    """The problem answers a route can give beyond those every operation of its kind gives
+    (see ``document``): e.g. ``responses=answers(404, 409)``."""
+    return {status: {"description": DOCUMENTED[str(status)]} for status in statuses}
+
+
+def _statuses(path: str, operation: dict) -> set[str]:
+    """The problem statuses an operation can really answer with: every request can be a 400
+    (Host), a 422 (a NUL in its path) or a 503 (the database); a protected one 401, 403 and
+    429; one with a body 413 and 415; one naming a thing in its path, or a generation, 404."""
+    found = {"400", "422", "503"}
+    if not PUBLIC.match(path):
+        found |= {"401", "403", "429"}
+    if "requestBody" in operation:
+        found |= {"413", "415"}
+    parameters = operation.get("parameters", [])
+    if any(p["in"] == "path" or p["name"] == "generation" for p in parameters):
+        found.add("404")
+    return found | {status for status in operation["responses"] if status in DOCUMENTED}
 
 
 def document(schema: dict) -> None:
-    """Every operation's OpenAPI answers include the problem documents it can return."""
+    """Each operation's OpenAPI answers list the problem documents it can return, and only those."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-    for methods in schema["paths"].values():
+    for path, methods in schema["paths"].items():
         for operation in methods.values():
-            for status, description in DOCUMENTED.items():
+            for status in sorted(_statuses(path, operation)):
                 operation["responses"][status] = {
-                    "description": description,
+                    "description": DOCUMENTED[status],
                     "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     schema["components"]["schemas"].pop("HTTPValidationError", None)
     schema["components"]["schemas"].pop("ValidationError", None)

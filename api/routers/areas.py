@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.dependencies import get_read_session
 from api.params import Offset, parse_bbox
 from api.problems import Problem
+from api.schemas.areas import AreaFeature, AreaItems, AreaList
 from geo.areas import service
 from geo.codes import CodeError, parse_area_code
 from geo.crs import Datum, geometry_from_wgs84
@@ -19,7 +20,7 @@ GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a
 LevelName = Literal["city", "district", "town", "village", "grid"]
 
 
-@router.get("")
+@router.get("", response_model=AreaList)
 def list_areas(session: Annotated[Session, Depends(get_read_session)],
                level: LevelName | None = None,
                parent: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
@@ -48,7 +49,7 @@ def _not_found(code: str) -> Problem:
     return Problem(404, "Area not found", f"no area with code {code} in that generation", field="code")
 
 
-@router.get("/{code}")
+@router.get("/{code}", response_model=AreaFeature)
 def get_area(session: Annotated[Session, Depends(get_read_session)], code: AreaCode,
              simplify_m: Annotated[float | None, Query(gt=0, le=5000, description="tolerance in metres")] = None,
              crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
@@ -69,7 +70,8 @@ def _related_endpoint(relation: str, summary: str):
             raise _not_found(code)
         return {"total": len(items), "items": items}
 
-    router.add_api_route(f"/{{code}}/{relation}", endpoint, methods=["GET"], summary=summary, name=relation)
+    router.add_api_route(f"/{{code}}/{relation}", endpoint, methods=["GET"], summary=summary, name=relation,
+                         response_model=AreaItems)
 
 
 _related_endpoint("children", "The areas one level down whose parent this is")

@@ -4,31 +4,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field, FiniteFloat
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
 from api.params import Offset
+from api.problems import answers
+from api.schemas.cameras import (GB28181, CameraCoverage, CameraCreate, CameraList, CameraRead, CamerasCovering,
+                                 CameraUpdate)
 from geo.cameras import service
 from geo.crs import Datum
 
 router = APIRouter(tags=["cameras"])
-CameraId = Annotated[str, Path(description="20-digit GB/T 28181 id")]
+CameraId = Annotated[str, Path(description=GB28181)]
 
 
-class CameraView(BaseModel):
-    lon: Annotated[FiniteFloat, Field(ge=-180, le=180)]
-    lat: Annotated[FiniteFloat, Field(ge=-90, le=90)]
-    heading_deg: Annotated[FiniteFloat, Field(ge=0, lt=360, description="clockwise from north")]
-    fov_deg: Annotated[FiniteFloat, Field(gt=0, le=360)]
-    range_m: Annotated[FiniteFloat, Field(gt=0, le=2000)]
-
-
-class CameraIn(CameraView):
-    id: str = Field(description="20-digit GB/T 28181 id under a Haikou centre code")
-
-
-@router.get("/cameras/covering")
+@router.get("/cameras/covering", response_model=CamerasCovering)
 def covering(session: Annotated[Session, Depends(get_session)],
              lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
              lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
@@ -38,7 +28,7 @@ def covering(session: Annotated[Session, Depends(get_session)],
     return {"total": len(items), "items": items}
 
 
-@router.get("/cameras")
+@router.get("/cameras", response_model=CameraList)
 def list_cameras(session: Annotated[Session, Depends(get_session)],
                  area: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
@@ -47,20 +37,20 @@ def list_cameras(session: Annotated[Session, Depends(get_session)],
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
-@router.get("/cameras/{camera_id}")
+@router.get("/cameras/{camera_id}", response_model=CameraRead)
 def get_camera(session: Annotated[Session, Depends(get_session)], camera_id: CameraId, crs: Datum = Datum.WGS84) -> dict:
     return service.get(session, camera_id, crs)
 
 
-@router.post("/cameras", status_code=201)
+@router.post("/cameras", status_code=201, response_model=CameraRead, responses=answers(409))
 def create_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                  body: CameraIn, crs: Datum = Datum.WGS84) -> dict:
+                  body: CameraCreate, crs: Datum = Datum.WGS84) -> dict:
     return service.save(session, body.model_dump(), actor=actor, datum=crs, create=True)
 
 
-@router.put("/cameras/{camera_id}")
+@router.put("/cameras/{camera_id}", response_model=CameraRead)
 def replace_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                   camera_id: CameraId, body: CameraView, crs: Datum = Datum.WGS84) -> dict:
+                   camera_id: CameraId, body: CameraUpdate, crs: Datum = Datum.WGS84) -> dict:
     return service.save(session, {**body.model_dump(), "id": camera_id}, actor=actor, datum=crs, create=False)
 
 
@@ -71,7 +61,7 @@ def delete_camera(session: Annotated[Session, Depends(get_transaction)], actor: 
     return Response(status_code=204)
 
 
-@router.get("/areas/{code}/cameras")
+@router.get("/areas/{code}/cameras", response_model=CameraCoverage)
 def camera_coverage(session: Annotated[Session, Depends(get_session)], code: str) -> dict:
     """Cameras in the area and the share of its H3 cells seen by at least one camera."""
     return service.coverage(session, code)

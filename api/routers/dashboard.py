@@ -7,13 +7,15 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
+from api.problems import answers
+from api.schemas.dashboard import Dashboard
 from geo.codes import CITY_CODE
 from geo.reports.dashboard import figures
 
 router = APIRouter(tags=["reports"])
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", response_model=Dashboard, response_model_exclude_unset=True, responses=answers(404))
 def dashboard(session: Annotated[Session, Depends(get_session)],
               area: Annotated[str, Query(pattern=r"^\d{6,15}$", description="city (default), district, town, village or grid")]
               = CITY_CODE,

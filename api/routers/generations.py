@@ -8,7 +8,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session
-from api.responses import download
+from api.problems import answers
+from api.responses import GeoJSONResponse, download
+from api.schemas.generations import GenerationList
+from api.schemas.plans import AreaFile, Published, file_answers
 from geo.areas.locate import cache as locate_cache
 from geo.areas.service import generation_list, resolve_generation
 from geo.codes import CITY_CODE
@@ -21,23 +24,25 @@ router = APIRouter(prefix="/generations", tags=["planning"])
 GenerationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("")
+@router.get("", response_model=GenerationList)
 def list_generations(session: Annotated[Session, Depends(get_session)]) -> dict:
     """Published generations, newest first; ``current`` marks the one locate and tiles use by default."""
     return {"items": generation_list(session)}
 
 
-@router.post("/{generation}/restore", status_code=201)
+@router.post("/{generation}/restore", response_model=Published, status_code=201, responses=answers(409))
 def restore_generation(session: Annotated[Session, Depends(get_session)], actor: Annotated[str, Depends(get_actor)],
                        generation: GenerationId) -> dict:
-    """Roll back: publish that generation's boundaries again, as a new generation."""
+    """Roll back: publish that generation's boundaries again, as a new generation (409 if
+    another is published meanwhile)."""
     with session.begin():
         result = restore(session, generation, actor=actor)
     locate_cache.expire()
     return result
 
 
-@router.get("/{generation}/export", response_class=Response)
+@router.get("/{generation}/export", response_model=AreaFile, response_class=GeoJSONResponse,
+            responses=file_answers(exchange.Format.GPKG, exchange.Format.SHAPEFILE, exchange.Format.CSV))
 def export_generation(session: Annotated[Session, Depends(get_session)], generation: GenerationId,
                       format: exchange.Format = exchange.Format.GEOJSON,
                       level: Literal["district", "town", "village", "grid"] | None = None,

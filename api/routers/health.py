@@ -8,13 +8,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
+from api.schemas.health import Health
 from geo.areas.service import active_generation
 from geo.replicas import read_router
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health)
 def health(session: Annotated[Session, Depends(get_session)]) -> dict:
     """Database reachable, PostGIS version, active boundary generation, and each read
     replica: in rotation or why not, and its replay lag."""

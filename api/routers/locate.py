@@ -1,56 +1,21 @@
 """Locate: which district, town, village and grid a point lies in."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field, FiniteFloat, model_validator
 from sqlalchemy.orm import Session
 
 from api import bodies
 from api.dependencies import get_read_session
 from api.problems import Problem
+from api.schemas.locate import LocateBatch, Located, LocatedBatch
 from geo.areas.locating import NothingLoaded, describe, locate, looks_swapped
 from geo.crs import Datum
 
 router = APIRouter(tags=["locate"])
-MAX_BATCH = 100_000
-Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
-Lat = Annotated[FiniteFloat, Field(ge=-90, le=90)]
-
-
-class PointGeometry(BaseModel):
-    type: Literal["Point"]
-    coordinates: tuple[Lon, Lat]
-
-
-class PointFeature(BaseModel):
-    type: Literal["Feature"]
-    geometry: PointGeometry
-    properties: dict | None = None
-
-
-class LocateBatch(BaseModel):
-    """Either ``points`` ([[lon, lat], ...]) or a GeoJSON FeatureCollection of Points."""
-
-    type: Literal["FeatureCollection"] | None = None
-    features: list[PointFeature] | None = Field(None, max_length=MAX_BATCH)
-    points: list[tuple[Lon, Lat]] | None = Field(None, max_length=MAX_BATCH)
-
-    @model_validator(mode="after")
-    def one_form(self):
-        if (self.points is None) == (self.features is None):
-            raise ValueError("send either 'points' or a FeatureCollection's 'features', not both or neither")
-        return self
-
-    def coordinates(self) -> np.ndarray:
-        """The points as an (n, 2) array of lon, lat."""
-        pairs = self.points if self.points is not None else [f.geometry.coordinates for f in self.features]
-        return np.array(pairs, dtype=np.float64).reshape(-1, 2)
-
-
 GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a published generation (default: current)")]
 
 
@@ -61,7 +26,7 @@ def _locate(session: Session, lon, lat, crs: Datum, generation: int | None):
         raise Problem(503, "No boundaries loaded", str(exc), headers={"Retry-After": "30"}) from exc
 
 
-@router.get("/locate")
+@router.get("/locate", response_model=Located)
 def locate_point(session: Annotated[Session, Depends(get_read_session)],
                  lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
                  lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
@@ -82,7 +47,7 @@ def _coordinates(batch: LocateBatch) -> np.ndarray:
     return batch.coordinates()
 
 
-@router.post("/locate", openapi_extra=bodies.documented(LocateBatch))
+@router.post("/locate", openapi_extra=bodies.documented(LocateBatch), response_model=LocatedBatch)
 def locate_batch(session: Annotated[Session, Depends(get_read_session)],
                  data: Annotated[bytes, Depends(bodies.raw)],
                  crs: Datum = Datum.WGS84,

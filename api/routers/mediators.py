@@ -1,52 +1,25 @@
 """Mediators: CRUD and the nearest eligible ones to a place."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field, FiniteFloat
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
 from api.params import Offset
+from api.problems import answers
+from api.schemas.mediators import (Employment, MediatorCreate, MediatorList, MediatorRead, MediatorUpdate,
+                                   NearestMediators)
 from api.security import redact, sees_personal_data
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.mediation import service
 from geo.mediation.categories import Category
 from geo.mediation.service import PERSONAL_FIELDS
-from geo.text import PlainName
 
 router = APIRouter(prefix="/mediators", tags=["mediators"])
-Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
-Lat = Annotated[FiniteFloat, Field(ge=-90, le=90)]
-VillageCode = Annotated[str, Field(pattern=r"^4601\d{8}$")]
-
-
-class MediatorIn(BaseModel):
-    name: PlainName = Field(min_length=1, max_length=100)
-    phone: str = Field(pattern=r"^\+?\d{5,20}$")
-    employment: Literal["full_time", "part_time"]
-    organisation_id: int = Field(gt=0)
-    home_village_code: VillageCode
-    skills: list[Category] = Field(min_length=1, max_length=16)
-    capacity: int = Field(gt=0, le=200)
-    on_duty: bool = True
-    lon: Lon
-    lat: Lat
-
-
-class MediatorPatch(BaseModel):
-    name: PlainName | None = Field(None, min_length=1, max_length=100)
-    phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
-    employment: Literal["full_time", "part_time"] | None = None
-    organisation_id: int | None = Field(None, gt=0)
-    home_village_code: VillageCode | None = None
-    skills: list[Category] | None = Field(None, min_length=1, max_length=16)
-    capacity: int | None = Field(None, gt=0, le=200)
-    on_duty: bool | None = None
-    lon: Lon | None = None
-    lat: Lat | None = None
 
 
 def _data(model: BaseModel) -> dict:
@@ -56,7 +29,7 @@ def _data(model: BaseModel) -> dict:
     return data
 
 
-@router.get("/nearest")
+@router.get("/nearest", response_model=NearestMediators, response_model_exclude_unset=True)
 def nearest(session: Annotated[Session, Depends(get_session)],
             lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
             lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
@@ -69,11 +42,11 @@ def nearest(session: Annotated[Session, Depends(get_session)],
                                   with_excluded=excluded, datum=crs), PERSONAL_FIELDS, personal)
 
 
-@router.get("")
+@router.get("", response_model=MediatorList, response_model_exclude_unset=True)
 def list_mediators(session: Annotated[Session, Depends(get_session)],
                    village: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
                    area: Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="district, town or village code")] = None,
-                   employment: Literal["full_time", "part_time"] | None = None,
+                   employment: Employment | None = None,
                    on_duty: bool | None = None, skill: Category | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
                    crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
@@ -83,25 +56,25 @@ def list_mediators(session: Annotated[Session, Depends(get_session)],
     return {"total": total, "limit": limit, "offset": offset, "items": redact(items, PERSONAL_FIELDS, personal)}
 
 
-@router.get("/{mediator_id}")
+@router.get("/{mediator_id}", response_model=MediatorRead, response_model_exclude_unset=True)
 def get_mediator(session: Annotated[Session, Depends(get_session)], mediator_id: int, crs: Datum = Datum.WGS84,
                  personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
     return redact(service.get(session, mediator_id, crs), PERSONAL_FIELDS, personal)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=MediatorRead)
 def create_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                    body: MediatorIn, crs: Datum = Datum.WGS84) -> dict:
+                    body: MediatorCreate, crs: Datum = Datum.WGS84) -> dict:
     return service.create(session, _data(body), actor=actor, datum=crs)
 
 
-@router.patch("/{mediator_id}")
+@router.patch("/{mediator_id}", response_model=MediatorRead)
 def update_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                    mediator_id: int, body: MediatorPatch, crs: Datum = Datum.WGS84) -> dict:
+                    mediator_id: int, body: MediatorUpdate, crs: Datum = Datum.WGS84) -> dict:
     return service.update(session, mediator_id, _data(body), actor=actor, datum=crs)
 
 
-@router.delete("/{mediator_id}", status_code=204)
+@router.delete("/{mediator_id}", status_code=204, responses=answers(409))
 def delete_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
                     mediator_id: int) -> Response:
     service.delete(session, mediator_id, actor=actor)

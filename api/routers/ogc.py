@@ -5,12 +5,13 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
 from api.links import here, public
 from api.params import Offset, parse_bbox
+from api.responses import GeoJSONResponse
+from api.schemas.ogc import Collection, Collections, Conformance, FeatureCollection, LandingPage, LinkedFeature
 from geo import features
 from geo.crs import Datum
 
@@ -20,17 +21,14 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
-GEOJSON = "application/geo+json"
+GEOJSON = GeoJSONResponse.media_type
 
 
-def _link(href: str, rel: str, kind: str = "application/json", title: str | None = None) -> dict:
-    link = {"href": href, "rel": rel, "type": kind}
-    if title:
-        link["title"] = title
-    return link
+def _link(href: str, rel: str, kind: str = "application/json") -> dict:
+    return {"href": href, "rel": rel, "type": kind}
 
 
-@router.get("/")
+@router.get("/", response_model=LandingPage)
 def landing() -> dict:
     """The landing page: this service as an OGC API, and where its parts are."""
     base = public("/")
@@ -43,7 +41,7 @@ def landing() -> dict:
                       _link(f"{base}conformance", "conformance"), _link(f"{base}collections", "data")]}
 
 
-@router.get("/conformance")
+@router.get("/conformance", response_model=Conformance)
 def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
 
@@ -57,25 +55,25 @@ def _describe(session: Session, collection: features.Collection, base: str) -> d
                       _link(f"{base}collections/{collection.id}/items", "items", GEOJSON)]}
 
 
-@router.get("/collections")
+@router.get("/collections", response_model=Collections)
 def collections(session: Annotated[Session, Depends(get_read_session)]) -> dict:
     base = public("/")
     return {"links": [_link(f"{base}collections", "self")],
             "collections": [_describe(session, c, base) for c in features.COLLECTIONS.values()]}
 
 
-@router.get("/collections/{collectionId}")
+@router.get("/collections/{collectionId}", response_model=Collection)
 def collection(session: Annotated[Session, Depends(get_read_session)], collectionId: str) -> dict:
     return _describe(session, features.get_collection(collectionId), public("/"))
 
 
-@router.get("/collections/{collectionId}/items")
+@router.get("/collections/{collectionId}/items", response_model=FeatureCollection, response_class=GeoJSONResponse)
 def collection_items(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str,
                      bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
                      limit: Annotated[int, Query(ge=1, le=10000)] = 100,
                      offset: Offset = 0,
                      properties: Annotated[str | None, Query(description="comma list of properties to return")] = None,
-                     crs: Datum = Datum.WGS84) -> JSONResponse:
+                     crs: Datum = Datum.WGS84) -> GeoJSONResponse:
     chosen = features.get_collection(collectionId)
     total, found = features.items(session, chosen, bbox=parse_bbox(bbox, crs), limit=limit, offset=offset,
                                   properties=[p for p in properties.split(",") if p] if properties is not None else None,
@@ -85,15 +83,16 @@ def collection_items(request: Request, session: Annotated[Session, Depends(get_r
         links.append(_link(here(request, offset=offset + limit), "next", GEOJSON))
     if offset:
         links.append(_link(here(request, offset=max(0, offset - limit)), "prev", GEOJSON))
-    return JSONResponse({"type": "FeatureCollection", "features": found, "numberMatched": total,
-                         "numberReturned": len(found), "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                         "links": links}, media_type=GEOJSON)
+    return GeoJSONResponse({"type": "FeatureCollection", "features": found, "numberMatched": total,
+                            "numberReturned": len(found),
+                            "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "links": links})
 
 
-@router.get("/collections/{collectionId}/items/{featureId}")
+@router.get("/collections/{collectionId}/items/{featureId}", response_model=LinkedFeature,
+            response_class=GeoJSONResponse)
 def collection_item(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str,
-                    featureId: str, crs: Datum = Datum.WGS84) -> JSONResponse:
+                    featureId: str, crs: Datum = Datum.WGS84) -> GeoJSONResponse:
     chosen = features.get_collection(collectionId)
     feature = features.item(session, chosen, featureId, crs)
     feature["links"] = [_link(here(request), "self", GEOJSON), _link(public(f"/collections/{collectionId}"), "collection")]
-    return JSONResponse(feature, media_type=GEOJSON)
+    return GeoJSONResponse(feature)

@@ -1,17 +1,19 @@
 """Planner drafts: open, edit (undo, redo), validate, diff, view, import, export, publish."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import shapely.geometry
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Response, UploadFile
-from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
 from api.params import parse_geometry
-from api.responses import download
+from api.problems import answers
+from api.responses import GeoJSONResponse, download
+from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
+                               PlanList, PlanRead, PlanStatus, Published, PublishRequest, ValidationReport, file_answers)
 from geo.areas.locate import cache as locate_cache
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid
@@ -20,75 +22,10 @@ from geo.planning.diff import diff
 from geo.planning.models import Plan, PlanEdit
 from geo.planning.publish import publish
 from geo.planning.validate import validate
-from geo.text import PlainName, PlainText
 from tiles.service import plan_tile
 
 router = APIRouter(prefix="/plans", tags=["planning"])
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-Code = Annotated[str, Field(pattern=r"^\d{6,15}$")]
-Geometry = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in the request's crs")]
-
-
-class PlanIn(BaseModel):
-    scope: Annotated[str, Field(pattern=r"^\d{6,12}$", description="the city, a district, a town or a village")]
-    description: PlainText = Field("", max_length=500)
-    household_targets: dict[Annotated[str, Field(pattern=r"^\d{12}$")], tuple[int, int]] = Field(
-        default_factory=dict, description="village code -> [min, max] households per grid (default 300-500)")
-
-
-class Replace(BaseModel):
-    op: Literal["replace"]
-    code: Code
-    geometry: Geometry
-
-
-class Paint(BaseModel):
-    op: Literal["paint"]
-    target: Code
-    cells: list[Annotated[str, Field(max_length=16)]] = Field(min_length=1, max_length=20_000)
-
-
-class Split(BaseModel):
-    op: Literal["split"]
-    code: Code
-    line: Geometry
-
-
-class Merge(BaseModel):
-    op: Literal["merge"]
-    codes: list[Code] = Field(min_length=2, max_length=50)
-
-
-class AddGrid(BaseModel):
-    op: Literal["add_grid"]
-    village: Annotated[str, Field(pattern=r"^\d{12}$")]
-    geometry: Geometry
-    name: PlainName | None = Field(None, max_length=100)
-
-
-class RemoveGrid(BaseModel):
-    op: Literal["remove_grid"]
-    code: Annotated[str, Field(pattern=r"^\d{15}$")]
-
-
-class Repair(BaseModel):
-    op: Literal["repair"]
-    code: Code
-
-
-class AutoGrid(BaseModel):
-    op: Literal["autogrid"]
-    villages: list[Annotated[str, Field(pattern=r"^\d{12}$")]] | None = Field(
-        None, max_length=500, description="villages to re-grid; all of the plan's when absent")
-    seed: int = Field(1, ge=0, le=2**31 - 1)
-
-
-Edit = Annotated[Replace | Paint | Split | Merge | AddGrid | RemoveGrid | Repair | AutoGrid, Field(discriminator="op")]
-
-
-class PublishIn(BaseModel):
-    accept_warnings: PlainText | None = Field(None, max_length=1000, description="why the warnings are acceptable")
-    description: PlainText | None = Field(None, max_length=500)
 
 
 def _summary(session: Session, plan: Plan) -> dict:
@@ -102,18 +39,19 @@ def _summary(session: Session, plan: Plan) -> dict:
             "household_targets": plan.household_targets, "areas": counts}
 
 
-@router.post("", status_code=201)
+@router.post("", response_model=PlanCreated, response_model_exclude_unset=True, status_code=201,
+             responses=answers(404, 409))
 def create_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                body: PlanIn) -> dict:
+                body: PlanCreate) -> dict:
     """Open a draft on the current generation; the scope's areas are copied into it."""
     plan = draft.open_plan(session, scope=body.scope, actor=actor, description=body.description,
                            household_targets={k: list(v) for k, v in body.household_targets.items()})
     return {**_summary(session, plan), "report": validate(session, plan)}
 
 
-@router.get("")
+@router.get("", response_model=PlanList)
 def list_plans(session: Annotated[Session, Depends(get_session)],
-               status: Literal["draft", "published", "discarded"] | None = None) -> dict:
+               status: PlanStatus | None = None) -> dict:
     query = select(Plan).order_by(Plan.id.desc())
     if status:
         query = query.where(Plan.status == status)
@@ -121,12 +59,12 @@ def list_plans(session: Annotated[Session, Depends(get_session)],
     return {"items": [_summary(session, p) for p in plans]}
 
 
-@router.get("/{plan_id}")
+@router.get("/{plan_id}", response_model=PlanRead)
 def get_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
     return _summary(session, draft.get_plan(session, plan_id))
 
 
-@router.delete("/{plan_id}", status_code=204)
+@router.delete("/{plan_id}", status_code=204, responses=answers(409))
 def discard_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
                  plan_id: PlanId) -> Response:
     """Discard a draft (it stays readable; it can no longer change or be published)."""
@@ -143,9 +81,10 @@ def _edit_answer(session: Session, plan_id: int, edit: PlanEdit) -> dict:
             "report": validate(session, plan, focus=set(changed))}
 
 
-@router.post("/{plan_id}/edits", status_code=201)
+@router.post("/{plan_id}/edits", response_model=EditResult, response_model_exclude_unset=True, status_code=201,
+             responses=answers(409))
 def edit_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-              plan_id: PlanId, body: Annotated[Edit, Body()], crs: Datum = Datum.WGS84) -> dict:
+              plan_id: PlanId, body: Annotated[EditRequest, Body()], crs: Datum = Datum.WGS84) -> dict:
     """Apply one edit; the answer has the quick validation report of what it touched."""
     params = body.model_dump(exclude={"op"})
     for name in ("geometry", "line"):
@@ -156,7 +95,7 @@ def edit_plan(session: Annotated[Session, Depends(get_transaction)], actor: Anno
     return _edit_answer(session, plan_id, edit)
 
 
-@router.get("/{plan_id}/edits")
+@router.get("/{plan_id}/edits", response_model=EditLog)
 def edit_log(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
     """Every edit, in order; those after ``edits_applied`` are undone (and can be redone)."""
     plan = draft.get_plan(session, plan_id)
@@ -173,31 +112,32 @@ def _step_endpoint(name: str, forward: bool) -> None:
         return _edit_answer(session, plan_id, draft.step(session, plan, forward=forward, actor=actor))
 
     endpoint.__doc__ = f"{name.capitalize()} the {'next undone' if forward else 'last applied'} edit."
-    router.add_api_route(f"/{{plan_id}}/{name}", endpoint, methods=["POST"], name=name)
+    router.add_api_route(f"/{{plan_id}}/{name}", endpoint, methods=["POST"], name=name, response_model=EditResult,
+                         response_model_exclude_unset=True, responses=answers(409))
 
 
 _step_endpoint("undo", forward=False)
 _step_endpoint("redo", forward=True)
 
 
-@router.get("/{plan_id}/report")
+@router.get("/{plan_id}/report", response_model=ValidationReport, response_model_exclude_unset=True)
 def report(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
     """The full validation report (what publishing checks)."""
     return validate(session, draft.get_plan(session, plan_id))
 
 
-@router.get("/{plan_id}/diff")
+@router.get("/{plan_id}/diff", response_model=PlanDiff)
 def plan_diff(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
     """Areas added, removed and changed, and the incidents, cameras and mediators reassigned."""
     return diff(session, draft.get_plan(session, plan_id))
 
 
-@router.post("/{plan_id}/publish", status_code=201)
+@router.post("/{plan_id}/publish", response_model=Published, status_code=201, responses=answers(409))
 def publish_plan(session: Annotated[Session, Depends(get_session)], actor: Annotated[str, Depends(get_actor)],
-                 plan_id: PlanId, body: PublishIn | None = None) -> dict:
+                 plan_id: PlanId, body: PublishRequest | None = None) -> dict:
     """Publish as a new generation in one transaction: 409 if another was published since the
     draft was opened, 422 with the report if it has errors or unaccepted warnings."""
-    body = body or PublishIn()
+    body = body or PublishRequest()
     with session.begin():
         result = publish(session, plan_id, actor=actor, accept_warnings=body.accept_warnings,
                          description=body.description)
@@ -205,7 +145,7 @@ def publish_plan(session: Annotated[Session, Depends(get_session)], actor: Annot
     return result
 
 
-@router.get("/{plan_id}/areas")
+@router.get("/{plan_id}/areas", response_model=PlanAreas)
 def plan_areas(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
                level: Literal["district", "town", "village", "grid"] | None = None,
                crs: Datum = Datum.WGS84) -> dict:
@@ -232,7 +172,8 @@ def draft_tile(session: Annotated[Session, Depends(get_session)], plan_id: PlanI
     return Response(body, media_type="application/vnd.mapbox-vector-tile", headers={"Cache-Control": "no-store"})
 
 
-@router.post("/{plan_id}/import", status_code=201)
+@router.post("/{plan_id}/import", response_model=EditResult, response_model_exclude_unset=True, status_code=201,
+             responses=answers(409))
 def import_file(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
                 plan_id: PlanId, file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile or CSV")],
                 crs: Annotated[Datum | None, Query(description="override the file's CRS (required if it has none)")] = None
@@ -252,7 +193,8 @@ def import_file(session: Annotated[Session, Depends(get_transaction)], actor: An
     return _edit_answer(session, plan_id, edit)
 
 
-@router.get("/{plan_id}/export", response_class=Response)
+@router.get("/{plan_id}/export", response_model=AreaFile, response_class=GeoJSONResponse,
+            responses=file_answers(exchange.Format.GPKG, exchange.Format.SHAPEFILE))
 def export_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
                 format: exchange.Format = exchange.Format.GEOJSON,
                 level: Literal["district", "town", "village", "grid"] | None = None,

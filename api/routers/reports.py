@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
 from api.params import MONTH
+from api.problems import answers
 from api.responses import attachment
+from api.schemas.reports import MonthlyReport
 from geo.codes import CITY_CODE
 from geo.reports import render
 from geo.reports.monthly import last_month
@@ -19,9 +21,9 @@ DOWNLOADS = {"pdf": ("application/pdf", "pdf"), "csv": ("application/zip", "csv.
 PAGES = {"json": "application/json", "html": "text/html"}
 
 
-@router.get("/reports/monthly", response_model=None, responses={200: {"content": {
+@router.get("/reports/monthly", response_model=MonthlyReport, responses={200: {"content": {
     "application/json": {}, "text/html": {}, "application/pdf": {}, "application/zip": {}},
-    "description": "the report in the format asked for"}})
+    "description": "the report in the format asked for"}, **answers(404)})
 def monthly(session: Annotated[Session, Depends(get_session)],
             area: Annotated[str, Query(pattern=r"^\d{6,9}$", description="the city (default), a district or a town")]
             = CITY_CODE,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from api.dependencies import get_read_session
 from api.params import Moment
 from api.problems import Problem
+from api.schemas.tiles import Style, TileJSON
 from api.security import allowed_layers
 from geo.crs import Datum
 from geo.mediation.categories import Category
@@ -53,7 +54,7 @@ def get_tile(request: Request, session: Annotated[Session, Depends(get_read_sess
     return Response(answer.body, media_type=MVT, headers=headers)
 
 
-@router.get("/tiles/{layers}.json")
+@router.get("/tiles/{layers}.json", response_model=TileJSON)
 def get_tilejson(request: Request, layers: LayerList) -> dict:
     """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query's
     tile parameters (never a key: a client sends its credentials as it did here)."""
@@ -61,7 +62,7 @@ def get_tilejson(request: Request, layers: LayerList) -> dict:
                             service.tile_query(request.query_params))
 
 
-@router.get("/styles/{view}.json")
+@router.get("/styles/{view}.json", response_model=Style, response_model_exclude_unset=True)
 def get_style(request: Request, view: str) -> dict:
     """A MapLibre style per map view (overview, dispatch, coverage); ``crs`` passes to the tiles."""
     permitted(request, service.parse_layers(styles.layers_of(view)))

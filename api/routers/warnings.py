@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
 from api.params import AwareMoment
+from api.problems import answers
+from api.schemas.warnings import Warnings
 from geo.codes import CITY_CODE
 from geo.mediation.categories import Category
 from geo.warning.service import alerts, defaults, feature_collection, with_overrides
@@ -16,7 +18,7 @@ from geo.warning.service import alerts, defaults, feature_collection, with_overr
 router = APIRouter(tags=["early warning"])
 
 
-@router.get("/warnings")
+@router.get("/warnings", response_model=Warnings, responses=answers(404))
 def warnings(session: Annotated[Session, Depends(get_session)],
              area: Annotated[str, Query(pattern=r"^\d{6,15}$", description="city (default), district, town or village")]
              = CITY_CODE,

@@ -1,0 +1,44 @@
+"""Areas: the city, districts, towns, villages and grids of a generation."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Items, Page
+from api.schemas.common import GeoFeature
+from geo.codes import Kind, Level
+from geo.crs import Datum
+
+
+class AreaBase(BaseModel):
+    """What every answer says of an area (published or in a draft)."""
+
+    code: str = Field(description="6 (city, district), 9 (town), 12 (village) or 15 digits (grid)")
+    level: Level
+    name: str
+    kind: Kind
+    parent_code: str | None = Field(description="null for the city")
+
+
+class AreaRead(AreaBase):
+    """An area's figures, without its geometry."""
+
+    households: int | None
+    population: int | None
+    area_m2: float = Field(description="area on the WGS-84 ellipsoid, in m²")
+    source: str = Field(description="where the boundary, code and name come from")
+
+
+AreaList = Page[AreaRead]
+AreaItems = Items[AreaRead]
+
+
+class AreaProperties(AreaRead):
+    """An area's figures, its children and the generation and crs of the answer."""
+
+    children: int = Field(ge=0, description="areas one level down")
+    generation: int
+    crs: Datum = Field(description="the datum of the geometry's coordinates")
+
+
+class AreaFeature(GeoFeature[AreaProperties]):
+    """One area as a GeoJSON Feature; its id is the code."""

@@ -1,0 +1,141 @@
+"""Incidents: what a registration, a dispatch or a lifecycle step sends, and what comes back."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.params import AwareMoment
+from api.schemas.common import AreaRef, Geometry, Lat, Lon, Page
+from geo.incidents.models import ROUTES, STATUSES
+from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA
+from geo.mediation.categories import Category, Severity
+from geo.text import PlainName, PlainText
+
+Status = Literal[STATUSES]
+Route = Literal[ROUTES]
+AgreementForm = Literal["written", "oral"]
+ResponsibleLevel = Literal[tuple(LEVEL_AREA)]
+CountLevel = Literal[tuple(COUNT_LEVELS)]
+EventAction = Literal["register", "dispatch", "reassign", "escalate", "transition", "extend"]
+PERSONAL = "personal data: sent to dispatchers and admins only, absent for other roles"
+
+
+class IncidentCreate(BaseModel):
+    """A new incident, at a position in the request's ``crs``."""
+
+    lon: Lon
+    lat: Lat
+    category: Category
+    severity: Severity
+    description: PlainText = Field(min_length=1, max_length=5000)
+    occurred_at: AwareMoment
+    reporter_name: PlainName | None = Field(None, max_length=100, description="personal data")
+    reporter_phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
+    related_positions: list[tuple[Lon, Lat]] = Field(
+        default_factory=list, max_length=20,
+        description="other places the dispute involves (parties' homes...): spanning villages or towns raises the level")
+
+
+class DispatchRequest(BaseModel):
+    """Auto (the nearest eligible mediator) or manual (a named mediator, with a reason)."""
+
+    mode: Literal["auto", "manual"] = "auto"
+    mediator_id: int | None = Field(None, gt=0)
+    reason: PlainText | None = Field(None, min_length=3, max_length=1000)
+
+
+class TransitionRequest(BaseModel):
+    """One step of the mediation lifecycle."""
+
+    to: Status
+    note: PlainText | None = Field(None, max_length=2000)
+    agreement_form: AgreementForm | None = None
+    routes: list[Route] | None = None
+
+
+class EscalateRequest(BaseModel):
+    reason: PlainText = Field(min_length=3, max_length=1000)
+
+
+class ExtendRequest(BaseModel):
+    days: int = Field(gt=0, le=90)
+    agreement: PlainText = Field(min_length=3, max_length=1000, description="the parties' recorded agreement to extend")
+
+
+class IncidentAreaChain(BaseModel):
+    """The codes of the areas holding the incident, district down to grid."""
+
+    district: str
+    town: str
+    village: str
+    grid: str
+
+
+class IncidentRead(BaseModel):
+    """An incident, its place in the area hierarchy, its responsible level and status."""
+
+    id: int
+    category: Category
+    severity: Severity
+    status: Status
+    occurred_at: datetime
+    registered_at: datetime
+    due_at: datetime = Field(description="when mediation must be concluded (extensions included)")
+    concluded_at: datetime | None
+    description: str
+    reporter_name: str | None = Field(None, description=PERSONAL)
+    reporter_phone: str | None = Field(None, description=PERSONAL)
+    district_code: str
+    town_code: str
+    village_code: str
+    grid_code: str
+    responsible_level: ResponsibleLevel
+    responsible_rule: str = Field(description="the escalation-policy rule that chose the level, and any escalations")
+    mediator_id: int | None
+    spans: Literal["villages", "towns"] | None = Field(description="whether the related positions span several areas")
+    agreement_form: AgreementForm | None
+    agreement_at: datetime | None
+    termination_routes: list[Route] | None = Field(description="where a terminated mediation pointed the parties")
+    overdue: bool = Field(description="open and past due_at")
+    position: Geometry = Field(description="a Point in the request's crs")
+    area_chain: IncidentAreaChain
+
+
+class IncidentEvent(BaseModel):
+    """One audited step of an incident."""
+
+    at: datetime
+    actor: str
+    action: EventAction
+    from_status: Status | None
+    to_status: Status | None
+    details: dict[str, Any] | None
+    note: str | None
+
+
+class IncidentDetail(IncidentRead):
+    """An incident with its events, oldest first."""
+
+    events: list[IncidentEvent]
+
+
+IncidentList = Page[IncidentRead]
+
+
+class AreaIncidentCount(AreaRef):
+    open: int
+    overdue: int
+    total: int
+
+
+class IncidentCounts(BaseModel):
+    """Open, overdue and all incidents per area of a level (areas without incidents left out)."""
+
+    level: CountLevel
+    items: list[AreaIncidentCount]
+
+
+class Escalated(BaseModel):
+    escalated: list[int] = Field(description="ids of the incidents sent up, in order")

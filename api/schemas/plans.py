@@ -1,0 +1,307 @@
+"""Plans: drafts of boundary changes, their edits, validation reports, diffs, publication and
+exchange files."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.areas import AreaBase
+from api.schemas.common import Geometry
+from api.schemas.common import GeoFeature
+from geo.codes import Level
+from geo.crs import Datum
+from geo.planning import exchange
+from geo.planning.edits import OPS
+from geo.text import PlainName, PlainText
+
+PlanStatus = Literal["draft", "published", "discarded"]
+EditOp = Literal[tuple(OPS)]
+Code = Annotated[str, Field(pattern=r"^\d{6,15}$")]
+VillageCode = Annotated[str, Field(pattern=r"^\d{12}$")]
+Codes = Annotated[list[str], Field(description="area codes, sorted")]
+GeometryIn = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in the request's crs")]
+HouseholdTargets = Annotated[dict[VillageCode, tuple[int, int]], Field(
+    description="village code -> [min, max] households per grid (default 300-500)")]
+
+
+class PlanCreate(BaseModel):
+    """A new draft of an area and everything under it."""
+
+    scope: Annotated[str, Field(pattern=r"^\d{6,12}$", description="the city, a district, a town or a village")]
+    description: PlainText = Field("", max_length=500)
+    household_targets: HouseholdTargets = Field(default_factory=dict)
+
+
+class Replace(BaseModel):
+    op: Literal["replace"]
+    code: Code
+    geometry: GeometryIn
+
+
+class Paint(BaseModel):
+    op: Literal["paint"]
+    target: Code
+    cells: list[Annotated[str, Field(max_length=16)]] = Field(min_length=1, max_length=20_000)
+
+
+class Split(BaseModel):
+    op: Literal["split"]
+    code: Code
+    line: GeometryIn
+
+
+class Merge(BaseModel):
+    op: Literal["merge"]
+    codes: list[Code] = Field(min_length=2, max_length=50)
+
+
+class AddGrid(BaseModel):
+    op: Literal["add_grid"]
+    village: VillageCode
+    geometry: GeometryIn
+    name: PlainName | None = Field(None, max_length=100)
+
+
+class RemoveGrid(BaseModel):
+    op: Literal["remove_grid"]
+    code: Annotated[str, Field(pattern=r"^\d{15}$")]
+
+
+class Repair(BaseModel):
+    op: Literal["repair"]
+    code: Code
+
+
+class AutoGrid(BaseModel):
+    op: Literal["autogrid"]
+    villages: list[VillageCode] | None = Field(
+        None, max_length=500, description="villages to re-grid; all of the plan's when absent")
+    seed: int = Field(1, ge=0, le=2**31 - 1)
+
+
+EditRequest = Annotated[Replace | Paint | Split | Merge | AddGrid | RemoveGrid | Repair | AutoGrid,
+                        Field(discriminator="op")]
+
+
+class PublishRequest(BaseModel):
+    accept_warnings: PlainText | None = Field(None, max_length=1000, description="why the warnings are acceptable")
+    description: PlainText | None = Field(None, max_length=500)
+
+
+class PlanRead(BaseModel):
+    """A plan: its scope, base generation and where its edits stand."""
+
+    id: int
+    scope: str = Field(description="code of the city, district, town or village it covers")
+    description: str
+    status: PlanStatus
+    base_generation: int
+    published_generation: int | None
+    created_by: str
+    created_at: datetime
+    edits_applied: int = Field(ge=0, description="edits 1 to edits_applied are in effect; later ones are undone")
+    can_undo: bool
+    can_redo: bool
+    household_targets: HouseholdTargets
+    areas: dict[Level, int] = Field(description="the draft's areas by level")
+
+
+class PlanList(BaseModel):
+    """The latest 200 plans, newest first."""
+
+    items: list[PlanRead]
+
+
+class ReportedProblem(BaseModel):
+    """A problem of a draft. The members after ``message`` are there only for the checks that
+    give them."""
+
+    severity: Literal["error", "warning"] = Field(description="errors block publishing; warnings need a reason")
+    check: str = Field(description="empty, invalid_geometry, code, parent, outside_parent, overlap, gap, "
+                                   "contiguity, compactness or households")
+    codes: list[str]
+    message: str
+    repair: Repair | None = Field(None, description="the edit that repairs it (invalid_geometry)")
+    area_m2: float | None = Field(None, description="m² of the overlap, gap or part outside the parent")
+    width_m: float | None = Field(None, description="mean width of the gap, in metres")
+    pieces: int | None = Field(None, description="separate pieces (contiguity)")
+    polsby_popper: float | None = Field(None, description="compactness: 1 for a disc, near 0 for a ribbon")
+    households: int | None = Field(None, description="households of the grid (households)")
+    target: tuple[int, int] | None = Field(None, description="[min, max] households per grid of its village")
+    geometry: Geometry | None = Field(None, description="where it is, in WGS-84")
+
+
+class ValidationReport(BaseModel):
+    """What validating a draft found."""
+
+    plan: int
+    edit: int = Field(description="the edits applied when it was checked")
+    valid: bool = Field(description="no errors")
+    errors: int = Field(ge=0)
+    warnings: int = Field(ge=0)
+    problems: list[ReportedProblem]
+    scope: str = Field(description="what was checked")
+
+
+class PlanCreated(PlanRead):
+    """The new draft and its validation report."""
+
+    report: ValidationReport
+
+
+class _Edit(BaseModel):
+    seq: int = Field(ge=1, description="its place in the plan's edit log")
+    op: EditOp
+
+
+class EditSummary(_Edit):
+    """An edit and the areas it touched."""
+
+    changed: Codes
+    removed: Codes
+
+
+class EditResult(BaseModel):
+    """The plan after an edit (or an undo or redo), the edit, and the quick report of what it touched."""
+
+    plan: PlanRead
+    edit: EditSummary
+    report: ValidationReport
+
+
+class EditLogEntry(_Edit):
+    """An edit as it was asked for."""
+
+    params: dict[str, Any] = Field(description="the edit's members (for a file, its name and size) and the crs")
+    actor: str
+    at: datetime
+    applied: bool = Field(description="in effect (false: undone, and can be redone)")
+    changed: Codes
+
+
+class EditLog(BaseModel):
+    """Every edit of a plan, in order."""
+
+    edits_applied: int = Field(ge=0)
+    items: list[EditLogEntry]
+
+
+class AreaChange(BaseModel):
+    """An area the draft adds, removes or changes, before and after (null: not there)."""
+
+    code: str
+    level: Level
+    name_before: str | None
+    name_after: str | None
+    parent_before: str | None
+    parent_after: str | None
+    area_m2_before: float | None = Field(description="m², rounded")
+    area_m2_after: float | None = Field(description="m², rounded")
+    households_before: int | None
+    households_after: int | None
+
+
+class AreaChanges(BaseModel):
+    added: list[AreaChange]
+    removed: list[AreaChange]
+    changed: list[AreaChange]
+
+
+class Reassignment(BaseModel):
+    """An incident, camera or mediator whose grid (a mediator: home village) would change."""
+
+    id: str
+    old: str | None = Field(description="its area now (null: none)")
+    new: str | None = Field(description="its area in the draft (null: none)")
+
+
+class Reassignments(BaseModel):
+    incidents: list[Reassignment] = Field(description="open incidents")
+    cameras: list[Reassignment]
+    mediators: list[Reassignment]
+
+
+class DiffCounts(BaseModel):
+    added: int
+    removed: int
+    changed: int
+    incidents_reassigned: int
+    cameras_reassigned: int
+    mediators_reassigned: int
+
+
+class PlanDiff(BaseModel):
+    """What publishing the draft would change against its base generation."""
+
+    plan: int
+    base_generation: int
+    areas: AreaChanges
+    counts: DiffCounts
+    reassigned: Reassignments
+
+
+class PublishCounts(DiffCounts):
+    h3_cells_reassigned: int
+
+
+class Published(BaseModel):
+    """The generation a publication (or a restore) made, and what changed."""
+
+    generation: int = Field(description="the new generation, now current")
+    based_on: int
+    plan: int
+    counts: PublishCounts
+    warnings_accepted: int = Field(ge=0)
+
+
+class PlanAreaProperties(AreaBase):
+    households: int
+
+
+class PlanAreaFeature(GeoFeature[PlanAreaProperties]):
+    """An area of a draft; its id is the code."""
+
+
+class PlanAreas(BaseModel):
+    """A draft's areas as a GeoJSON FeatureCollection."""
+
+    type: Literal["FeatureCollection"]
+    crs: Datum = Field(description="the datum of the coordinates")
+    features: list[PlanAreaFeature]
+
+
+class FileProperties(AreaBase):
+    households: int | None
+    population: int | None
+    datum: Datum | None = Field(None, description="the datum of the coordinates; absent for wgs84")
+
+
+class FileFeature(BaseModel):
+    type: Literal["Feature"]
+    properties: FileProperties
+    geometry: Geometry
+
+
+class NamedCrs(BaseModel):
+    """The (2008 GeoJSON) crs member: CRS84 for WGS-84."""
+
+    type: Literal["name"]
+    properties: dict[str, str]
+
+
+class AreaFile(BaseModel):
+    """Areas as an exported GeoJSON file (the other formats have the same fields)."""
+
+    type: Literal["FeatureCollection"]
+    name: str
+    crs: NamedCrs | None = Field(None, description="absent for gcj02 and bd09")
+    features: list[FileFeature]
+
+
+def file_answers(*formats: exchange.Format) -> dict:
+    """``responses=`` of a route answering with an exchange file: GeoJSON (the route's
+    ``response_model``, AreaFile) or one of ``formats``."""
+    return {200: {"description": "the file, as an attachment", "content": {
+        exchange.MEDIA_TYPES[f]: {"schema": {"type": "string", "format": "binary"}} for f in formats}}}
