@@ -71,27 +71,31 @@ class AreaCode:
     parent: str | None
 
 
-_TOWN_RANGES = ((1, 99, Kind.SUBDISTRICT), (100, 199, Kind.TOWN), (200, 399, Kind.TOWNSHIP))
-_VILLAGE_RANGES = ((1, 199, Kind.COMMUNITY), (200, 399, Kind.VILLAGE))
+# The sequence (last 3 digits) of a child code by its kind (GB/T 10114 practice).
+SEQUENCES = {Kind.SUBDISTRICT: (1, 99), Kind.TOWN: (100, 199), Kind.TOWNSHIP: (200, 399),
+             Kind.COMMUNITY: (1, 199), Kind.VILLAGE: (200, 399), Kind.GRID: (1, 999)}
+_TOWN_KINDS = (Kind.SUBDISTRICT, Kind.TOWN, Kind.TOWNSHIP)
+_VILLAGE_KINDS = (Kind.COMMUNITY, Kind.VILLAGE)
 
 
-def _kind_by_range(code: str, start: int, ranges, what: str) -> Kind:
+def _kind_by_range(code: str, start: int, kinds: tuple[Kind, ...], what: str) -> Kind:
     n = int(code[start:start + 3])
-    for low, high, kind in ranges:
+    for kind in kinds:
+        low, high = SEQUENCES[kind]
         if low <= n <= high:
             return kind
     raise CodeError(f"{what} code {code}: digits {start + 1}-{start + 3} must be "
-                    f"{ranges[0][0]:03d}-{ranges[-1][1]:03d}, got {code[start:start + 3]}")
+                    f"{SEQUENCES[kinds[0]][0]:03d}-{SEQUENCES[kinds[-1]][1]:03d}, got {code[start:start + 3]}")
 
 
 def town_kind(code: str) -> Kind:
     """街道 001-099, 镇 100-199, 乡 200-399 (digits 7-9)."""
-    return _kind_by_range(code, 6, _TOWN_RANGES, "town")
+    return _kind_by_range(code, 6, _TOWN_KINDS, "town")
 
 
 def village_kind(code: str) -> Kind:
     """社区 001-199, 村 200-399 (digits 10-12)."""
-    return _kind_by_range(code, 9, _VILLAGE_RANGES, "village")
+    return _kind_by_range(code, 9, _VILLAGE_KINDS, "village")
 
 
 def parse_area_code(code: str) -> AreaCode:

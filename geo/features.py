@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid, NotFound
 
-CURRENT = "generation_high IS NULL"
-
 
 @dataclass(frozen=True)
 class Collection:
@@ -32,7 +30,7 @@ AREA_PROPERTIES = ("code", "name", "kind", "parent_code", "households", "populat
 
 
 def _areas(collection_id: str, title: str, level: str) -> Collection:
-    return Collection(collection_id, title, "areas", "code", "geom", AREA_PROPERTIES, f"level = '{level}' AND {CURRENT}")
+    return Collection(collection_id, title, "areas_now", "code", "geom", AREA_PROPERTIES, f"level = '{level}'")
 
 
 COLLECTIONS = {c.id: c for c in (

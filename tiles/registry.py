@@ -16,8 +16,7 @@ CELLS = "unnest(CAST(:cells AS bigint[]), CAST(:lo AS bigint[]), CAST(:hi AS big
 
 def current(alias: str) -> str:
     """The rows of ``alias`` that belong to the requested boundary generation."""
-    return (f"{alias}.generation_low <= :generation AND "
-            f"coalesce({alias}.generation_high, :generation) >= :generation")
+    return f"in_force({alias}.generation_low, {alias}.generation_high, :generation)"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.service import versions
+from geo.areas.service import index_resolution, versions
 from geo.cache import ByteCache
 from geo.changes import watcher
 from geo.errors import DomainError
@@ -90,19 +90,18 @@ class LocateIndex:
         rows = session.execute(text("""
             SELECT g.code, g.name, v.code, v.name, t.code, t.name, d.code, d.name, ST_AsBinary(g.geom)
               FROM areas g
-              JOIN areas v ON v.code = g.parent_code AND v.generation_low <= :g AND coalesce(v.generation_high, :g) >= :g
-              JOIN areas t ON t.code = v.parent_code AND t.generation_low <= :g AND coalesce(t.generation_high, :g) >= :g
-              JOIN areas d ON d.code = t.parent_code AND d.generation_low <= :g AND coalesce(d.generation_high, :g) >= :g
-             WHERE g.level = 'grid' AND g.generation_low <= :g AND coalesce(g.generation_high, :g) >= :g
+              JOIN areas v ON v.code = g.parent_code AND in_force(v.generation_low, v.generation_high, :g)
+              JOIN areas t ON t.code = v.parent_code AND in_force(t.generation_low, t.generation_high, :g)
+              JOIN areas d ON d.code = t.parent_code AND in_force(d.generation_low, d.generation_high, :g)
+             WHERE g.level = 'grid' AND in_force(g.generation_low, g.generation_high, :g)
              ORDER BY g.code"""), {"g": generation}).all()
         columns = list(zip(*rows)) if rows else [()] * 9
         chain = Chain(*(np.array(c, dtype=object) for c in columns[:8]))
         grids = shapely.from_wkb(np.array(columns[8], dtype=object))
         cells = session.execute(text("""
-            SELECT h3, grid_code, resolution FROM h3_cells
-             WHERE generation_low <= :g AND coalesce(generation_high, :g) >= :g ORDER BY h3"""),
+            SELECT h3, grid_code FROM h3_cells WHERE in_force(generation_low, generation_high, :g) ORDER BY h3"""),
                                 {"g": generation}).all()
-        resolution = cells[0][2] if cells else 11
+        resolution = index_resolution(session)
         cell_ids = np.array([c[0] for c in cells], dtype=np.int64).astype(np.uint64)
         cell_grid = np.searchsorted(chain.grid.astype(str), np.array([c[1] for c in cells], dtype=str))
         touched = cls._touched_cells(grids, resolution)

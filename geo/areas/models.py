@@ -86,6 +86,11 @@ class H3Cell(Base):
     population: Mapped[int] = mapped_column(Integer)
 
 
+def in_force(rows, generation: int):
+    """SQL ``in_force()`` (migration 0011): the rows of Area or H3Cell (or an alias) in force at ``generation``."""
+    return func.in_force(rows.generation_low, rows.generation_high, generation, type_=Boolean)
+
+
 class DatasetLoad(Base):
     """Which build of the dataset is in the database (so an unchanged one is not reloaded)."""
 

@@ -6,9 +6,10 @@ import json
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
 
-from geo.areas.models import Area, Generation
+from geo.areas.models import Area, Generation, in_force
 from geo.codes import CodeError, parse_area_code
 from geo.errors import Invalid, NotFound
+from geo.settings import get_settings
 
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
                    Area.population, Area.area_m2, Area.source)
@@ -45,10 +46,6 @@ def generation_list(session: Session) -> list[dict]:
     return [{**r, "current": r["id"] == current} for r in rows]
 
 
-def _current(generation: int):
-    return (Area.generation_low <= generation) & ((Area.generation_high.is_(None)) | (Area.generation_high >= generation))
-
-
 def list_areas(session: Session, *, level: str | None, parent: str | None, limit: int, offset: int,
                bbox: tuple[float, float, float, float] | None = None,
                generation: int | None = None) -> tuple[int, list[dict]]:
@@ -56,7 +53,7 @@ def list_areas(session: Session, *, level: str | None, parent: str | None, limit
     generation = resolve_generation(session, generation)
     if generation is None:
         return 0, []
-    query = select(*SUMMARY_COLUMNS).where(_current(generation))
+    query = select(*SUMMARY_COLUMNS).where(in_force(Area, generation))
     if level:
         query = query.where(Area.level == level)
     if parent:
@@ -78,13 +75,13 @@ def get_area(session: Session, code: str, *, simplify_m: float | None, generatio
         geom = func.ST_SimplifyPreserveTopology(Area.geom, simplify_m / 111_320.0)
     row = session.execute(
         select(*SUMMARY_COLUMNS, func.ST_AsGeoJSON(geom, 7).label("geometry"))
-        .where(Area.code == code, _current(generation))
+        .where(Area.code == code, in_force(Area, generation))
     ).mappings().first()
     if row is None:
         return None
     area = dict(row)
     area["geometry"] = json.loads(area["geometry"])
-    area["children"] = session.scalar(select(func.count()).where(Area.parent_code == code, _current(generation)))
+    area["children"] = session.scalar(select(func.count()).where(Area.parent_code == code, in_force(Area, generation)))
     area["generation"] = generation
     return area
 
@@ -95,16 +92,15 @@ def related_areas(session: Session, code: str, *, relation: str, generation: int
     if generation is None:
         return None
     area = aliased(Area)
-    exists = session.scalar(select(func.count()).where(Area.code == code, _current(generation)))
+    exists = session.scalar(select(func.count()).where(Area.code == code, in_force(Area, generation)))
     if not exists:
         return None
     if relation == "children":
-        query = select(*SUMMARY_COLUMNS).where(Area.parent_code == code, _current(generation))
+        query = select(*SUMMARY_COLUMNS).where(Area.parent_code == code, in_force(Area, generation))
     else:
         query = (select(*SUMMARY_COLUMNS)
                  .join(area, (area.code == code) & (area.level == Area.level) & (area.code != Area.code))
-                 .where(_current(generation), area.generation_low <= generation,
-                        func.coalesce(area.generation_high, generation) >= generation,
+                 .where(in_force(Area, generation), in_force(area, generation),
                         func.ST_Intersects(Area.geom, area.geom)))
     return [dict(r) for r in session.execute(query.order_by(Area.code)).mappings()]
 
@@ -116,7 +112,13 @@ def area_in_force(session: Session, code: str, *, field: str = "area") -> dict:
         level = parse_area_code(code).level.value
     except CodeError as exc:
         raise Invalid(str(exc), field=field) from exc
-    name = session.scalar(text("SELECT name FROM areas WHERE code = :c AND generation_high IS NULL"), {"c": code})
+    name = session.scalar(text("SELECT name FROM areas_now WHERE code = :c"), {"c": code})
     if name is None:
         raise NotFound(f"no area {code} in force", field=field)
     return {"code": code, "name": name, "level": level}
+
+
+def index_resolution(session: Session) -> int:
+    """The H3 resolution of the cell index (one for all generations: a dataset load replaces every
+    cell); GRID_H3_RESOLUTION while no cells are loaded."""
+    return session.scalar(text("SELECT resolution FROM h3_cells LIMIT 1")) or get_settings().h3_resolution

@@ -31,7 +31,7 @@ def rebuild(session: Session, generation: int, only: list[int] | None = None) ->
     near = "" if only is None else """AND (id = ANY(:only) OR EXISTS (SELECT 1 FROM areas o WHERE o.id = ANY(:only)
         AND o.level = areas.level AND ST_Intersects(o.geom, areas.geom)))"""
     rows = session.execute(text(f"""SELECT id, level, ST_AsBinary(geom) FROM areas
-        WHERE generation_low <= :g AND coalesce(generation_high, :g) >= :g {near} ORDER BY level, code"""),
+        WHERE in_force(generation_low, generation_high, :g) {near} ORDER BY level, code"""),
                            {"g": generation, "only": only}).all()
     ids = np.array([r[0] for r in rows])
     levels = np.array([r[1] for r in rows])

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.areas.locating import locate
+from geo.areas.service import index_resolution
 from geo.audit.service import record
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CodeError, parse_camera_id
@@ -43,20 +44,16 @@ def list_cameras(session: Session, *, area: str | None, limit: int, offset: int,
     """Cameras, optionally those inside an area, ordered by id."""
     where, params = "true", {"limit": limit, "offset": offset, "area": area}
     if area:
-        where = ("ST_Covers((SELECT geom FROM areas WHERE code = :area AND generation_high IS NULL), c.position)")
+        where = "ST_Covers((SELECT geom FROM areas_now WHERE code = :area), c.position)"
     total = session.execute(text(f"SELECT count(*) FROM cameras c WHERE {where}"), params).scalar_one()
     rows = session.execute(text(f"SELECT {_COLUMNS} FROM cameras c WHERE {where} ORDER BY c.id "
                                 "LIMIT :limit OFFSET :offset"), params)
     return total, [_present(r, datum) for r in rows]
 
 
-def _resolution(session: Session) -> int:
-    return session.execute(text("SELECT resolution FROM h3_cells LIMIT 1")).scalar() or 11
-
-
 def _write_cells(session: Session, camera_id: str, sector) -> None:
     session.execute(text("DELETE FROM camera_cells WHERE camera_id = :id"), {"id": camera_id})
-    cells = cells_seen(np.array([sector]), _resolution(session))[0]
+    cells = cells_seen(np.array([sector]), index_resolution(session))[0]
     if len(cells):
         session.execute(text("INSERT INTO camera_cells (camera_id, h3) SELECT :id, unnest(CAST(:cells AS bigint[]))"),
                         {"id": camera_id, "cells": [int(c) for c in cells]})
@@ -114,8 +111,8 @@ def covering(session: Session, *, lon: float, lat: float, datum: Datum, limit: i
 def coverage(session: Session, code: str) -> dict:
     """Cameras standing in an area, and the share of its H3 cells that at least one camera sees."""
     row = session.execute(text("""
-        WITH a AS (SELECT code, level, geom FROM areas WHERE code = :code AND generation_high IS NULL),
-        cells AS (SELECT h.h3 FROM h3_cells h, a WHERE h.generation_high IS NULL AND CASE a.level
+        WITH a AS (SELECT code, level, geom FROM areas_now WHERE code = :code),
+        cells AS (SELECT h.h3 FROM h3_cells_now h, a WHERE CASE a.level
                     WHEN 'city' THEN true WHEN 'district' THEN h.district_code = a.code
                     WHEN 'town' THEN h.town_code = a.code WHEN 'village' THEN h.village_code = a.code
                     ELSE h.grid_code = a.code END)

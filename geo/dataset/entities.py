@@ -15,6 +15,7 @@ from geo.cameras.sectors import fov_sectors
 from geo.codes import CITY_CODE, camera_id
 from geo.dataset.names import person_names, phone_numbers
 from geo.incidents.models import ROUTES
+from geo.incidents.statuses import OPEN
 from geo.mediation.categories import MEDIATION_CATEGORIES, Category, Severity
 from geo.mediation.policy import next_level
 from geo.plane import offset_lonlat
@@ -23,7 +24,7 @@ GENERATED = "generated"
 SEVERITY_LEVEL = {Severity.MINOR: "village", Severity.GENERAL: "village",
                   Severity.MAJOR: "town", Severity.CRITICAL: "district"}
 CLOSED_STATUSES = {"archived": 0.75, "terminated": 0.12, "refused": 0.08, "follow_up": 0.05}
-OPEN_STATUSES = {"registered": 0.3, "accepted": 0.2, "mediating": 0.4, "escalated": 0.1}
+OPEN_STATUSES = dict(zip(OPEN, (0.3, 0.2, 0.4, 0.1)))   # weights in the order of OPEN
 RECENT_DAYS = 40
 AGREEMENT_SHARE = 0.85   # of archived cases; the rest were terminated first
 

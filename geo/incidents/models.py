@@ -5,14 +5,13 @@ from datetime import datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, String,
-                        Text, func)
+                        Text, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.db import Base
+from geo.incidents.statuses import STATUSES
 
-STATUSES = ("registered", "accepted", "refused", "mediating", "agreement", "terminated", "follow_up",
-            "confirmation_requested", "archived", "escalated")
 ROUTES = ("administrative", "arbitration", "court")   # where a terminated mediation points the parties (art. 26)
 
 
@@ -25,6 +24,7 @@ class Incident(Base):
         CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
         CheckConstraint("responsible_level IN ('village','town','district','industry')", name="level_known"),
         Index("ix_incidents_status_registered", "status", "registered_at"),
+        Index("ix_incidents_open_by_mediator", "mediator_id", postgresql_where=text("is_open(status)")),   # 0009, 0011
         {"postgresql_partition_by": "RANGE (registered_at)"},   # a partition a month (migration 0008)
     )
 

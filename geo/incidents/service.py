@@ -15,11 +15,11 @@ from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
 from geo.incidents.models import ROUTES
+from geo.incidents.statuses import OPEN
 from geo.mediation import service as mediators
 from geo.mediation.categories import Category
 from geo.mediation.policy import get_policy, next_level
 
-OPEN = ("registered", "accepted", "mediating", "escalated")
 TRANSITIONS = {
     "registered": {"accepted", "refused", "escalated"},
     "escalated": {"accepted", "refused", "escalated"},
@@ -39,7 +39,7 @@ _COLUMNS = """i.id, i.category, i.severity, i.status, i.occurred_at, i.registere
     i.description, i.reporter_name, i.reporter_phone, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
     i.district_code, i.town_code, i.village_code, i.grid_code, i.responsible_level, i.responsible_rule,
     i.mediator_id, i.spans, i.agreement_form, i.agreement_at, i.termination_routes,
-    (i.status = ANY(:open) AND i.due_at < now()) AS overdue"""
+    (is_open(i.status) AND i.due_at < now()) AS overdue"""
 
 
 def _now() -> datetime:
@@ -48,7 +48,7 @@ def _now() -> datetime:
 
 def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
     row = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE i.id = :id {'FOR UPDATE' if lock else ''}"),
-                          {"id": incident_id, "open": list(OPEN)}).first()
+                          {"id": incident_id}).first()
     if row is None:
         raise NotFound(f"no incident {incident_id}", field="id")
     return dict(row._mapping)
@@ -110,7 +110,7 @@ def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str |
     place = chains[0]
     spans = ("towns" if len({c["town"] for c in chains}) > 1 else
              "villages" if len({c["village"] for c in chains}) > 1 else None)
-    industry = _industry_covers(session, body["category"], place["village"])
+    industry = mediators.industry_covers(session, body["category"], place["village"])
     policy = get_policy()
     rule = policy.choose(severity=body["severity"], spans=spans, category=body["category"], industry_available=industry)
     wlon, wlat = (float(v[0]) for v in to_wgs84([lon], [lat], datum))
@@ -145,13 +145,6 @@ def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str |
     if dispatch and body["category"] != Category.PUBLIC_SAFETY.value:
         auto_dispatch(session, new_id, actor=actor, required=False)
     return get(session, new_id, datum), True
-
-
-def _industry_covers(session: Session, category: str, village_code: str) -> bool:
-    return session.execute(text("""SELECT 1 FROM organisations o JOIN mediators m ON m.organisation_id = o.id
-        WHERE o.kind = 'industry' AND o.category = :c AND (o.service_area_code = '460100'
-           OR left(:v, length(o.service_area_code)) = o.service_area_code) LIMIT 1"""),
-                           {"c": category, "v": village_code}).first() is not None
 
 
 def auto_dispatch(session: Session, incident_id: int, *, actor: str, required: bool = True) -> dict:
@@ -286,8 +279,8 @@ def extend(session: Session, incident_id: int, *, days: int, agreement: str, act
 def escalate_overdue(session: Session, *, actor: str) -> list[int]:
     """General cases not concluded in time at village level go to the town centre."""
     severities = sorted(get_policy().escalate_overdue)
-    ids = [r[0] for r in session.execute(text("""SELECT id FROM incidents WHERE status = ANY(:open) AND due_at < now()
-        AND responsible_level = 'village' AND severity = ANY(:sev) ORDER BY id"""), {"open": list(OPEN), "sev": severities})]
+    ids = [r[0] for r in session.execute(text("""SELECT id FROM incidents WHERE is_open(status) AND due_at < now()
+        AND responsible_level = 'village' AND severity = ANY(:sev) ORDER BY id"""), {"sev": severities})]
     for incident_id in ids:
         escalate(session, incident_id, reason="not concluded in time", actor=actor)
     return ids
@@ -297,7 +290,7 @@ def list_incidents(session: Session, *, area: str | None = None, bbox: tuple | N
                    since: datetime | None = None, until: datetime | None = None, status: str | None = None,
                    category: str | None = None, overdue: bool | None = None, limit: int = 100, offset: int = 0,
                    datum: Datum = Datum.WGS84) -> tuple[int, list[dict]]:
-    where, params = ["true"], {"open": list(OPEN), "limit": limit, "offset": offset}
+    where, params = ["true"], {"limit": limit, "offset": offset}
     if area:
         where.append("left(i.grid_code, length(:area)) = :area")
         params["area"] = area
@@ -311,7 +304,7 @@ def list_incidents(session: Session, *, area: str | None = None, bbox: tuple | N
             where.append(f"i.{column} {op} :{name}")
             params[name] = value
     if overdue is not None:
-        where.append(("" if overdue else "NOT ") + "(i.status = ANY(:open) AND i.due_at < now())")
+        where.append(("" if overdue else "NOT ") + "(is_open(i.status) AND i.due_at < now())")
     condition = " AND ".join(where)
     total = session.execute(text(f"SELECT count(*) FROM incidents i WHERE {condition}"), params).scalar_one()
     rows = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE {condition} "
@@ -331,9 +324,9 @@ def counts_by_area(session: Session, *, level: str, parent: str | None = None) -
     """Open and overdue incidents per area of a level (column from a fixed allow-list)."""
     column = COUNT_LEVELS[level]
     rows = session.execute(text(f"""
-        SELECT i.{column} AS code, a.name, count(*) FILTER (WHERE i.status = ANY(:open)) AS open,
-               count(*) FILTER (WHERE i.status = ANY(:open) AND i.due_at < now()) AS overdue, count(*) AS total
-          FROM incidents i JOIN areas a ON a.code = i.{column} AND a.generation_high IS NULL
+        SELECT i.{column} AS code, a.name, count(*) FILTER (WHERE is_open(i.status)) AS open,
+               count(*) FILTER (WHERE is_open(i.status) AND i.due_at < now()) AS overdue, count(*) AS total
+          FROM incidents i JOIN areas_now a ON a.code = i.{column}
          WHERE (CAST(:parent AS text) IS NULL OR left(i.{column}, length(:parent)) = :parent)
-         GROUP BY i.{column}, a.name ORDER BY i.{column}"""), {"open": list(OPEN), "parent": parent})
+         GROUP BY i.{column}, a.name ORDER BY i.{column}"""), {"parent": parent})
     return [dict(r._mapping) for r in rows]

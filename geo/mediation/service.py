@@ -15,10 +15,8 @@ from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
 from geo.mediation.categories import Category
 
-OPEN_STATUSES = ["registered", "accepted", "mediating", "escalated"]
-# A mediator's load: open cases, written out so the partial index of open cases by mediator (migration 0009) applies.
-_LOAD = ("(SELECT count(*) FROM incidents i WHERE i.mediator_id = {who}.id AND i.status IN ("
-         + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + "))")
+# A mediator's load: open cases (is_open() is inlined, so the partial index of open cases by mediator applies).
+_LOAD = "(SELECT count(*) FROM incidents i WHERE i.mediator_id = {who}.id AND is_open(i.status))"
 EMPLOYMENTS = ("full_time", "part_time")
 PUBLIC_FIELDS = ("id", "employment", "organisation_id", "home_village_code", "skills", "capacity", "on_duty")
 PERSONAL_FIELDS = ("name", "phone")
@@ -43,6 +41,12 @@ POOLS = {
 }
 
 
+def industry_covers(session: Session, category: str, area: str) -> bool:
+    """Whether an industry organisation with mediators takes ``category`` at ``area``."""
+    return session.execute(text(f"""SELECT 1 FROM mediators m JOIN organisations o ON o.id = m.organisation_id
+        WHERE {POOLS["industry"]} LIMIT 1"""), {"category": category, "area": area}).first() is not None
+
+
 def _out(row, datum: Datum) -> dict:
     mediator = _with_position(dict(row._mapping), datum)
     mediator["load"] = int(mediator["load"])
@@ -51,7 +55,7 @@ def _out(row, datum: Datum) -> dict:
 
 
 def get(session: Session, mediator_id: int, datum: Datum = Datum.WGS84) -> dict:
-    row = session.execute(text(_SELECT + " WHERE m.id = :id"), {"id": mediator_id, "open": OPEN_STATUSES}).first()
+    row = session.execute(text(_SELECT + " WHERE m.id = :id"), {"id": mediator_id}).first()
     if row is None:
         raise NotFound(f"no mediator {mediator_id}", field="id")
     return _out(row, datum)
@@ -60,7 +64,7 @@ def get(session: Session, mediator_id: int, datum: Datum = Datum.WGS84) -> dict:
 def list_mediators(session: Session, *, village: str | None = None, area: str | None = None,
                    employment: str | None = None, on_duty: bool | None = None, skill: str | None = None,
                    limit: int = 100, offset: int = 0, datum: Datum = Datum.WGS84) -> tuple[int, list[dict]]:
-    where, params = ["true"], {"open": OPEN_STATUSES, "limit": limit, "offset": offset}
+    where, params = ["true"], {"limit": limit, "offset": offset}
     if village:
         where.append("m.home_village_code = :village")
         params["village"] = village
@@ -92,7 +96,7 @@ def _validate(session: Session, data: dict, datum: Datum) -> dict:
             text("SELECT 1 FROM organisations WHERE id = :id"), {"id": data["organisation_id"]}).first():
         raise Invalid(f"no organisation {data['organisation_id']}", field="organisation_id")
     if "home_village_code" in data and not session.execute(text(
-            "SELECT 1 FROM areas WHERE code = :c AND level = 'village' AND generation_high IS NULL"),
+            "SELECT 1 FROM areas_now WHERE code = :c AND level = 'village'"),
             {"c": data["home_village_code"]}).first():
         raise Invalid(f"no village {data['home_village_code']}", field="home_village_code")
     if "lon" in data:
@@ -160,7 +164,7 @@ def nearest(session: Session, *, lon: float, lat: float, category: str | None, k
     Candidates come from the GiST index (KNN ``<->``) and are ranked by geodesic distance.
     With ``with_excluded``, nearer mediators that were passed over are listed with the reason."""
     wlon, wlat = (float(v[0]) for v in to_wgs84([lon], [lat], datum))
-    params = {"lon": wlon, "lat": wlat, "open": OPEN_STATUSES, "category": category, "area": area}
+    params = {"lon": wlon, "lat": wlat, "category": category, "area": area}
     pool = POOLS[level]
     eligible_sql = "m.on_duty AND (CAST(:category AS text) IS NULL OR :category = ANY(m.skills))"
     results, limit = [], k * 4

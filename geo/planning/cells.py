@@ -39,7 +39,7 @@ def load_cells(session: Session, generation: int, scope: str) -> pd.DataFrame:
     where = f"AND {column} = %(scope)s" if column else ""
     cursor = session.connection().connection.driver_connection.cursor()
     cursor.execute(f"""SELECT h3, households, population, grid_code FROM h3_cells
-        WHERE generation_low <= %(g)s AND coalesce(generation_high, %(g)s) >= %(g)s {where}""",
+        WHERE in_force(generation_low, generation_high, %(g)s) {where}""",
                    {"g": generation, "scope": scope})
     frame = pd.DataFrame(cursor.fetchall(), columns=["h3", "households", "population", "grid_code"])
     return frame.set_index("h3")

@@ -4,12 +4,14 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.incidents.service import OPEN
 from geo.planning.draft import scope_prefix
 from geo.planning.models import Plan
 from geo.planning.validate import changed_codes
 
-_BASE = "a.generation_low <= :g AND coalesce(a.generation_high, :g) >= :g"
+_BASE = "in_force(a.generation_low, a.generation_high, :g)"
+# A base area ``a`` the draft keeps as it was (same row, same code, not changed): publish keeps its row.
+UNCHANGED = """EXISTS (SELECT 1 FROM plan_areas q WHERE q.plan_id = :plan AND q.base_area_id = a.id
+                                AND q.code = a.code AND NOT q.code = ANY(:changed))"""
 _AREA_DIFF = f"""
     SELECT coalesce(p.code, a.code) AS code, coalesce(p.level, a.level) AS level,
            CASE WHEN a.id IS NULL THEN 'added' WHEN p.code IS NULL THEN 'removed' ELSE 'changed' END AS change,
@@ -18,15 +20,14 @@ _AREA_DIFF = f"""
            a.households AS households_before, p.households AS households_after
       FROM (SELECT * FROM plan_areas WHERE plan_id = :plan AND code = ANY(:changed)) p
       FULL JOIN (SELECT a.* FROM areas a WHERE {_BASE} AND a.code LIKE :prefix AND a.code <> :scope
-                    AND NOT EXISTS (SELECT 1 FROM plan_areas q WHERE q.plan_id = :plan AND q.base_area_id = a.id
-                                    AND q.code = a.code AND NOT q.code = ANY(:changed))) a
+                    AND NOT {UNCHANGED}) a
         ON a.code = p.code
      ORDER BY 1"""
 
 # The entities a boundary change can reassign: fixed SQL per kind (nothing from a request).
 # (table, old assignment, level it is assigned at, which rows count)
 ENTITIES = {
-    "incidents": ("incidents", "e.grid_code", "grid", "e.status = ANY(:open)"),
+    "incidents": ("incidents", "e.grid_code", "grid", "is_open(e.status)"),
     "cameras": ("cameras", f"(SELECT min(a.code) FROM areas a WHERE a.level = 'grid' AND {_BASE} "
                            "AND ST_Covers(a.geom, e.position))", "grid", "true"),
     "mediators": ("mediators", "e.home_village_code", "village", "true"),
@@ -61,7 +62,7 @@ def diff(session: Session, plan: Plan, changed: set[str] | None = None) -> dict:
         areas[row.pop("change")].append(row)
     touched = [r["code"] for r in rows]
     moves = {kind: [dict(r) for r in session.execute(text(_moves_sql(kind)),
-                                                    {**params, "touched": touched, "open": list(OPEN)}).mappings()]
+                                                    {**params, "touched": touched}).mappings()]
              for kind in ENTITIES}
     return {"plan": plan.id, "base_generation": plan.base_generation, "areas": areas,
             "counts": {**{k: len(v) for k, v in areas.items()}, **{f"{k}_reassigned": len(v) for k, v in moves.items()}},

@@ -11,7 +11,7 @@ import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo.areas.models import Area
+from geo.areas.models import Area, in_force
 from geo.areas.service import active_generation
 from geo.audit.service import record
 from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
@@ -20,7 +20,6 @@ from geo.planning.models import Plan, PlanEdit
 from geo.settings import get_settings
 
 UNCOUNTED = -1
-_CURRENT = "generation_low <= :g AND coalesce(generation_high, :g) >= :g"
 
 
 @dataclass(frozen=True)
@@ -120,8 +119,7 @@ def open_plan(session: Session, *, scope: str, actor: str, description: str = ""
     generation = active_generation(session)
     if generation is None:
         raise Conflict("no boundary generation is published yet", field="scope")
-    if not session.scalar(select(Area.id).where(Area.code == scope, Area.generation_low <= generation,
-                                                (Area.generation_high.is_(None)) | (Area.generation_high >= generation))):
+    if not session.scalar(select(Area.id).where(Area.code == scope, in_force(Area, generation))):
         raise NotFound(f"no area {scope} in generation {generation}", field="scope")
     for village, bounds in (household_targets or {}).items():
         if len(village) != 12 or not village.startswith(scope) or not (0 <= bounds[0] <= bounds[1]):
@@ -133,10 +131,10 @@ def open_plan(session: Session, *, scope: str, actor: str, description: str = ""
     session.flush()
     record(session, actor=actor, action="create", entity="plan", entity_id=plan.id, before=None,
            after={"scope": scope, "base_generation": generation, "household_targets": plan.household_targets})
-    session.execute(text(f"""
+    session.execute(text("""
         INSERT INTO plan_areas (plan_id, code, level, name, kind, parent_code, households, population, base_area_id, geom)
         SELECT :plan, code, level, name, kind, parent_code, coalesce(households, 0), coalesce(population, 0), id, geom
-          FROM areas WHERE code LIKE :prefix AND {_CURRENT}"""),
+          FROM areas WHERE code LIKE :prefix AND in_force(generation_low, generation_high, :g)"""),
                     {"plan": plan.id, "prefix": scope_prefix(scope), "g": generation})
     return plan
 

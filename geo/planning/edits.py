@@ -17,7 +17,8 @@ from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.codes import Kind, Level, child_code
+from geo.areas.service import index_resolution
+from geo.codes import SEQUENCES, Kind, Level, child_code
 from geo.dataset.geography import neighbour_pairs
 from geo.dataset.partition import grid_count, reading_order
 from geo.errors import Invalid
@@ -27,14 +28,10 @@ from geo.planning.draft import (M2_PER_DEG2, NOISE_M2, UNCOUNTED, DraftArea, are
 from geo.planning.models import Plan, PlanEdit
 from geo.plane import local_xy
 from geo.progress import steps
-from geo.settings import get_settings
 
 Versions = dict[str, DraftArea | None]
 MAX_VERTICES = 100_000     # a polygon's vertices, drawn in an edit or read from a file
 MAX_PLAN_AREAS = 20_000    # a draft's areas (Haikou has about 3,000)
-# Sequence ranges of child codes by kind (GB/T 10114 practice, see geo.codes).
-_RANGES = {Kind.SUBDISTRICT: (1, 99), Kind.TOWN: (100, 199), Kind.TOWNSHIP: (200, 399),
-           Kind.COMMUNITY: (1, 199), Kind.VILLAGE: (200, 399), Kind.GRID: (1, 999)}
 
 
 @dataclass
@@ -71,7 +68,7 @@ class Context:
         taken = self.allocated | {row[0] for row in self.session.execute(text(
             "SELECT code FROM areas WHERE parent_code = :p UNION SELECT code FROM plan_areas "
             "WHERE plan_id = :plan AND parent_code = :p"), {"p": parent, "plan": self.plan.id})}
-        low, high = _RANGES[kind]
+        low, high = SEQUENCES[kind]
         used = [int(c[-3:]) for c in taken if low <= int(c[-3:]) <= high]
         first = max(used, default=low - 1) + 1
         if first + len(centres) - 1 > high:
@@ -379,16 +376,10 @@ def apply(session: Session, plan_id: int, op: str, *, actor: str, log_params: di
     plan = get_plan(session, plan_id, for_update=True, editable=True)
     if op not in OPS:
         raise Invalid(f"unknown edit {op!r}; one of {sorted(OPS)}", field="op")
-    ctx = Context(session, plan, resolution=index_resolution(session, plan.base_generation))
+    ctx = Context(session, plan, resolution=index_resolution(session))
     versions = OPS[op](ctx, **params)
     changed = [code for code, a in versions.items() if a is not None and a.households == UNCOUNTED]
     counts = cellmath.census(ctx.cells, [versions[c].geom for c in changed], ctx.resolution, ctx.frame)
     for code, (households, population) in zip(changed, counts):
         versions[code] = replace(versions[code], households=households, population=population)
     return commit_edit(session, plan, op, log_params, versions, actor)
-
-
-def index_resolution(session: Session, generation: int) -> int:
-    """The H3 resolution of a generation's cell index."""
-    found = session.scalar(text("SELECT resolution FROM h3_cells WHERE generation_low <= :g LIMIT 1"), {"g": generation})
-    return int(found or get_settings().h3_resolution)

@@ -468,7 +468,7 @@ _LEVEL_FILTER = "(CAST(:level AS text) IS NULL OR level = :level)"
 def generation_areas(session: Session, generation: int, level: str | None) -> gpd.GeoDataFrame:
     """A published generation's areas (all levels, or one) as a WGS-84 frame."""
     return _frame(session, f"""SELECT {", ".join(COLUMNS)}, ST_AsBinary(geom) AS wkb FROM areas
-        WHERE generation_low <= :g AND coalesce(generation_high, :g) >= :g AND {_LEVEL_FILTER} ORDER BY code""",
+        WHERE in_force(generation_low, generation_high, :g) AND {_LEVEL_FILTER} ORDER BY code""",
                   {"g": generation, "level": level})
 
 

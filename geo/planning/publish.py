@@ -14,14 +14,13 @@ from sqlalchemy.orm import Session
 
 from geo.areas import shapes
 from geo.areas.models import Generation
-from geo.areas.service import active_generation
+from geo.areas.service import active_generation, index_resolution
 from geo.audit.service import record
 from geo.codes import CITY_CODE
 from geo.errors import Conflict, Invalid
 from geo.planning import cells as cellmath
-from geo.planning.diff import diff
+from geo.planning.diff import UNCHANGED, diff
 from geo.planning.draft import areas, get_plan, open_plan, scope_prefix
-from geo.planning.edits import index_resolution
 from geo.planning.models import Plan
 from geo.planning.validate import changed_codes, validate
 from geo.settings import get_settings
@@ -77,12 +76,10 @@ def _write_areas(session: Session, plan: Plan, generation: int, changed: set[str
     """Close the rows of changed and removed areas, insert the new ones; their new ids."""
     params = {"plan": plan.id, "changed": sorted(changed), "base": plan.base_generation, "new": generation,
               "prefix": scope_prefix(plan.scope_code), "scope": plan.scope_code}
-    session.execute(text("""
-        UPDATE areas a SET generation_high = :base
-         WHERE a.generation_low <= :base AND a.generation_high IS NULL AND a.code LIKE :prefix
-           AND a.code <> :scope
-           AND NOT EXISTS (SELECT 1 FROM plan_areas p WHERE p.plan_id = :plan AND p.base_area_id = a.id
-                              AND p.code = a.code AND NOT p.code = ANY(:changed))"""), params)
+    session.execute(text(f"""
+        UPDATE areas_now a SET generation_high = :base
+         WHERE in_force(a.generation_low, a.generation_high, :base) AND a.code LIKE :prefix AND a.code <> :scope
+           AND NOT {UNCHANGED}"""), params)
     return list(session.scalars(text("""
         INSERT INTO areas (code, level, name, kind, parent_code, households, population, source,
                            generation_low, geom)
@@ -95,7 +92,7 @@ def _reassign_cells(session: Session, plan: Plan, generation: int, changed: set[
     draft = areas(session, plan.id, level="grid", codes=sorted(changed))
     if not draft:
         return 0
-    resolution = index_resolution(session, plan.base_generation)
+    resolution = index_resolution(session)
     cells, grid_codes = [], []
     for code, grid in draft.items():
         inside = cellmath.cells_in(grid.geom, resolution)
@@ -108,8 +105,8 @@ def _reassign_cells(session: Session, plan: Plan, generation: int, changed: set[
                          left(parent_code, 6) AS district
                     FROM plan_areas WHERE plan_id = :plan AND level = 'grid'),
         closed AS (
-            UPDATE h3_cells c SET generation_high = :base FROM wanted w JOIN chain ch ON ch.grid = w.grid
-             WHERE c.h3 = w.h3 AND c.generation_low <= :base AND c.generation_high IS NULL
+            UPDATE h3_cells_now c SET generation_high = :base FROM wanted w JOIN chain ch ON ch.grid = w.grid
+             WHERE c.h3 = w.h3 AND in_force(c.generation_low, c.generation_high, :base)
                AND (c.grid_code, c.village_code, c.town_code, c.district_code)
                    IS DISTINCT FROM (ch.grid, ch.village, ch.town, ch.district)
             RETURNING c.h3, c.resolution, c.households, c.population, ch.grid, ch.village, ch.town, ch.district)
@@ -128,7 +125,7 @@ def _reassign_entities(session: Session, moves: dict) -> None:
             UPDATE incidents i SET grid_code = g.code, village_code = g.parent_code,
                    town_code = left(g.parent_code, 9), district_code = left(g.parent_code, 6)
               FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[])) AS m(id, code)
-              JOIN (SELECT code, parent_code FROM areas WHERE level = 'grid' AND generation_high IS NULL) g
+              JOIN (SELECT code, parent_code FROM areas_now WHERE level = 'grid') g
                 ON g.code = m.code
              WHERE i.id = m.id"""), {"ids": [int(m["id"]) for m in moves["incidents"] if m["new"]],
                                      "codes": [m["new"] for m in moves["incidents"] if m["new"]]})
@@ -151,8 +148,8 @@ def restore(session: Session, generation: int, *, actor: str) -> dict:
         INSERT INTO plan_areas (plan_id, code, level, name, kind, parent_code, households, population, base_area_id, geom)
         SELECT :plan, a.code, a.level, a.name, a.kind, a.parent_code, coalesce(a.households, 0),
                coalesce(a.population, 0), now_row.id, a.geom
-          FROM areas a LEFT JOIN areas now_row ON now_row.code = a.code AND now_row.generation_high IS NULL
-         WHERE a.generation_low <= :g AND coalesce(a.generation_high, :g) >= :g AND a.code <> :city"""),
+          FROM areas a LEFT JOIN areas_now now_row ON now_row.code = a.code
+         WHERE in_force(a.generation_low, a.generation_high, :g) AND a.code <> :city"""),
                     {"plan": plan.id, "g": generation, "city": CITY_CODE})
     return publish(session, plan.id, actor=actor, accept_warnings=f"restore generation {generation}",
                    description=f"restore of generation {generation}")

@@ -103,7 +103,7 @@ def removed_parents(session: Session, plan: Plan) -> set[str]:
     """Parents of the base generation's areas that the draft no longer has."""
     return set(session.scalars(text("""
         SELECT DISTINCT a.parent_code FROM areas a
-         WHERE a.generation_low <= :g AND coalesce(a.generation_high, :g) >= :g AND a.code LIKE :prefix
+         WHERE in_force(a.generation_low, a.generation_high, :g) AND a.code LIKE :prefix
            AND a.parent_code IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM plan_areas p WHERE p.plan_id = :plan AND p.code = a.code)"""),
         {"g": plan.base_generation, "prefix": scope_prefix(plan.scope_code), "plan": plan.id}))

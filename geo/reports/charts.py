@@ -77,8 +77,8 @@ def categories(rows: list[dict]) -> str:
 def area_map(session: Session, code: str, villages: list[dict], alerts: list[dict]) -> str:
     """Villages coloured by cases per 1,000 households; hotspots outlined red, repeat disputes as crosses."""
     frame = gpd.GeoDataFrame.from_postgis(
-        text("""SELECT code, name, ST_SimplifyPreserveTopology(geom, 0.0002) AS geom FROM areas
-                 WHERE level = 'village' AND generation_high IS NULL AND code LIKE :prefix || '%'"""),
+        text("""SELECT code, name, ST_SimplifyPreserveTopology(geom, 0.0002) AS geom FROM areas_now
+                 WHERE level = 'village' AND code LIKE :prefix || '%'"""),
         session.connection(), geom_col="geom", params={"prefix": area_prefix(code)})
     rates = {v["code"]: v["per_1000_households"] for v in villages}
     frame["rate"] = frame["code"].map(rates).astype(float)

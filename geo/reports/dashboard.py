@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.service import area_in_force
 from geo.codes import CITY_CODE, area_prefix
-from geo.incidents.service import OPEN, in_area
+from geo.incidents.service import in_area
 
 def figures(session: Session, code: str = CITY_CODE) -> dict:
     area = area_in_force(session, code)
@@ -18,19 +18,19 @@ def figures(session: Session, code: str = CITY_CODE) -> dict:
     villages = [dict(r) for r in session.execute(text("""
         SELECT v.code, v.name, count(m.id) FILTER (WHERE m.employment = 'full_time') AS full_time_mediators,
                count(m.id) AS mediators
-          FROM areas v LEFT JOIN mediators m ON m.home_village_code = v.code
-         WHERE v.level = 'village' AND v.generation_high IS NULL AND v.code LIKE :p
+          FROM areas_now v LEFT JOIN mediators m ON m.home_village_code = v.code
+         WHERE v.level = 'village' AND v.code LIKE :p
          GROUP BY v.code, v.name ORDER BY v.code"""), {"p": prefix}).mappings()]
     covered = sum(v["full_time_mediators"] > 0 for v in villages)
     grids = [dict(r) for r in session.execute(text("""
         WITH seen AS (SELECT DISTINCT h3 FROM camera_cells),
-        cells AS (SELECT h.grid_code, count(*) AS cells, count(s.h3) AS seen FROM h3_cells h LEFT JOIN seen s USING (h3)
-                   WHERE h.generation_high IS NULL AND h.grid_code LIKE :p GROUP BY h.grid_code)
+        cells AS (SELECT h.grid_code, count(*) AS cells, count(s.h3) AS seen FROM h3_cells_now h LEFT JOIN seen s USING (h3)
+                   WHERE h.grid_code LIKE :p GROUP BY h.grid_code)
         SELECT g.code, g.name, coalesce(c.cells, 0) AS cells,
                round(coalesce(c.seen, 0)::numeric / greatest(c.cells, 1), 4)::float8 AS camera_coverage,
                (SELECT count(*) FROM cameras k WHERE ST_Covers(g.geom, k.position)) AS cameras
-          FROM areas g LEFT JOIN cells c ON c.grid_code = g.code
-         WHERE g.level = 'grid' AND g.generation_high IS NULL AND g.code LIKE :p ORDER BY g.code"""),
+          FROM areas_now g LEFT JOIN cells c ON c.grid_code = g.code
+         WHERE g.level = 'grid' AND g.code LIKE :p ORDER BY g.code"""),
                                                      {"p": prefix}).mappings()]
     where = in_area(level)
     incidents = session.execute(text(f"""
@@ -39,9 +39,9 @@ def figures(session: Session, code: str = CITY_CODE) -> dict:
                percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM concluded_at - registered_at) / 86400)
                    FILTER (WHERE concluded_at IS NOT NULL),
                count(*) FILTER (WHERE concluded_at IS NOT NULL),
-               count(*) FILTER (WHERE status = ANY(:open)),
-               count(*) FILTER (WHERE status = ANY(:open) AND due_at < now())
-          FROM incidents WHERE {where}"""), {"area": code, "open": list(OPEN)}).one()
+               count(*) FILTER (WHERE is_open(status)),
+               count(*) FILTER (WHERE is_open(status) AND due_at < now())
+          FROM incidents WHERE {where}"""), {"area": code}).one()
     median, p90, concluded, open_, overdue = incidents
     return {
         "area": area,

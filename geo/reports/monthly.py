@@ -102,9 +102,9 @@ def report(session: Session, code: str, month: str) -> dict:
                coalesce(c.terminations, 0) AS terminations, coalesce(c.escalations, 0) AS escalations,
                coalesce(c.overdue, 0) AS overdue,
                round(1000.0 * coalesce(c.registered, 0) / nullif(v.households, 0), 2)::float8 AS per_1000_households
-          FROM areas v JOIN areas t ON t.code = v.parent_code AND t.generation_high IS NULL
+          FROM areas_now v JOIN areas_now t ON t.code = v.parent_code
           LEFT JOIN counts c ON c.village_code = v.code
-         WHERE v.level = 'village' AND v.generation_high IS NULL AND v.code LIKE :prefix || '%'
+         WHERE v.level = 'village' AND v.code LIKE :prefix || '%'
          ORDER BY v.code""")
     mediators = rows(f"""
         SELECT m.id AS mediator_id, m.employment, o.name AS organisation,
@@ -139,7 +139,7 @@ def report(session: Session, code: str, month: str) -> dict:
 
 def _towns(villages: list[dict], session: Session, params: dict) -> list[dict]:
     """The village rows summed per town."""
-    names = dict(session.execute(text("""SELECT code, name FROM areas WHERE level = 'town' AND generation_high IS NULL
+    names = dict(session.execute(text("""SELECT code, name FROM areas_now WHERE level = 'town'
                                            AND code LIKE :prefix || '%'"""), params).all())
     towns: dict[str, dict] = {}
     for v in villages:

@@ -69,11 +69,10 @@ def _places(session: Session, points: list[tuple[float, float]]) -> list[dict]:
         SELECT v.code AS village_code, v.name AS village, t.code AS town_code, t.name AS town,
                d.code AS district_code, d.name AS district
           FROM unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[])) WITH ORDINALITY AS p(lon, lat, i)
-          CROSS JOIN LATERAL (SELECT code, name, parent_code FROM areas
-                               WHERE level = 'village' AND generation_high IS NULL
+          CROSS JOIN LATERAL (SELECT code, name, parent_code FROM areas_now WHERE level = 'village'
                                ORDER BY geom <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) LIMIT 1) v
-          JOIN areas t ON t.code = v.parent_code AND t.generation_high IS NULL
-          JOIN areas d ON d.code = t.parent_code AND d.generation_high IS NULL
+          JOIN areas_now t ON t.code = v.parent_code
+          JOIN areas_now d ON d.code = t.parent_code
          ORDER BY p.i"""), {"lon": [p[0] for p in points], "lat": [p[1] for p in points]}).mappings()
     return [dict(r) for r in rows]
 
