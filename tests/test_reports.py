@@ -120,6 +120,24 @@ def test_district_and_city_reports_add_a_town_table(client):
     assert sum(t["registered"] for t in city["towns"]) == city["summary"]["registered"]
 
 
+def test_a_city_page_lists_the_busiest_villages_and_a_town_page_all(client, town):
+    """457 rows of villages made a city PDF take 15 s to lay out: the page keeps the 60 with
+    most cases (the CSV all of them); a town's page lists every village."""
+    def listed(params) -> tuple[set, dict]:
+        page = client.get("/reports/monthly", params={**params, "month": MONTH, "format": "html"}).text
+        table = page[page.index("By village</h2>"):page.index("Mediator workload")]
+        body = client.get("/reports/monthly", params={**params, "month": MONTH}).json()
+        return {v["name"] for v in body["villages"] if f"<td class=\"t\">{v['name']}</td>" in table}, body
+
+    shown, city = listed({})
+    busiest = sorted(city["villages"], key=lambda v: -v["registered"])
+    assert len(shown) == 60 and "all are in the CSV" in client.get(
+        "/reports/monthly", params={"month": MONTH, "format": "html"}).text
+    assert {v["name"] for v in busiest[:50]} <= shown and busiest[-1]["name"] not in shown
+    shown, body = listed({"area": town})
+    assert shown == {v["name"] for v in body["villages"]}
+
+
 @pytest.mark.parametrize("params, status, field", [
     ({"month": "2026-13"}, 422, "month"), ({"month": "October"}, 422, "month"),
     ({"area": "460106001001"}, 422, "area"), ({"area": "460199"}, 404, "area"), ({"format": "docx"}, 422, "format"),
