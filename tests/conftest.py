@@ -163,3 +163,44 @@ def scratch_database(settings, name: str):
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(drop)
+
+
+def gridctl(*args, **env) -> subprocess.CompletedProcess:
+    """The command line, as an operator runs it (with ``env`` added)."""
+    return subprocess.run([sys.executable, "-m", "geo.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **env})
+
+
+COPY = "haikou_copy"
+
+
+@pytest.fixture(scope="session")
+def restored_copy(settings, engine, api_keys, tmp_path_factory):
+    """(archive, url): a backup of the test database (``gridctl db backup``), the tests' keys
+    included, restored into the scratch database ``COPY`` once. The backup tests compare it with the original first; the
+    fuzzer, its last user, then changes it freely (one dump and restore instead of three)."""
+    with scratch_database(settings, COPY) as url:
+        archive = tmp_path_factory.mktemp("backup") / "haikou.dump"
+        for step in (("db", "backup", str(archive)), ("db", "restore", str(archive), "--into", COPY)):
+            done = gridctl(*step)
+            assert done.returncode == 0, done.stdout + done.stderr
+        yield archive, url
+
+
+@contextmanager
+def migrated_database(settings, name: str):
+    """A scratch database with PostGIS and the schema at head, no data; dropped afterwards."""
+    import psycopg
+
+    from geo.localdb import OWNER
+
+    with scratch_database(settings, name) as url:
+        with psycopg.connect(f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        with psycopg.connect(f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname={name}",
+                             autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+        done = gridctl("migrate", GRID_DB_NAME=name)
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield url

@@ -1,12 +1,5 @@
 """The command line against the real cluster."""
-import os
-import subprocess
-import sys
-
-
-def gridctl(*args):
-    return subprocess.run([sys.executable, "-m", "geo.cli", *args], capture_output=True, text=True,
-                          env=os.environ.copy())
+from conftest import gridctl
 
 
 def test_status_names_the_loaded_dataset(engine):
@@ -25,8 +18,6 @@ def test_load_of_an_unchanged_dataset_is_skipped(engine):
 
 
 def test_unreachable_database_is_one_clear_line(engine):
-    env = os.environ.copy()
-    env["DATABASE_URL"] = "postgresql://nobody@127.0.0.1:1/none"
-    run = subprocess.run([sys.executable, "-m", "geo.cli", "db", "status"], capture_output=True, text=True, env=env)
+    run = gridctl("db", "status", DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     assert run.returncode == 1
     assert "cannot reach the database" in run.stderr and "Traceback" not in run.stderr

@@ -9,7 +9,9 @@ import shapely
 from shapely.affinity import translate
 from sqlalchemy import text
 
+from conftest import migrated_database
 from geo.dataset import load
+from geo.db import get_engine
 from geo.dataset.checks import BoundaryError
 
 
@@ -76,11 +78,16 @@ def test_the_cli_names_the_feature_in_one_error_line_and_exits_1(built_areas, en
     assert _state(engine) == before
 
 
-def test_a_good_boundary_file_loads(built_areas, engine, settings, tmp_path):
+def test_a_good_boundary_file_loads(built_areas, settings, tmp_path):
+    """Into a database of its own: the test database keeps the built dataset for the other tests."""
     path = tmp_path / "areas.parquet"
     built_areas.to_parquet(path)
-    _, loaded = load.load(engine, settings.build_dir, areas_file=path, force=True)
-    assert loaded
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM areas")).scalar_one() == len(built_areas)
-    load.load(engine, settings.build_dir, force=True)   # back to the built dataset for the other tests
+    with migrated_database(settings, "haikou_load_check") as url:
+        engine = get_engine(url)
+        try:
+            _, loaded = load.load(engine, settings.build_dir, areas_file=path, force=True, show_progress=False)
+            assert loaded
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM areas")).scalar_one() == len(built_areas)
+        finally:
+            engine.dispose()
