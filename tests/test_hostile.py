@@ -102,3 +102,47 @@ def test_oversized_geometry_and_batches_are_refused(client, engine):
     assert batch.status_code == 422 and batch.json()["field"] == "points"
     assert client.get("/tiles/grids,villages,towns,districts,cameras,mediators,incidents,households,camera_coverage"
                       "/10/836/447.mvt").status_code == 422
+
+
+STORED = ["王'); DELETE FROM incidents; --", "x' OR '1'='1", "$$; TRUNCATE areas; $$", "李\\'; DROP TABLE areas; --"]
+
+
+def test_sql_in_text_that_passes_validation_is_stored_and_read_back_as_text(client, engine, api_keys):
+    """Payloads that are valid names and free text reach the SQL as values (incident
+    descriptions and notes, mediator names, plan descriptions, audit rows): each is stored and
+    read back byte for byte, and nothing else changes."""
+    before = table_counts(engine)
+    made = {"incidents": [], "mediators": [], "plans": []}
+    village = client.get("/locate", params={"lon": 110.33, "lat": 20.03}).json()["village"]["code"]
+    try:
+        for attack in STORED:
+            incident = client.post("/incidents", params={"dispatch": False}, json={
+                "lon": 110.33, "lat": 20.03, "category": "neighbourhood", "severity": "minor", "description": attack,
+                "occurred_at": "2026-11-20T09:30:00+08:00"})
+            assert incident.status_code == 201, incident.text
+            made["incidents"].append(incident.json()["id"])
+            refused = client.post(f"/incidents/{incident.json()['id']}/transitions", json={"to": "refused", "note": attack})
+            assert refused.status_code == 200 and refused.json()["events"][-1]["note"] == attack
+            mediator = client.post("/mediators", json={
+                "name": attack, "phone": "13900000000", "employment": "part_time", "organisation_id": 1,
+                "home_village_code": village, "skills": ["neighbourhood"], "capacity": 2, "on_duty": True,
+                "lon": 110.33, "lat": 20.03})
+            assert mediator.status_code == 201, mediator.text
+            made["mediators"].append(mediator.json()["id"])
+            plan = client.post("/plans", json={"scope": village, "description": attack})
+            assert plan.status_code == 201, plan.text
+            made["plans"].append(plan.json()["id"])
+            assert client.get(f"/incidents/{made['incidents'][-1]}").json()["description"] == attack
+            assert client.get(f"/mediators/{made['mediators'][-1]}").json()["name"] == attack
+            assert client.get(f"/plans/{made['plans'][-1]}").json()["description"] == attack
+        after = table_counts(engine)
+        grown = {"incidents": len(STORED), "mediators": len(STORED), "plans": len(STORED)}
+        assert {t: after[t] - before[t] for t in TABLES if t != "audit_log"} == {
+            t: grown.get(t, 0) for t in TABLES if t != "audit_log"}
+    finally:
+        for plan in made["plans"]:
+            client.delete(f"/plans/{plan}")
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM incidents WHERE id = ANY(:ids)"), {"ids": made["incidents"]})
+        for mediator in made["mediators"]:
+            client.delete(f"/mediators/{mediator}")

@@ -70,16 +70,33 @@ def test_nearest_ranks_by_ground_distance_among_eligible(client, engine):
         assert m["reasons"] and m["distance_m"] <= distances[-1]
 
 
-def test_off_duty_and_full_mediators_are_excluded_with_the_reason(client, mediator):
+def test_off_duty_and_full_mediators_are_excluded_with_the_reason(client, engine, mediator):
     lon, lat = mediator["position"]["coordinates"]
     params = {"lon": lon, "lat": lat, "category": "neighbourhood", "k": 50, "excluded": True}
-    ranked = client.get("/mediators/nearest", params=params).json()
-    assert mediator["id"] in [m["id"] for m in ranked["results"]]
-    client.patch(f"/mediators/{mediator['id']}", json={"on_duty": False})
-    ranked = client.get("/mediators/nearest", params=params).json()
-    assert mediator["id"] not in [m["id"] for m in ranked["results"]]
-    passed_over = {m["id"]: m["reasons"] for m in ranked["excluded"]}
-    assert passed_over[mediator["id"]] == ["off duty"]
+
+    def passed_over() -> dict:
+        ranked = client.get("/mediators/nearest", params=params).json()
+        assert (mediator["id"] in [m["id"] for m in ranked["results"]]) == (mediator["id"] not in {
+            m["id"] for m in ranked["excluded"]})
+        return {m["id"]: m["reasons"] for m in ranked["excluded"]}
+
+    assert mediator["id"] not in passed_over()
+    cases = []
+    try:
+        for n in range(mediator["capacity"]):   # her two open cases fill her
+            case = client.post("/incidents", params={"dispatch": False}, json={
+                "lon": lon, "lat": lat, "category": "neighbourhood", "severity": "minor",
+                "description": f"full mediator {n}", "occurred_at": "2026-11-20T09:30:00+08:00"}).json()
+            cases.append(case["id"])
+            dispatched = client.post(f"/incidents/{case['id']}/dispatch", json={
+                "mode": "manual", "mediator_id": mediator["id"], "reason": "the parties asked for her"})
+            assert dispatched.status_code == 200, dispatched.json()
+        assert passed_over()[mediator["id"]] == ["at capacity (2/2 open cases)"]
+        client.patch(f"/mediators/{mediator['id']}", json={"on_duty": False})
+        assert passed_over()[mediator["id"]] == ["off duty", "at capacity (2/2 open cases)"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM incidents WHERE id = ANY(:ids)"), {"ids": cases})
 
 
 def test_crs_of_the_query_does_not_change_the_answer(client):

@@ -386,15 +386,26 @@ def test_block_assignment_csv_moves_cells_between_grids(client, engine):
 
 
 def test_draft_tiles_show_the_draft(client, engine):
+    """After a merge in the draft, the draft's tile has the merged grid and not the one it
+    absorbed, while the published tile of the same place still has both."""
     import mapbox_vector_tile
     village = village_with_grids(engine, 4, offset=14)
+    grids = grids_of(engine, village)
+    first = sorted(grids)[0]
+    neighbour = next(c for c in sorted(grids) if c != first and grids[c].intersection(grids[first]).length > 0)
     plan = open_plan(client, village)["id"]
-    lon, lat = shapely.union_all(list(grids_of(engine, village).values())).representative_point().coords[0]
-    z = 14
-    response = client.get(f"/plans/{plan}/tiles/grids,villages/{z}/{int((lon + 180) / 360 * 2**z)}/{_tile_y(lat, z)}.mvt")
-    assert response.status_code == 200
-    decoded = mapbox_vector_tile.decode(response.content)
-    assert {f["properties"]["code"] for f in decoded["grids"]["features"]} >= set(grids_of(engine, village)) & {
-        f["properties"]["code"] for f in decoded["grids"]["features"]}
-    assert village in {f["properties"]["code"] for f in decoded["villages"]["features"]}
+    edit(client, plan, op="merge", codes=[first, neighbour])
+    lon, lat = grids[first].intersection(grids[neighbour]).representative_point().coords[0]
+    z = 16
+    path = f"grids,villages/{z}/{int((lon + 180) / 360 * 2**z)}/{_tile_y(lat, z)}.mvt"
+
+    def codes(url, layer="grids"):
+        response = client.get(url)
+        assert response.status_code == 200
+        return {f["properties"]["code"] for f in mapbox_vector_tile.decode(response.content)[layer]["features"]}
+
+    assert {first, neighbour} <= codes(f"/tiles/{path}")
+    drawn = codes(f"/plans/{plan}/tiles/{path}")
+    assert min(first, neighbour) in drawn and max(first, neighbour) not in drawn
+    assert village in codes(f"/plans/{plan}/tiles/{path}", "villages")
     assert client.get(f"/plans/{plan}/tiles/cameras/{z}/0/0.mvt").status_code == 404
