@@ -204,3 +204,16 @@ def migrated_database(settings, name: str):
         done = gridctl("migrate", GRID_DB_NAME=name)
         assert done.returncode == 0, done.stdout + done.stderr
         yield url
+
+
+@contextmanager
+def removing_new_incidents(engine):
+    """Incidents registered through the API inside the block are deleted after it (their
+    events go with them); those of the dataset and of other tests stay."""
+    with engine.connect() as conn:
+        last = conn.execute(text("SELECT coalesce(max(id), 0) FROM incidents")).scalar_one()
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM incidents WHERE source = 'api' AND id > :last"), {"last": last})

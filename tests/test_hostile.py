@@ -86,7 +86,7 @@ def test_sql_injection_in_a_text_field_is_stored_as_text(client, engine):
     assert created.status_code == 201
     assert client.get(f"/incidents/{created.json()['id']}").json()["description"] == attack
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM incidents WHERE source = 'api'"))
+        conn.execute(text("DELETE FROM incidents WHERE id = :id"), {"id": created.json()["id"]})
 
 
 def test_oversized_geometry_and_batches_are_refused(client, engine):

@@ -4,6 +4,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from conftest import removing_new_incidents
 from geo.incidents.service import TRANSITIONS
 from geo.incidents.statuses import OPEN
 
@@ -14,13 +15,9 @@ BASE = {"category": "neighbourhood", "severity": "minor", "description": "disput
 
 @pytest.fixture(autouse=True)
 def fresh_loads(engine):
-    """Each test starts and ends without API-made incidents, so mediators' loads are the dataset's."""
-    clear = text("DELETE FROM incidents WHERE source = 'api'")
-    with engine.begin() as conn:
-        conn.execute(clear)
-    yield
-    with engine.begin() as conn:
-        conn.execute(clear)
+    """Each test's incidents are gone after it, so mediators' loads are what they were."""
+    with removing_new_incidents(engine):
+        yield
 
 
 def report(client, *, at=HERE, dispatch=True, **fields):

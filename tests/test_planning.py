@@ -13,6 +13,7 @@ from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from conftest import removing_new_incidents
 from geo.planning.publish import restore
 from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
 
@@ -21,12 +22,11 @@ from planning_helpers import border_cell, centre, current_generation, grids_of, 
 def back_to_the_start(engine):
     """Whatever the tests publish, the boundaries end as they began (restored as a new generation)."""
     start = current_generation(engine)
-    yield
+    with removing_new_incidents(engine):
+        yield
     if current_generation(engine) != start:
         with Session(engine) as session, session.begin():
             restore(session, start, actor="tests")
-    with engine.begin() as conn:
-        conn.execute(text("DELETE FROM incidents WHERE source = 'api'"))
 
 
 def open_plan(client, scope, **extra):
