@@ -409,3 +409,12 @@ def test_draft_tiles_show_the_draft(client, engine):
     assert min(first, neighbour) in drawn and max(first, neighbour) not in drawn
     assert village in codes(f"/plans/{plan}/tiles/{path}", "villages")
     assert client.get(f"/plans/{plan}/tiles/cameras/{z}/0/0.mvt").status_code == 404
+
+
+def test_the_planner_page_paints_cells_of_the_index_resolution(client, engine):
+    """The page's script paints cells at the resolution the server tells it (it had 11 written
+    in, so painting was refused with GRID_H3_RESOLUTION=10)."""
+    page = client.get("/planner").text
+    config = json.loads(page.split('<script type="application/json" id="planner-config">')[1].split("</script>")[0])
+    with engine.connect() as conn:
+        assert config == {"h3Resolution": conn.execute(text("SELECT resolution FROM h3_cells LIMIT 1")).scalar_one()}

@@ -4,12 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from sqlalchemy.orm import Session
 
 from api import maps
+from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
+from geo.areas.service import index_resolution
 from geo.mediation.categories import Category
 
 router = APIRouter(tags=["maps"])
@@ -38,10 +41,13 @@ PLANNER_PAGE = Path(__file__).resolve().parents[1] / "static" / "planner.html"
 
 
 @router.get("/planner", response_class=HTMLResponse)
-def planner(plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
+def planner(session: Annotated[Session, Depends(get_read_session)],
+            plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
     """The planner's page for a draft (?plan=): draw, paint cells, split, merge, see the report
-    and the diff, undo, publish. Without ?plan= it offers to open one."""
-    return HTMLResponse(PLANNER_PAGE.read_text(encoding="utf-8"))
+    and the diff, undo, publish. Without ?plan= it offers to open one. The page paints cells
+    of the index's own H3 resolution."""
+    config = maps.json_for_html({"h3Resolution": index_resolution(session)})
+    return HTMLResponse(PLANNER_PAGE.read_text(encoding="utf-8").replace("PLANNER_CONFIG", config))
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)

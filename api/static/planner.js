@@ -10,8 +10,9 @@
   var problemLayer = L.geoJSON(null, {style: {color: "#d00", weight: 3, fillOpacity: 0.3},
                                       pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 8, color: "#d00"}); }}).addTo(map);
   var paintLayer = L.layerGroup().addTo(map);
-  var selected = [], painting = false, paintCells = {}, resolution = 11, plan = null, fitted = false;
   var $ = function (id) { return document.getElementById(id); };
+  var config = JSON.parse($("planner-config").textContent);   // from the server: the index's H3 resolution
+  var selected = [], painting = false, paintCells = {}, resolution = config.h3Resolution, plan = null, fitted = false;
 
   function status(text) { $("status").textContent = text; }
   function busy(on) { $("side").classList.toggle("busy", on); }
