@@ -4,13 +4,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from geo.settings import get_settings
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every table."""
 
 
 @lru_cache
@@ -24,14 +20,3 @@ def session_factory(url: str | None = None, *, for_requests: bool = False) -> se
     """Sessions; those for API requests have the request statement timeout (GRID_STATEMENT_TIMEOUT_MS)."""
     timeout = get_settings().statement_timeout_ms if for_requests else 0
     return sessionmaker(get_engine(url, statement_timeout_ms=timeout), expire_on_commit=False)
-
-
-def import_models() -> None:
-    """Register every model on Base.metadata (for Alembic and for create-all in tools)."""
-    from geo.areas import models as _areas  # noqa: F401
-    from geo.cameras import models as _cameras  # noqa: F401
-    from geo.incidents import models as _incidents  # noqa: F401
-    from geo.mediation import models as _mediation  # noqa: F401
-    from geo.audit import models as _audit  # noqa: F401
-    from geo.planning import models as _planning  # noqa: F401
-    from geo.auth import models as _auth  # noqa: F401

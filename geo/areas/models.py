@@ -8,7 +8,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Computed, DateTime
                         Integer, String, Text, UniqueConstraint, func)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.db import Base
+from geo.tables import Base
 
 LEVELS = ("city", "district", "town", "village", "grid")
 

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, DateTime, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.db import Base
+from geo.tables import Base
 
 
 class AuditEntry(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.db import Base
+from geo.tables import Base
 
 
 class ApiKey(Base):

@@ -5,7 +5,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.db import Base
+from geo.tables import Base
 
 
 class Camera(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import (ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.db import Base
+from geo.tables import Base
 from geo.incidents.statuses import STATUSES
 
 ROUTES = ("administrative", "arbitration", "court")   # where a terminated mediation points the parties (art. 26)

@@ -8,7 +8,7 @@ from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, F
                         Text, func)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo.db import Base
+from geo.tables import Base
 
 
 class DisputeCategory(Base):

@@ -1,13 +1,13 @@
-"""Alembic environment: the URL comes from geo.settings, the models from geo.db."""
+"""Alembic environment: the URL comes from geo.settings, the models from geo.tables."""
 from __future__ import annotations
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
 
-from geo.db import Base, get_engine, import_models
+from geo.db import get_engine
+from geo.tables import all_tables
 
-import_models()
-target_metadata = Base.metadata
+target_metadata = all_tables()
 
 
 def run_migrations_online() -> None:
