@@ -13,11 +13,13 @@ from geo.errors import DomainError
 MEDIA_TYPE = "application/problem+json"
 
 
-class Problem(Exception):
-    """Raise to answer with a problem document."""
+class Problem(DomainError):
+    """A problem the web layer finds itself (the Host, credentials, a body): the domain's
+    error with the status, title and any headers given here; one handler answers both."""
 
     def __init__(self, status: int, title: str, detail: str, *, field: str | None = None, headers=None):
-        self.status, self.title, self.detail, self.field, self.headers = status, title, detail, field, headers
+        super().__init__(detail, field=field)
+        self.status, self.title, self.headers = status, title, headers
 
 
 def problem_response(status: int, title: str, detail: str, *, field: str | None = None,
@@ -41,13 +43,9 @@ def _field(error: dict) -> str:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem):
-        return problem_response(exc.status, exc.title, exc.detail, field=exc.field, headers=exc.headers)
-
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else exc.headers
         return problem_response(exc.status, exc.title, exc.detail, field=exc.field, extra=exc.extra, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -9,6 +9,7 @@ class DomainError(Exception):
     title = "Bad request"
     extra: dict | None = None   # more members for the problem document
     retry_after: int | None = None   # seconds, for a busy answer (503): the API sends Retry-After
+    headers: dict | None = None   # any other headers of the answer (a challenge, a Retry-After)
 
     def __init__(self, detail: str, *, field: str | None = None):
         super().__init__(detail)
