@@ -12,7 +12,7 @@ from api.links import here, public
 from api.params import Offset, parse_bbox
 from api.responses import GeoJSONResponse
 from api.schemas.ogc import Collection, Collections, Conformance, FeatureCollection, LandingPage, LinkedFeature
-from geo import features
+from geo import ogc
 from geo.crs import Datum
 
 router = APIRouter(tags=["OGC API - Features"])
@@ -46,10 +46,10 @@ def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
 
 
-def _describe(session: Session, collection: features.Collection, base: str) -> dict:
+def _describe(session: Session, collection: ogc.Collection, base: str) -> dict:
     return {"id": collection.id, "title": collection.title, "itemType": "feature",
             "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
-            "extent": {"spatial": {"bbox": [features.extent(session, collection)],
+            "extent": {"spatial": {"bbox": [ogc.extent(session, collection)],
                                    "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}},
             "links": [_link(f"{base}collections/{collection.id}", "self"),
                       _link(f"{base}collections/{collection.id}/items", "items", GEOJSON)]}
@@ -59,12 +59,12 @@ def _describe(session: Session, collection: features.Collection, base: str) -> d
 def collections(session: Annotated[Session, Depends(get_read_session)]) -> dict:
     base = public("/")
     return {"links": [_link(f"{base}collections", "self")],
-            "collections": [_describe(session, c, base) for c in features.COLLECTIONS.values()]}
+            "collections": [_describe(session, c, base) for c in ogc.COLLECTIONS.values()]}
 
 
 @router.get("/collections/{collectionId}", response_model=Collection)
 def collection(session: Annotated[Session, Depends(get_read_session)], collectionId: str) -> dict:
-    return _describe(session, features.get_collection(collectionId), public("/"))
+    return _describe(session, ogc.get_collection(collectionId), public("/"))
 
 
 @router.get("/collections/{collectionId}/items", response_model=FeatureCollection, response_class=GeoJSONResponse)
@@ -74,8 +74,8 @@ def collection_items(request: Request, session: Annotated[Session, Depends(get_r
                      offset: Offset = 0,
                      properties: Annotated[str | None, Query(description="comma list of properties to return")] = None,
                      crs: Datum = Datum.WGS84) -> GeoJSONResponse:
-    chosen = features.get_collection(collectionId)
-    total, found = features.items(session, chosen, bbox=parse_bbox(bbox, crs), limit=limit, offset=offset,
+    chosen = ogc.get_collection(collectionId)
+    total, found = ogc.items(session, chosen, bbox=parse_bbox(bbox, crs), limit=limit, offset=offset,
                                   properties=[p for p in properties.split(",") if p] if properties is not None else None,
                                   datum=crs)
     links = [_link(here(request), "self", GEOJSON)]
@@ -92,7 +92,7 @@ def collection_items(request: Request, session: Annotated[Session, Depends(get_r
             response_class=GeoJSONResponse)
 def collection_item(request: Request, session: Annotated[Session, Depends(get_read_session)], collectionId: str,
                     featureId: str, crs: Datum = Datum.WGS84) -> GeoJSONResponse:
-    chosen = features.get_collection(collectionId)
-    feature = features.item(session, chosen, featureId, crs)
+    chosen = ogc.get_collection(collectionId)
+    feature = ogc.item(session, chosen, featureId, crs)
     feature["links"] = [_link(here(request), "self", GEOJSON), _link(public(f"/collections/{collectionId}"), "collection")]
     return GeoJSONResponse(feature)

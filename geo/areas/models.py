@@ -10,9 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.tables import Base
 
-LEVELS = ("city", "district", "town", "village", "grid")
-
-
 class Generation(Base):
     """A published set of boundaries. Areas say which generations they belong to."""
 

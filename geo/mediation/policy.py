@@ -13,7 +13,7 @@ from pathlib import Path
 
 from geo.settings import get_settings
 
-LEVELS = ("village", "town", "district")
+RESPONSIBLE_LEVELS = ("village", "town", "district")   # bottom up: where a case escalates to
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def next_level(level: str) -> str | None:
     organisation that cannot take a case hands it to the village committee."""
     if level == "industry":
         return "village"
-    i = LEVELS.index(level)
-    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+    i = RESPONSIBLE_LEVELS.index(level)
+    return RESPONSIBLE_LEVELS[i + 1] if i + 1 < len(RESPONSIBLE_LEVELS) else None
 
 
 def read_policy(path: Path) -> Policy:

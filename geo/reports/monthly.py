@@ -23,7 +23,7 @@ from geo.incidents.service import in_area
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.warning.service import alerts, defaults
 
-LEVELS = ("city", "district", "town")
+REPORTED_LEVELS = ("city", "district", "town")   # a monthly report is of one of these
 TREND_MONTHS = 12
 
 # Counts of one month, for any grouping of incidents ``i`` (:start and :end bound the month).
@@ -78,7 +78,7 @@ def _round(row: dict) -> dict:
 def report(session: Session, code: str, month: str) -> dict:
     """Every figure of the monthly report of area ``code``."""
     area = area_in_force(session, code)
-    if area["level"] not in LEVELS:
+    if area["level"] not in REPORTED_LEVELS:
         raise Invalid(f"monthly reports are for the city, a district or a town, not a {area['level']}", field="area")
     start, end = month_bounds(month)
     if start > datetime.now(HAIKOU_TIME):
