@@ -31,9 +31,8 @@ from api.routers import (
     tiles,
     warnings,
 )
-from api.security import Gate, authorize, key_cache
-from geo.areas.locate import cache as locate_cache
-from geo.changes import watcher
+from api.security import Gate, authorize
+from api.state import Services
 from geo.db import session_factory
 from geo.settings import PROJECT_ROOT, get_settings
 
@@ -48,21 +47,19 @@ VENDOR = {"/vendor/leaflet": _NODE / "leaflet" / "dist",
 
 
 @asynccontextmanager
-async def lifespan(_: FastAPI):
-    """Listen for changes made by other processes, and build the locate index before the
-    first request (if a dataset is loaded)."""
-    watcher.start()
+async def lifespan(app: FastAPI):
+    """Listen for changes (this process's commits and other processes' notifications), and
+    build the locate index before the first request (if a dataset is loaded)."""
+    services: Services = app.state.services
+    services.watcher.start()
     try:
         with session_factory()() as session:
-            locate_cache.get(session)
+            services.indexes.get(session)
     except SQLAlchemyError:
         pass   # no database or no schema yet: the index is built on first use
     gc.freeze()   # what start-up made lives as long as the process: later collections need not walk it
     yield
-    watcher.stop()
-
-
-watcher.on("api_keys", key_cache.clear)
+    services.watcher.stop()
 
 
 def _amend_openapi(app: FastAPI, *steps) -> None:
@@ -99,6 +96,7 @@ def create_app() -> FastAPI:
                   description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
                   version="0.1.0")
     settings = get_settings()
+    app.state.services = Services.made_from(settings)
     logs.install()
     problems.install(app)
     # Outermost last: headers on every answer; credentials before anything else; then the body's size.

@@ -36,7 +36,7 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
 _KEY_CACHE_SECONDS = 10.0   # without change notifications, a revoked key stops working in other processes within this time
 
 
-class _KeyCache:
+class KeyCache:
     """Checked credentials for a few seconds, so a busy tile client costs no database round
     trip per tile; a cached principal still stops working at its expiry."""
 
@@ -80,7 +80,7 @@ class _KeyCache:
         return found[1]
 
 
-class _RateLimiter:
+class RateLimiter:
     """A token bucket per principal: ``per_minute`` requests, refilled continuously."""
 
     def __init__(self):
@@ -100,7 +100,6 @@ class _RateLimiter:
             return (1 - tokens) * 60.0 / per_minute
 
 
-key_cache, limiter = _KeyCache(), _RateLimiter()
 _PLAUSIBLE = re.compile(r"^h[ks]_[A-Za-z0-9_-]{1,200}$")   # anything else is refused without a look-up
 
 
@@ -122,14 +121,14 @@ def _credentials(request: Request) -> tuple[str, str]:
     raise Unauthenticated("send an API key (X-API-Key header) or a bearer token")
 
 
-async def _identify(request: Request) -> tuple[str, str, Principal]:
+async def _identify(request: Request, checked: KeyCache) -> tuple[str, str, Principal]:
     """(how, credential, principal), or Unauthenticated saying why not."""
     how, credential = _credentials(request)
     if how == "bearer":
         return how, credential, keys.check_token(get_settings(), credential)
     if not _PLAUSIBLE.match(credential):
         raise Unauthenticated("malformed API key")
-    return how, credential, key_cache.cached(credential) or await run_in_threadpool(key_cache.principal, credential)
+    return how, credential, checked.cached(credential) or await run_in_threadpool(checked.principal, credential)
 
 
 def _origin(url: str | None) -> str | None:
@@ -202,7 +201,8 @@ def _session_redirect(request: Request, principal: Principal) -> RedirectRespons
 
 class Gate:
     """ASGI middleware: the Host is one of ours, the caller is known, the role may, the rate
-    limit holds; else a problem answer, decided from the headers before any body is read."""
+    limit holds; else a problem answer, decided from the headers before any body is read.
+    Checked keys and rate buckets are the app's (``app.state.services``)."""
 
     def __init__(self, app):
         self.app = app
@@ -227,9 +227,9 @@ class Gate:
         await self.app(scope, receive, send)
 
     async def _admit(self, request: Request, state: dict):
-        settings = get_settings()
+        settings, services = get_settings(), request.app.state.services
         try:
-            how, credential, principal = await _identify(request)
+            how, credential, principal = await _identify(request, services.keys)
         except Unauthenticated as exc:
             raise Problem(401, "Unauthenticated", str(exc), headers=_CHALLENGE, field="credentials") from exc
         if how == "cookie" and request.method not in ("GET", "HEAD"):
@@ -239,7 +239,7 @@ class Gate:
             raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
         if principal.role is Role.EMBED:
             _embed_scope(request, principal, state)
-        wait = limiter.wait(principal.key, settings.rate_limit_per_minute)
+        wait = services.limiter.wait(principal.key, settings.rate_limit_per_minute)
         if wait:
             raise Problem(429, "Too many requests", f"more than {settings.rate_limit_per_minute} requests a minute",
                           headers={"Retry-After": str(max(1, round(wait)))})

@@ -7,18 +7,29 @@ the change. Each worker runs one listening connection to the primary in a thread
 on a notification it reads the versions again and calls the callbacks registered for
 that table. While the listener is down (the primary restarts), ``latest`` is None and
 callers fall back to asking the database themselves.
+
+In the process that made a change the callbacks need not wait for the notification: the
+domain ``announce``s what its transaction changes, and a started watcher calls the
+callbacks of those tables as soon as the transaction commits.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import psycopg
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from geo.areas.service import VERSIONS_SQL
-from geo.settings import get_settings
 
 CHANNEL = "grid_changes"
+_ANNOUNCED = "announced_changes"   # the session.info entry: tables changed by the session's transaction
+
+
+def announce(session: Session, *tables: str) -> None:
+    """Mark ``tables`` as changed by the session's transaction: told to this process's watchers at its commit."""
+    session.info.setdefault(_ANNOUNCED, set()).update(tables)
 
 
 class ChangeWatcher:
@@ -33,20 +44,38 @@ class ChangeWatcher:
         self._thread: threading.Thread | None = None
 
     def on(self, table: str, callback: Callable[[], None]) -> None:
-        """Call ``callback`` (in the listener's thread) after each change to ``table``."""
+        """Call ``callback`` after each change to ``table``: in the listener's thread, or in the thread
+        that committed an announced change."""
         self._callbacks.setdefault(table, []).append(callback)
 
     def start(self) -> None:
+        """Listen to the primary, and to this process's commits."""
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="change-watcher", daemon=True)
             self._thread.start()
+        if not event.contains(Session, "after_commit", self._committed):
+            event.listen(Session, "after_commit", self._committed)
+            event.listen(Session, "after_transaction_end", self._ended)
 
     def stop(self) -> None:
+        if event.contains(Session, "after_commit", self._committed):
+            event.remove(Session, "after_commit", self._committed)
+            event.remove(Session, "after_transaction_end", self._ended)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.latest = None   # nobody listens: callers ask the database again
+
+    def _committed(self, session: Session) -> None:
+        """A transaction of this process committed: call the callbacks of what it announced."""
+        if not session.in_nested_transaction():   # a savepoint released: its changes are not committed yet
+            self._call(session.info.get(_ANNOUNCED, ()))
+
+    def _ended(self, session: Session, transaction: SessionTransaction) -> None:
+        """A transaction ended, committed (every watcher was told) or rolled back: its announcements go."""
+        if transaction.parent is None:
+            session.info.pop(_ANNOUNCED, None)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -66,9 +95,9 @@ class ChangeWatcher:
     def _changed(self, conn: psycopg.Connection, tables: set[str]) -> None:
         self.latest = tuple(conn.execute(VERSIONS_SQL).fetchone())
         self.notifications += 1
+        self._call(tables)
+
+    def _call(self, tables: Iterable[str]) -> None:
         for table in tables:
             for callback in self._callbacks.get(table, []):
                 callback()
-
-
-watcher = ChangeWatcher(get_settings().libpq_url)

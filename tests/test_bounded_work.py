@@ -20,7 +20,6 @@ from planning_helpers import current_generation
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import cache as locate_cache
 from geo.areas.service import versions
 from geo.planning.publish import restore
 from geo.reports import render
@@ -164,19 +163,17 @@ def test_parallel_pdf_requests_draw_once_and_the_rest_wait_or_hit(engine, admin_
 
 
 @pytest.fixture(scope="module")
-def generations(engine):
+def generations(engine, client):
     """Three generations (the start and two restored copies of it, the last current); restored
-    to the start's boundaries afterwards."""
+    to the start's boundaries afterwards. The app hears these commits of its process at once."""
     start = current_generation(engine)
     made = [start]
     for _ in range(2):
         with Session(engine) as session, session.begin():
             made.append(restore(session, start, actor="tests")["generation"])
-    locate_cache.expire()
     yield made
     with Session(engine) as session, session.begin():
         restore(session, start, actor="tests")
-    locate_cache.expire()
 
 
 def test_a_past_index_is_built_once_and_never_holds_up_the_current_one(client, generations):
@@ -184,12 +181,13 @@ def test_a_past_index_is_built_once_and_never_holds_up_the_current_one(client, g
     generation answers at once, and another past generation gets 503 at once (no queue)."""
     past, other, current = generations
     assert client.get("/locate", params=POINT).json()["generation"] == current   # the current index, built
-    locate_cache.past.clear()
-    builds = locate_cache.past_builds
+    indexes = client.app.state.services.indexes
+    indexes.past.clear()
+    builds = indexes.past_builds
     with ThreadPoolExecutor(5) as pool:
         answers = [pool.submit(client.get, "/locate", params={**POINT, "generation": past}) for _ in range(4)]
         deadline = time.monotonic() + 30
-        while locate_cache.building is None:
+        while indexes.building is None:
             assert time.monotonic() < deadline and not any(a.done() for a in answers), "no build started"
             time.sleep(0.02)
         started = time.perf_counter()
@@ -198,15 +196,15 @@ def test_a_past_index_is_built_once_and_never_holds_up_the_current_one(client, g
         started = time.perf_counter()
         refused = client.get("/locate", params={**POINT, "generation": other})
         refused_seconds = time.perf_counter() - started
-        assert locate_cache.building == past, "the build ended before the checks: make it slower or them faster"
+        assert indexes.building == past, "the build ended before the checks: make it slower or them faster"
         answers = [a.result() for a in answers]
     assert [a.json()["generation"] for a in answers] == [past] * 4
-    assert locate_cache.past_builds == builds + 1
+    assert indexes.past_builds == builds + 1
     assert now.status_code == 200 and now.json()["generation"] == current and current_seconds < 1.0
     assert refused.status_code == 503 and refused.json()["field"] == "generation" and refused_seconds < 1.0
     assert int(refused.headers["retry-after"]) > 0
     assert refused.headers["content-type"] == "application/problem+json"
     assert client.get("/locate", params={**POINT, "generation": other}).json()["generation"] == other
     assert client.get("/locate", params={**POINT, "generation": past}).json()["generation"] == past
-    assert locate_cache.past_builds == builds + 2
-    assert locate_cache.past.size_bytes <= locate_cache.past.max_bytes
+    assert indexes.past_builds == builds + 2
+    assert indexes.past.size_bytes <= indexes.past.max_bytes

@@ -7,15 +7,15 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from geo.areas.locate import OUTSIDE, LocateIndex, cache
+from geo.areas.locate import OUTSIDE, LocateIndex
 from geo.crs import from_wgs84
 from geo.db import session_factory
 
 
 @pytest.fixture(scope="module")
-def index(engine) -> LocateIndex:
+def index(client) -> LocateIndex:
     with session_factory()() as session:
-        return cache.get(session)
+        return client.app.state.services.indexes.get(session)
 
 
 def _postgis_answers(engine, lon, lat) -> np.ndarray:

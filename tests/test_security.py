@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.security import key_cache
 from geo.auth import keys
 
 DUMMY = {"code": "460106005", "layers": "grids", "z": "10", "x": "836", "y": "447", "view": "overview",
@@ -105,7 +104,7 @@ def test_expired_revoked_and_made_up_keys_are_401(anonymous, engine):
     assert anonymous.get("/areas", headers={"X-API-Key": revoked}).status_code == 200
     done = subprocess.run([sys.executable, "-m", "geo.cli", "auth", "revoke", prefix], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    key_cache.clear()   # other processes notice within 10 s (the key cache's lifetime)
+    anonymous.app.state.services.keys.clear()   # other processes notice within 10 s (the key cache's lifetime)
     for key, reason in ((expired, "expired"), (revoked, "revoked"), ("hk_00000000_" + "a" * 43, "unknown"),
                         ("not-a-key", "malformed")):
         response = anonymous.get("/areas", headers={"X-API-Key": key})

@@ -1,4 +1,4 @@
-"""Tiles for the API: layer lists, versions, ETags, the cache, TileJSON and styles."""
+"""Tiles for the API: layer lists, versions, ETags, caching, TileJSON and styles."""
 from __future__ import annotations
 
 import hashlib
@@ -10,13 +10,11 @@ from sqlalchemy.orm import Session
 from geo.areas.service import resolve_generation, versions
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
-from geo.settings import get_settings
 from tiles.cache import TileCache
 from tiles.grid import MAX_ZOOM
 from tiles.registry import LAYERS, MAX_LAYERS_PER_TILE, PLAN_LAYERS, Layer
 from tiles.render import render
 
-cache = TileCache(get_settings().tile_cache_bytes)
 HAIKOU_BOUNDS = [110.10, 19.52, 110.72, 20.12]
 
 
@@ -47,9 +45,9 @@ class TileAnswer:
     etag: str
 
 
-def tile(session: Session, layers: list[Layer], z: int, x: int, y: int, *, datum: Datum, filters: dict,
-         generation: int | None = None) -> TileAnswer:
-    """The tile (from the cache when its key is current), with a strong ETag of its key."""
+def tile(session: Session, cache: TileCache, layers: list[Layer], z: int, x: int, y: int, *, datum: Datum,
+         filters: dict, generation: int | None = None) -> TileAnswer:
+    """The tile (from ``cache`` when its key is current), with a strong ETag of its key."""
     check_tile(z, x, y)
     active, load, data = versions(session)
     generation = active if generation is None else resolve_generation(session, generation)

@@ -11,6 +11,8 @@ from api.params import Offset
 from api.problems import answers
 from api.schemas.cameras import (GB28181, CameraCoverage, CameraCreate, CameraList, CameraRead, CamerasCovering,
                                  CameraUpdate)
+from api.state import index_cache
+from geo.areas.locate import IndexCache
 from geo.cameras import service
 from geo.crs import Datum
 
@@ -44,14 +46,15 @@ def get_camera(session: Annotated[Session, Depends(get_session)], camera_id: Cam
 
 @router.post("/cameras", status_code=201, response_model=CameraRead, responses=answers(409))
 def create_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                  body: CameraCreate, crs: Datum = Datum.WGS84) -> dict:
-    return service.save(session, body.model_dump(), actor=actor, datum=crs, create=True)
+                  indexes: Annotated[IndexCache, Depends(index_cache)], body: CameraCreate, crs: Datum = Datum.WGS84) -> dict:
+    return service.save(session, indexes, body.model_dump(), actor=actor, datum=crs, create=True)
 
 
 @router.put("/cameras/{camera_id}", response_model=CameraRead)
 def replace_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                   camera_id: CameraId, body: CameraUpdate, crs: Datum = Datum.WGS84) -> dict:
-    return service.save(session, {**body.model_dump(), "id": camera_id}, actor=actor, datum=crs, create=False)
+                   indexes: Annotated[IndexCache, Depends(index_cache)], camera_id: CameraId, body: CameraUpdate,
+                   crs: Datum = Datum.WGS84) -> dict:
+    return service.save(session, indexes, {**body.model_dump(), "id": camera_id}, actor=actor, datum=crs, create=False)
 
 
 @router.delete("/cameras/{camera_id}", status_code=204)

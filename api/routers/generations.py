@@ -12,7 +12,6 @@ from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.generations import GenerationList
 from api.schemas.plans import AreaFile, Published, file_answers
-from geo.areas.locate import cache as locate_cache
 from geo.areas.service import generation_list, resolve_generation
 from geo.codes import CITY_CODE
 from geo.crs import Datum
@@ -36,9 +35,7 @@ def restore_generation(session: Annotated[Session, Depends(get_session)], actor:
     """Roll back: publish that generation's boundaries again, as a new generation (409 if
     another is published meanwhile)."""
     with session.begin():
-        result = restore(session, generation, actor=actor)
-    locate_cache.expire()
-    return result
+        return restore(session, generation, actor=actor)
 
 
 @router.get("/{generation}/export", response_model=AreaFile, response_class=GeoJSONResponse,

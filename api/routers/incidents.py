@@ -12,6 +12,8 @@ from api.problems import answers
 from api.schemas.incidents import (CountLevel, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, IncidentCounts,
                                    IncidentCreate, IncidentDetail, IncidentList, Status, TransitionRequest)
 from api.security import redact, sees_personal_data
+from api.state import index_cache
+from geo.areas.locate import IndexCache
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.incidents import service
@@ -24,7 +26,8 @@ PERSONAL = ("reporter_name", "reporter_phone")
 @router.post("", status_code=201, response_model=IncidentDetail, responses={200: {
     "model": IncidentDetail, "description": "The incident registered before with this Idempotency-Key and body"}})
 def create_incident(response: Response, session: Annotated[Session, Depends(get_transaction)],
-                    actor: Annotated[str, Depends(get_actor)], body: IncidentCreate,
+                    actor: Annotated[str, Depends(get_actor)], indexes: Annotated[IndexCache, Depends(index_cache)],
+                    body: IncidentCreate,
                     idempotency_key: Annotated[str | None, Header(min_length=8, max_length=200)] = None,
                     dispatch: bool = Query(True, description="dispatch the nearest eligible mediator at once"),
                     crs: Datum = Datum.WGS84) -> dict:
@@ -32,7 +35,7 @@ def create_incident(response: Response, session: Annotated[Session, Depends(get_
 
     The same ``Idempotency-Key`` with the same body returns the same incident (200);
     with a different body, 422."""
-    incident, created = service.create(session, body.model_dump(mode="json"), datum=crs,
+    incident, created = service.create(session, indexes, body.model_dump(mode="json"), datum=crs,
                                        idempotency_key=idempotency_key, actor=actor, dispatch=dispatch)
     if not created:
         response.status_code = 200

@@ -12,6 +12,8 @@ from api import bodies
 from api.dependencies import get_read_session
 from api.problems import Problem
 from api.schemas.locate import LocateBatch, Located, LocatedBatch
+from api.state import index_cache
+from geo.areas.locate import IndexCache
 from geo.areas.locating import NothingLoaded, describe, locate, looks_swapped
 from geo.crs import Datum
 
@@ -19,15 +21,16 @@ router = APIRouter(tags=["locate"])
 GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a published generation (default: current)")]
 
 
-def _locate(session: Session, lon, lat, crs: Datum, generation: int | None):
+def _locate(session: Session, indexes: IndexCache, lon, lat, crs: Datum, generation: int | None):
     try:
-        return locate(session, lon, lat, crs, generation)
+        return locate(session, indexes, lon, lat, crs, generation)
     except NothingLoaded as exc:
         raise Problem(503, "No boundaries loaded", str(exc), headers={"Retry-After": "30"}) from exc
 
 
 @router.get("/locate", response_model=Located)
 def locate_point(session: Annotated[Session, Depends(get_read_session)],
+                 indexes: Annotated[IndexCache, Depends(index_cache)],
                  lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
                  lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
                  crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
@@ -35,7 +38,7 @@ def locate_point(session: Annotated[Session, Depends(get_read_session)],
 
     A point on a boundary shared by several grids goes to the grid with the smallest
     code. A point outside Haikou is a 404 problem."""
-    located = _locate(session, lon, lat, crs, generation)
+    located = _locate(session, indexes, lon, lat, crs, generation)
     result = describe(located, 0)
     if result is None:
         hint = " (did you swap lon and lat?)" if looks_swapped(lon, lat) else ""
@@ -49,6 +52,7 @@ def _coordinates(batch: LocateBatch) -> np.ndarray:
 
 @router.post("/locate", openapi_extra=bodies.documented(LocateBatch), response_model=LocatedBatch)
 def locate_batch(session: Annotated[Session, Depends(get_read_session)],
+                 indexes: Annotated[IndexCache, Depends(index_cache)],
                  data: Annotated[bytes, Depends(bodies.raw)],
                  crs: Datum = Datum.WGS84,
                  names: bool = Query(False, description="include area names, not only codes"),
@@ -57,7 +61,7 @@ def locate_batch(session: Annotated[Session, Depends(get_read_session)],
     A large batch is parsed in a worker process, so other requests go on meanwhile."""
     points = bodies.parse(data, LocateBatch, _coordinates)
     lon, lat = points[:, 0], points[:, 1]
-    located = _locate(session, lon, lat, crs, generation)
+    located = _locate(session, indexes, lon, lat, crs, generation)
     results = [describe(located, i, names=names) for i in range(len(lon))]
     body = {"count": len(results), "located": sum(r is not None for r in results),
             "crs": crs.value, "generation": located.index.version[0], "results": results}

@@ -13,6 +13,8 @@ from api.problems import answers
 from api.schemas.mediators import (Employment, MediatorCreate, MediatorList, MediatorRead, MediatorUpdate,
                                    NearestMediators)
 from api.security import redact, sees_personal_data
+from api.state import index_cache
+from geo.areas.locate import IndexCache
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.mediation import service
@@ -64,14 +66,16 @@ def get_mediator(session: Annotated[Session, Depends(get_session)], mediator_id:
 
 @router.post("", status_code=201, response_model=MediatorRead)
 def create_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                    body: MediatorCreate, crs: Datum = Datum.WGS84) -> dict:
-    return service.create(session, _data(body), actor=actor, datum=crs)
+                    indexes: Annotated[IndexCache, Depends(index_cache)], body: MediatorCreate,
+                    crs: Datum = Datum.WGS84) -> dict:
+    return service.create(session, indexes, _data(body), actor=actor, datum=crs)
 
 
 @router.patch("/{mediator_id}", response_model=MediatorRead)
 def update_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
-                    mediator_id: int, body: MediatorUpdate, crs: Datum = Datum.WGS84) -> dict:
-    return service.update(session, mediator_id, _data(body), actor=actor, datum=crs)
+                    indexes: Annotated[IndexCache, Depends(index_cache)], mediator_id: int,
+                    body: MediatorUpdate, crs: Datum = Datum.WGS84) -> dict:
+    return service.update(session, indexes, mediator_id, _data(body), actor=actor, datum=crs)
 
 
 @router.delete("/{mediator_id}", status_code=204, responses=answers(409))

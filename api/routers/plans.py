@@ -14,7 +14,6 @@ from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
                                PlanList, PlanRead, PlanStatus, Published, PublishRequest, ValidationReport, file_answers)
-from geo.areas.locate import cache as locate_cache
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid
 from geo.planning import draft, edits, exchange
@@ -139,10 +138,8 @@ def publish_plan(session: Annotated[Session, Depends(get_session)], actor: Annot
     draft was opened, 422 with the report if it has errors or unaccepted warnings."""
     body = body or PublishRequest()
     with session.begin():
-        result = publish(session, plan_id, actor=actor, accept_warnings=body.accept_warnings,
-                         description=body.description)
-    locate_cache.expire()
-    return result
+        return publish(session, plan_id, actor=actor, accept_warnings=body.accept_warnings,
+                       description=body.description)
 
 
 @router.get("/{plan_id}/areas", response_model=PlanAreas)

@@ -12,9 +12,11 @@ from api.params import MONTH
 from api.problems import answers
 from api.responses import attachment
 from api.schemas.reports import MonthlyReport
+from api.state import rendered_reports
 from geo.codes import CITY_CODE
 from geo.reports import render
 from geo.reports.monthly import last_month
+from geo.reports.render import RenderedReports
 
 router = APIRouter(tags=["reports"])
 DOWNLOADS = {"pdf": ("application/pdf", "pdf"), "csv": ("application/zip", "csv.zip")}
@@ -24,7 +26,7 @@ PAGES = {"json": "application/json", "html": "text/html"}
 @router.get("/reports/monthly", response_model=MonthlyReport, responses={200: {"content": {
     "application/json": {}, "text/html": {}, "application/pdf": {}, "application/zip": {}},
     "description": "the report in the format asked for"}, **answers(404)})
-def monthly(session: Annotated[Session, Depends(get_session)],
+def monthly(session: Annotated[Session, Depends(get_session)], reports: Annotated[RenderedReports, Depends(rendered_reports)],
             area: Annotated[str, Query(pattern=r"^\d{6,9}$", description="the city (default), a district or a town")]
             = CITY_CODE,
             month: Annotated[str | None, Query(pattern=MONTH, description="YYYY-MM (1970-2099); default: last month")]
@@ -38,7 +40,7 @@ def monthly(session: Annotated[Session, Depends(get_session)],
     A report is kept until the data change (``X-Report-Cache: hit`` or ``miss``). Only a few
     HTML or PDF reports are drawn at once: beyond, 503 with ``Retry-After``."""
     month = month or last_month()
-    body, kept = render.rendered.get(session, area, month, format)
+    body, kept = reports.get(session, area, month, format)
     if format in DOWNLOADS:
         media_type, extension = DOWNLOADS[format]
         response = attachment(body, media_type, render.area_filename(area, month, extension))

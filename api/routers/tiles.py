@@ -11,10 +11,12 @@ from api.params import Moment
 from api.problems import Problem
 from api.schemas.tiles import Style, TileJSON
 from api.security import allowed_layers
+from api.state import tile_cache
 from geo.crs import Datum
 from geo.mediation.categories import Category
 from geo.settings import get_settings
 from tiles import service, styles
+from tiles.cache import TileCache
 from tiles.registry import Layer
 
 router = APIRouter(tags=["tiles"])
@@ -34,8 +36,8 @@ def permitted(request: Request, layers: list[Layer]) -> list[Layer]:
 @router.get("/tiles/{layers}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"},
                        304: {"description": "unchanged since the ETag sent"}})
-def get_tile(request: Request, session: Annotated[Session, Depends(get_read_session)], layers: LayerList,
-             z: int, x: int, y: int,
+def get_tile(request: Request, session: Annotated[Session, Depends(get_read_session)],
+             cache: Annotated[TileCache, Depends(tile_cache)], layers: LayerList, z: int, x: int, y: int,
              crs: Datum = Datum.WGS84, since: Moment | None = None, until: Moment | None = None,
              category: Category | None = None,
              generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -43,7 +45,7 @@ def get_tile(request: Request, session: Annotated[Session, Depends(get_read_sess
     """One Mapbox Vector Tile of one or several layers (extent 4096, buffer 64).
 
     ``crs=gcj02`` or ``bd09`` shifts the geometry for Amap/Tencent or Baidu basemaps."""
-    answer = service.tile(session, permitted(request, service.parse_layers(layers)), z, x, y, datum=crs,
+    answer = service.tile(session, cache, permitted(request, service.parse_layers(layers)), z, x, y, datum=crs,
                           filters={"since": since, "until": until, "category": category and category.value},
                           generation=generation)
     headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60, must-revalidate"}

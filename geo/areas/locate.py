@@ -26,10 +26,9 @@ from sqlalchemy.orm import Session
 
 from geo.areas.service import index_resolution, versions
 from geo.cache import ByteCache
-from geo.changes import watcher
+from geo.changes import ChangeWatcher
 from geo.errors import DomainError
 from geo.hexes import cells_of
-from geo.settings import get_settings
 
 OUTSIDE = -1
 NEAR_BOUNDARY = -2
@@ -158,18 +157,19 @@ class IndexBusy(DomainError):
 class IndexCache:
     """One index per boundary version, rebuilt when a publish or a load changes it.
 
-    A busy locate endpoint costs no database round trip: while the change watcher
-    listens, the index is current as long as its version (active generation, dataset
-    load) is the one the primary last notified; otherwise the version is read again at
-    most every ``recheck_seconds``. In the process that published, at once.
+    A busy locate endpoint costs no database round trip: while ``watcher`` listens, the
+    index is current as long as its version (active generation, dataset load) is the one
+    the primary last notified; otherwise (or without a watcher) the version is read again
+    at most every ``recheck_seconds``; after ``expire`` (the boundaries changed), at once.
 
     Indexes of earlier generations, for ``?generation=``, are kept up to ``past_bytes``
     (least recently used out). They are built one at a time, apart from the current
     index's lock: requests for the generation being built wait for that build, requests
     for another uncached one get ``IndexBusy``. ``past_builds`` counts the builds."""
 
-    def __init__(self, recheck_seconds: float = 1.0, past_bytes: int = 256 * 1024 * 1024):
-        self.recheck_seconds = recheck_seconds
+    def __init__(self, recheck_seconds: float = 1.0, past_bytes: int = 256 * 1024 * 1024,
+                 watcher: ChangeWatcher | None = None):
+        self.recheck_seconds, self.watcher = recheck_seconds, watcher
         self._index: LocateIndex | None = None
         self.past = ByteCache(past_bytes, size=lambda index: index.nbytes)
         self._building: tuple[tuple, Future] | None = None   # the past version being built, and its result
@@ -179,14 +179,15 @@ class IndexCache:
         self._past_lock = threading.Lock()   # guards _building, held only briefly
 
     def expire(self) -> None:
-        """Look for a new version on the next request (after a publish or load here)."""
+        """Look for a new version on the next request (the boundaries changed)."""
         self._checked_at = float("-inf")
 
     def _still_current(self, index: LocateIndex) -> bool:
         if self._checked_at == float("-inf"):
-            return False   # expired in this process
-        if watcher.latest is not None:
-            return index.version == watcher.latest[:2]
+            return False   # expired
+        latest = self.watcher.latest if self.watcher else None
+        if latest is not None:
+            return index.version == latest[:2]
         return time.monotonic() - self._checked_at < self.recheck_seconds
 
     @property
@@ -243,6 +244,3 @@ class IndexCache:
                 index = self._index
         self._checked_at = time.monotonic()
         return index
-
-
-cache = IndexCache(get_settings().locate_recheck_seconds, get_settings().locate_past_bytes)

@@ -7,7 +7,7 @@ import numpy as np
 from h3.api import basic_int as h3
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import OUTSIDE, cache
+from geo.areas.locate import OUTSIDE, IndexCache
 from geo.areas.service import resolve_generation
 from geo.crs import Datum, to_wgs84
 
@@ -27,9 +27,10 @@ class Located:
     index: object
 
 
-def locate(session: Session, lon, lat, datum: Datum | str = Datum.WGS84, generation: int | None = None) -> Located:
+def locate(session: Session, indexes: IndexCache, lon, lat, datum: Datum | str = Datum.WGS84,
+           generation: int | None = None) -> Located:
     """Locate points in the current generation's boundaries, or in those of ``generation``."""
-    index = cache.get(session, resolve_generation(session, generation) if generation is not None else None)
+    index = indexes.get(session, resolve_generation(session, generation) if generation is not None else None)
     if index is None:
         raise NothingLoaded("no boundary generation is loaded")
     wlon, wlat = to_wgs84(np.atleast_1d(lon), np.atleast_1d(lat), datum)

@@ -8,6 +8,7 @@ from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.areas.locate import IndexCache
 from geo.areas.locating import locate
 from geo.areas.service import index_resolution
 from geo.audit.service import record
@@ -59,7 +60,7 @@ def _write_cells(session: Session, camera_id: str, sector) -> None:
                         {"id": camera_id, "cells": [int(c) for c in cells]})
 
 
-def save(session: Session, data: dict, *, actor: str, datum: Datum, create: bool) -> dict:
+def save(session: Session, indexes: IndexCache, data: dict, *, actor: str, datum: Datum, create: bool) -> dict:
     """Create or replace a camera; its sector and the cells it sees follow its position and view."""
     try:
         parse_camera_id(data["id"], districts=DISTRICTS)
@@ -70,7 +71,7 @@ def save(session: Session, data: dict, *, actor: str, datum: Datum, create: bool
         raise Conflict(f"camera {data['id']} exists", field="id")
     if not create and not exists:
         raise NotFound(f"no camera {data['id']}", field="id")
-    located = locate(session, [data["lon"]], [data["lat"]], datum)
+    located = locate(session, indexes, [data["lon"]], [data["lat"]], datum)
     if located.grid[0] < 0:
         raise Invalid("the camera's position is outside Haikou", field="position")
     lon, lat = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from geo.areas import shapes
 from geo.areas.models import DatasetLoad
 from geo.cameras.service import cells_seen
+from geo.changes import announce
 from geo.dataset import checks
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
 from geo.dataset.entities import GENERATED
@@ -160,6 +161,7 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
                 session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {table}))"))
             session.add(DatasetLoad(dataset_hash=digest, seed=manifest["seed"], counts=json.dumps(manifest["counts"])))
+            announce(session, "generations", "dataset_loads")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     return manifest, True

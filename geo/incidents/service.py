@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo.areas.locate import IndexCache
 from geo.areas.locating import describe, locate
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
@@ -88,7 +89,7 @@ def request_hash(body: dict, datum: Datum) -> str:
     return hashlib.sha256(json.dumps({"body": body, "crs": datum.value}, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str | None, actor: str,
+def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, idempotency_key: str | None, actor: str,
            dispatch: bool = True) -> tuple[dict, bool]:
     """Register an incident; returns (incident, created). The same key and body give the same incident."""
     digest = request_hash(body, datum)
@@ -100,7 +101,7 @@ def create(session: Session, body: dict, *, datum: Datum, idempotency_key: str |
                 raise Invalid("this Idempotency-Key was used with a different body", field="Idempotency-Key")
             return get(session, existing.id, datum), False
     lon, lat = body["lon"], body["lat"]
-    located = locate(session, [lon] + [p[0] for p in body.get("related_positions", [])],
+    located = locate(session, indexes, [lon] + [p[0] for p in body.get("related_positions", [])],
                      [lat] + [p[1] for p in body.get("related_positions", [])], datum)
     if located.grid[0] < 0:
         raise Invalid("the incident's position is outside Haikou", field="position")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.areas.locate import IndexCache
 from geo.areas.locating import locate
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
@@ -86,7 +87,7 @@ def list_mediators(session: Session, *, village: str | None = None, area: str | 
     return total, [_out(r, datum) for r in rows]
 
 
-def _validate(session: Session, data: dict, datum: Datum) -> dict:
+def _validate(session: Session, indexes: IndexCache, data: dict, datum: Datum) -> dict:
     if "skills" in data:
         unknown = [s for s in data["skills"] if s not in {c.value for c in Category}]
         if unknown or not data["skills"]:
@@ -100,15 +101,15 @@ def _validate(session: Session, data: dict, datum: Datum) -> dict:
             {"c": data["home_village_code"]}).first():
         raise Invalid(f"no village {data['home_village_code']}", field="home_village_code")
     if "lon" in data:
-        located = locate(session, [data["lon"]], [data["lat"]], datum)
+        located = locate(session, indexes, [data["lon"]], [data["lat"]], datum)
         if located.grid[0] < 0:
             raise Invalid("the position is outside Haikou", field="position")
         data["lon"], data["lat"] = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
     return data
 
 
-def create(session: Session, data: dict, *, actor: str, datum: Datum = Datum.WGS84) -> dict:
-    data = _validate(session, dict(data), datum)
+def create(session: Session, indexes: IndexCache, data: dict, *, actor: str, datum: Datum = Datum.WGS84) -> dict:
+    data = _validate(session, indexes, dict(data), datum)
     new_id = session.execute(text("""
         INSERT INTO mediators (name, phone, employment, organisation_id, home_village_code, skills, capacity,
                                on_duty, position, source)
@@ -122,9 +123,10 @@ def create(session: Session, data: dict, *, actor: str, datum: Datum = Datum.WGS
 _UPDATABLE = {"name", "phone", "employment", "organisation_id", "home_village_code", "skills", "capacity", "on_duty"}
 
 
-def update(session: Session, mediator_id: int, changes: dict, *, actor: str, datum: Datum = Datum.WGS84) -> dict:
+def update(session: Session, indexes: IndexCache, mediator_id: int, changes: dict, *, actor: str,
+           datum: Datum = Datum.WGS84) -> dict:
     before = get(session, mediator_id)
-    changes = _validate(session, dict(changes), datum)
+    changes = _validate(session, indexes, dict(changes), datum)
     sets = [f"{column} = :{column}" for column in sorted(_UPDATABLE & changes.keys())]
     if "lon" in changes:
         sets.append("position = ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)")

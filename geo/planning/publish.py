@@ -16,6 +16,7 @@ from geo.areas import shapes
 from geo.areas.models import Generation
 from geo.areas.service import active_generation, index_resolution
 from geo.audit.service import record
+from geo.changes import announce
 from geo.codes import CITY_CODE
 from geo.errors import Conflict, Invalid
 from geo.planning import cells as cellmath
@@ -69,6 +70,7 @@ def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str 
                "warnings_accepted": report["warnings"]}
     record(session, actor=actor, action="publish", entity="generation", entity_id=generation.id,
            before={"generation": plan.base_generation}, after=summary)
+    announce(session, "generations")
     return summary
 
 

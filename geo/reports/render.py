@@ -20,7 +20,6 @@ from geo.cache import ByteCache
 from geo.errors import DomainError
 from geo.reports import charts
 from geo.reports.monthly import report
-from geo.settings import get_settings
 
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 MEDIATOR_ROWS = 30   # the page lists the busiest; the CSV has all
@@ -153,5 +152,3 @@ class RenderedReports:
         page = html(session, figures)
         return page.encode() if format == "html" else pdf(page)
 
-
-rendered = RenderedReports(get_settings().report_cache_bytes, get_settings().report_renders)

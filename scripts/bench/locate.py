@@ -35,12 +35,12 @@ def in_process(n: int) -> None:
     import pandas as pd
     import shapely
 
-    from geo.areas.locate import cache
+    from geo.areas.locate import IndexCache
     from geo.db import get_engine, session_factory
 
     with session_factory()() as session:
         start = time.perf_counter()
-        index = cache.get(session)
+        index = IndexCache(recheck_seconds=3600).get(session)
         print(f"index build: {time.perf_counter() - start:.1f} s for {len(index.cells):,} cells")
     lon, lat = city_points(n)
     seconds = best_of(3, lambda: index.locate(lon, lat))

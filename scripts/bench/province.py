@@ -78,8 +78,9 @@ def measure(label: str) -> None:
     from geo.mediation.categories import MEDIATION_CATEGORIES
     from geo.mediation.service import nearest
     from tiles import service
+    from tiles.cache import TileCache
 
-    service.cache.clear()   # tiles of the other database must not answer here
+    cache = TileCache(256 * 1024 * 1024)   # its own: tiles of the other database must not answer here
     with session_factory()() as session:
         counts = dict(session.execute(text("SELECT level, count(*) FROM areas WHERE generation_high IS NULL "
                                            "GROUP BY level")).all())
@@ -116,7 +117,7 @@ def measure(label: str) -> None:
                 for tile in [(z, x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]:
                     for bucket in (cold, warm):
                         start = time.perf_counter()
-                        service.tile(session, layers, *tile, datum="wgs84", filters={})
+                        service.tile(session, cache, layers, *tile, datum="wgs84", filters={})
                         bucket.append(time.perf_counter() - start)
             print(f"tiles {spec}: {len(cold)} tiles; cold {percentiles(cold)}; warm {percentiles(warm)}")
 

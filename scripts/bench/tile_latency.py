@@ -33,7 +33,9 @@ def main() -> int:
     use_database("haikou_bench")
     from geo.db import session_factory
     from tiles import service
+    from tiles.cache import TileCache
 
+    cache = TileCache(256 * 1024 * 1024)
     for datum in ("wgs84", "gcj02"):
         for spec in SETS:
             layers = service.parse_layers(spec)
@@ -43,7 +45,7 @@ def main() -> int:
                     for tile in tiles_around(110.33, 20.03, z):
                         for bucket in (cold, warm):
                             start = time.perf_counter()
-                            answer = service.tile(session, layers, *tile, datum=datum, filters={})
+                            answer = service.tile(session, cache, layers, *tile, datum=datum, filters={})
                             bucket.append(time.perf_counter() - start)
                         sizes.append(len(answer.body))
             print(f"{datum} {spec}: {len(cold)} tiles, mean {sum(sizes) / len(sizes) / 1024:.0f} KiB; "

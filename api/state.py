@@ -1,0 +1,54 @@
+"""What an API process keeps in memory, made with the app and kept on ``app.state.services``;
+and the dependencies that reach it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from api.security import KeyCache, RateLimiter
+from geo.areas.locate import IndexCache
+from geo.changes import ChangeWatcher
+from geo.reports.render import RenderedReports
+from geo.settings import Settings
+from tiles.cache import TileCache
+
+
+@dataclass
+class Services:
+    """The change watcher, and the caches and limits it keeps coherent with the database."""
+
+    watcher: ChangeWatcher
+    indexes: IndexCache
+    tiles: TileCache
+    keys: KeyCache
+    limiter: RateLimiter
+    reports: RenderedReports
+
+    @classmethod
+    def made_from(cls, settings: Settings) -> Services:
+        watcher = ChangeWatcher(settings.libpq_url)
+        services = cls(watcher, IndexCache(settings.locate_recheck_seconds, settings.locate_past_bytes, watcher),
+                       TileCache(settings.tile_cache_bytes), KeyCache(), RateLimiter(),
+                       RenderedReports(settings.report_cache_bytes, settings.report_renders))
+        watcher.on("generations", services.indexes.expire)
+        watcher.on("dataset_loads", services.tiles.clear)   # a load restarts the ids: old tiles' keys would come back
+        watcher.on("api_keys", services.keys.clear)
+        return services
+
+
+def services(request: Request) -> Services:
+    """The services of the app serving the request."""
+    return request.app.state.services
+
+
+def index_cache(request: Request) -> IndexCache:
+    return services(request).indexes
+
+
+def tile_cache(request: Request) -> TileCache:
+    return services(request).tiles
+
+
+def rendered_reports(request: Request) -> RenderedReports:
+    return services(request).reports
