@@ -202,14 +202,17 @@ def test_judicial_confirmation_only_within_30_days(client, engine):
 
 def test_deadlines_overdue_extension_and_escalation(client, engine):
     incident = report(client, severity="general")
+    event = report(client, severity="general", category="public_safety", dispatch=False)   # placed, never mediated
     with engine.begin() as conn:
-        conn.execute(text("UPDATE incidents SET due_at = now() - interval '2 days' WHERE id = :id"), {"id": incident["id"]})
+        conn.execute(text("UPDATE incidents SET due_at = now() - interval '2 days' WHERE id = ANY(:ids)"),
+                     {"ids": [incident["id"], event["id"]]})
     overdue = client.get("/incidents", params={"overdue": True, "area": incident["village_code"], "limit": 1000}).json()
     assert incident["id"] in [i["id"] for i in overdue["items"]]
     counts = client.get("/incidents/counts", params={"level": "village", "parent": incident["town_code"]}).json()
     assert next(c for c in counts["items"] if c["code"] == incident["village_code"])["overdue"] >= 1
     escalated = client.post("/incidents/escalate-overdue").json()["escalated"]
-    assert incident["id"] in escalated
+    assert incident["id"] in escalated and event["id"] not in escalated
+    assert client.get(f"/incidents/{event['id']}").json()["status"] == "registered"
     after = client.get(f"/incidents/{incident['id']}").json()
     first_escalation = next(e for e in after["events"] if e["action"] == "escalate")
     assert first_escalation["details"] == {"from_level": "village", "to_level": "town"}

@@ -278,10 +278,12 @@ def extend(session: Session, incident_id: int, *, days: int, agreement: str, act
 
 
 def escalate_overdue(session: Session, *, actor: str) -> list[int]:
-    """General cases not concluded in time at village level go to the town centre."""
+    """General cases not concluded in time at village level go to the town centre (disputes
+    only: a public-safety event is placed, never mediated, so it has nothing to conclude)."""
     severities = sorted(get_policy().escalate_overdue)
     ids = [r[0] for r in session.execute(text("""SELECT id FROM incidents WHERE is_open(status) AND due_at < now()
-        AND responsible_level = 'village' AND severity = ANY(:sev) ORDER BY id"""), {"sev": severities})]
+        AND responsible_level = 'village' AND severity = ANY(:sev) AND category <> :placed ORDER BY id"""),
+                                         {"sev": severities, "placed": Category.PUBLIC_SAFETY.value})]
     for incident_id in ids:
         escalate(session, incident_id, reason="not concluded in time", actor=actor)
     return ids
