@@ -14,6 +14,7 @@ from conftest import COPY, serving
 
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"
 REPORTS = Path(__file__).resolve().parent.parent / "build" / "test-artefacts" / "schemathesis"
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"   # per-operation phases, with the reason
 
 
 def test_every_operation_survives_fuzzing(restored_copy, client, admin_key, tmp_path):
@@ -22,7 +23,8 @@ def test_every_operation_survives_fuzzing(restored_copy, client, admin_key, tmp_
         assert httpx.get(f"{base}/incidents", params={"limit": 1}, headers={"X-API-Key": admin_key}).status_code == 200, \
             "the fuzzer's key works on the copy (else every answer is a documented 401 and nothing is tested)"
         run = subprocess.run(
-            [str(Path(sys.executable).parent / "schemathesis"), "run", f"{base}/openapi.json", "--checks", CHECKS,
+            [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "run", f"{base}/openapi.json",
+             "--checks", CHECKS,
              "--header", f"X-API-Key: {admin_key}",
              "--max-examples", "5", "--seed", "20261128", "--workers", "1", "--request-timeout", "60",
              "--report", "junit", "--report-dir", str(REPORTS)],
