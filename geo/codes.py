@@ -12,6 +12,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 CITY_CODE = "460100"
+HAIKOU_BOUNDS = (110.10, 19.52, 110.72, 20.12)   # the city's lon/lat extent (WGS-84), west, south, east, north
 CITY_PREFIX = "4601"   # every Haikou area code starts so
 HAIKOU_TIME = ZoneInfo("Asia/Shanghai")   # UTC+8: months and days are counted in it
 

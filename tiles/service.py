@@ -8,14 +8,13 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from geo.areas.service import resolve_generation, versions
+from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
 from tiles.cache import TileCache
 from tiles.grid import MAX_ZOOM
 from tiles.registry import LAYERS, MAX_LAYERS_PER_TILE, PLAN_LAYERS, Layer
 from tiles.render import render
-
-HAIKOU_BOUNDS = [110.10, 19.52, 110.72, 20.12]
 
 
 def parse_layers(spec: str, registry: dict[str, Layer] = LAYERS) -> list[Layer]:
@@ -87,7 +86,7 @@ def tilejson(layers: list[Layer], base_url: str, spec: str, query: str) -> dict:
         "tilejson": "3.0.0", "name": spec, "scheme": "xyz",
         "tiles": [f"{base_url}tiles/{spec}/{{z}}/{{x}}/{{y}}.mvt{suffix}"],
         "minzoom": min(layer.minzoom for layer in layers), "maxzoom": max(layer.maxzoom for layer in layers),
-        "bounds": HAIKOU_BOUNDS, "center": [110.33, 20.02, 10],
+        "bounds": list(HAIKOU_BOUNDS), "center": [110.33, 20.02, 10],
         "vector_layers": [{"id": layer.name, "description": layer.description, "minzoom": layer.minzoom,
                            "maxzoom": layer.maxzoom, "fields": layer.fields} for layer in layers],
     }

@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from geo.areas.locate import OUTSIDE, IndexCache
 from geo.areas.service import resolve_generation
+from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum, to_wgs84
-
-HAIKOU_BOUNDS = (110.0, 19.4, 110.8, 20.2)   # lon/lat box a little larger than the city
 
 
 class NothingLoaded(RuntimeError):
@@ -53,5 +52,6 @@ def describe(located: Located, i: int, *, names: bool = True) -> dict | None:
 
 def looks_swapped(lon: float, lat: float) -> bool:
     """Whether (lat, lon) would fall in Haikou's box though (lon, lat) does not."""
-    west, south, east, north = HAIKOU_BOUNDS
+    west, south, east, north = HAIKOU_BOUNDS   # 0.1 degrees wider on each side: a point just outside still hints
+    west, south, east, north = west - 0.1, south - 0.1, east + 0.1, north + 0.1
     return west <= lat <= east and south <= lon <= north
