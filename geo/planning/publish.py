@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas import shapes
 from geo.areas.models import Generation
-from geo.areas.service import active_generation, index_resolution
+from geo.areas.service import active_generation, index_resolution, resolve_generation
 from geo.audit.service import record
 from geo.changes import announce
 from geo.codes import CITY_CODE
@@ -141,9 +141,7 @@ def _reassign_entities(session: Session, moves: dict) -> None:
 
 def restore(session: Session, generation: int, *, actor: str) -> dict:
     """Roll back: publish the boundaries of an earlier generation as a new generation."""
-    exists = session.scalar(text("SELECT count(*) FROM generations WHERE id = :g AND active"), {"g": generation})
-    if not exists:
-        raise Invalid(f"no published generation {generation}", field="generation")
+    resolve_generation(session, generation)   # a 404 if it was never published, as everywhere
     plan = open_plan(session, scope=CITY_CODE, actor=actor, description=f"restore generation {generation}")
     session.execute(text("DELETE FROM plan_areas WHERE plan_id = :plan AND code <> :city"), {"plan": plan.id, "city": CITY_CODE})
     session.execute(text("""
