@@ -266,19 +266,13 @@ def export(out: Path, generation: int = typer.Option(None, help="Default: the cu
     from sqlalchemy.orm import Session
 
     from geo.areas.service import resolve_generation
-    from geo.codes import CITY_CODE
     from geo.crs import Datum
     from geo.planning import exchange
-    from geo.planning.cells import load_cells
 
     fmt = exchange.format_of(out.name)
     with Session(get_engine()) as session:
         generation = resolve_generation(session, generation)
-        if fmt is exchange.Format.CSV:
-            body = exchange.write_assignment(load_cells(session, generation, CITY_CODE).reset_index().sort_values("h3"))
-        else:
-            body = exchange.write_areas(exchange.generation_areas(session, generation, level), fmt, Datum(crs),
-                                        out.stem)
+        body = exchange.export_generation(session, generation, fmt, level, Datum(crs), out.stem)
     out.write_bytes(body)
     console.print(f"generation {generation} written to {out} ({len(body):,} bytes)")
 

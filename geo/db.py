@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from geo.settings import get_settings
@@ -20,3 +20,8 @@ def session_factory(url: str | None = None, *, for_requests: bool = False) -> se
     """Sessions; those for API requests have the request statement timeout (GRID_STATEMENT_TIMEOUT_MS)."""
     timeout = get_settings().statement_timeout_ms if for_requests else 0
     return sessionmaker(get_engine(url, statement_timeout_ms=timeout), expire_on_commit=False)
+
+
+def postgis_version(session: Session) -> str:
+    """The PostGIS library the database runs (a round trip: the database answers)."""
+    return session.execute(text("SELECT postgis_lib_version()")).scalar_one()

@@ -13,10 +13,8 @@ from api.responses import GeoJSONResponse, download
 from api.schemas.generations import GenerationList
 from api.schemas.plans import AreaFile, Published, file_answers
 from geo.areas.service import generation_list, resolve_generation
-from geo.codes import CITY_CODE
 from geo.crs import Datum
 from geo.planning import exchange
-from geo.planning.cells import load_cells
 from geo.planning.publish import restore
 
 router = APIRouter(prefix="/generations", tags=["planning"])
@@ -47,10 +45,6 @@ def export_generation(session: Annotated[Session, Depends(get_session)], generat
     """A generation's areas as GeoJSON, GeoPackage or zipped Shapefile; ``format=csv`` gives
     its block assignment (H3 cell → grid code)."""
     resolve_generation(session, generation)
-    name = f"haikou-generation-{generation}"
-    if format is exchange.Format.CSV:
-        cells = load_cells(session, generation, CITY_CODE).reset_index()
-        return download(exchange.write_assignment(cells.sort_values("h3")), format, name + "-cells")
-    name += f"-{level}s" if level else ""
-    return download(exchange.write_areas(exchange.generation_areas(session, generation, level), format, crs, name),
-                     format, name)
+    name = f"haikou-generation-{generation}" + ("-cells" if format is exchange.Format.CSV else
+                                                 f"-{level}s" if level else "")
+    return download(exchange.export_generation(session, generation, format, level, crs, name), format, name)

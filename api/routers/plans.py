@@ -5,7 +5,6 @@ from typing import Annotated, Literal
 
 import shapely.geometry
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Response, UploadFile
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
@@ -18,24 +17,13 @@ from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid
 from geo.planning import draft, edits, exchange
 from geo.planning.diff import diff
-from geo.planning.models import Plan, PlanEdit
+from geo.planning.models import PlanEdit
 from geo.planning.publish import publish
 from geo.planning.validate import validate
 from tiles.service import plan_tile
 
 router = APIRouter(prefix="/plans", tags=["planning"])
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _summary(session: Session, plan: Plan) -> dict:
-    counts = dict(session.execute(text("SELECT level, count(*) FROM plan_areas WHERE plan_id = :p GROUP BY level"),
-                                  {"p": plan.id}).all())
-    undone = session.scalar(select(PlanEdit.seq).where(PlanEdit.plan_id == plan.id, PlanEdit.seq > plan.applied).limit(1))
-    return {"id": plan.id, "scope": plan.scope_code, "description": plan.description, "status": plan.status,
-            "base_generation": plan.base_generation, "published_generation": plan.published_generation,
-            "created_by": plan.created_by, "created_at": plan.created_at, "edits_applied": plan.applied,
-            "can_undo": plan.applied > 0, "can_redo": undone is not None,
-            "household_targets": plan.household_targets, "areas": counts}
 
 
 @router.post("", response_model=PlanCreated, response_model_exclude_unset=True, status_code=201,
@@ -45,22 +33,18 @@ def create_plan(session: Annotated[Session, Depends(get_transaction)], actor: An
     """Open a draft on the current generation; the scope's areas are copied into it."""
     plan = draft.open_plan(session, scope=body.scope, actor=actor, description=body.description,
                            household_targets={k: list(v) for k, v in body.household_targets.items()})
-    return {**_summary(session, plan), "report": validate(session, plan)}
+    return {**draft.summary(session, plan), "report": validate(session, plan)}
 
 
 @router.get("", response_model=PlanList)
 def list_plans(session: Annotated[Session, Depends(get_session)],
                status: PlanStatus | None = None) -> dict:
-    query = select(Plan).order_by(Plan.id.desc())
-    if status:
-        query = query.where(Plan.status == status)
-    plans = session.scalars(query.limit(200)).all()
-    return {"items": [_summary(session, p) for p in plans]}
+    return {"items": [draft.summary(session, p) for p in draft.latest_plans(session, status)]}
 
 
 @router.get("/{plan_id}", response_model=PlanRead)
 def get_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
-    return _summary(session, draft.get_plan(session, plan_id))
+    return draft.summary(session, draft.get_plan(session, plan_id))
 
 
 @router.delete("/{plan_id}", status_code=204, responses=answers(409))
@@ -74,7 +58,7 @@ def discard_plan(session: Annotated[Session, Depends(get_transaction)], actor: A
 def _edit_answer(session: Session, plan_id: int, edit: PlanEdit) -> dict:
     plan = draft.get_plan(session, plan_id)
     changed = sorted(edit.after)
-    return {"plan": _summary(session, plan),
+    return {"plan": draft.summary(session, plan),
             "edit": {"seq": edit.seq, "op": edit.op, "changed": changed,
                      "removed": sorted(c for c, a in edit.after.items() if a is None)},
             "report": validate(session, plan, focus=set(changed))}
@@ -98,10 +82,7 @@ def edit_plan(session: Annotated[Session, Depends(get_transaction)], actor: Anno
 def edit_log(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
     """Every edit, in order; those after ``edits_applied`` are undone (and can be redone)."""
     plan = draft.get_plan(session, plan_id)
-    rows = session.scalars(select(PlanEdit).where(PlanEdit.plan_id == plan_id).order_by(PlanEdit.seq)).all()
-    return {"edits_applied": plan.applied, "items": [
-        {"seq": e.seq, "op": e.op, "params": e.params, "actor": e.actor, "at": e.at, "applied": e.seq <= plan.applied,
-         "changed": sorted(e.after)} for e in rows]}
+    return {"edits_applied": plan.applied, "items": draft.edit_log(session, plan)}
 
 
 def _step_endpoint(name: str, forward: bool) -> None:
@@ -176,17 +157,8 @@ def import_file(session: Annotated[Session, Depends(get_transaction)], actor: An
                 crs: Annotated[Datum | None, Query(description="override the file's CRS (required if it has none)")] = None
                 ) -> dict:
     """Import areas (replacing those with the same code) or a CSV of H3 cell → grid code, as one edit."""
-    data = file.file.read(exchange.MAX_FILE_BYTES + 1)
-    if len(data) > exchange.MAX_FILE_BYTES:
-        raise Invalid(f"the file is larger than {exchange.MAX_FILE_BYTES // 2**20} MiB", field="file")
-    fmt = exchange.format_of(file.filename or "")
-    log = {"file": file.filename, "bytes": len(data), "crs": crs and crs.value}
-    if fmt is exchange.Format.CSV:
-        edit = edits.apply(session, plan_id, "assign_cells", actor=actor, log_params=log,
-                           assignment=exchange.read_assignment(data))
-    else:
-        edit = edits.apply(session, plan_id, "import", actor=actor, log_params=log,
-                           features=exchange.read_areas(data, fmt, crs, file.filename))
+    data = file.file.read(exchange.MAX_FILE_BYTES + 1)   # one byte more: a file over the limit is refused
+    edit = exchange.import_file(session, plan_id, data, file.filename or "", crs, actor=actor)
     return _edit_answer(session, plan_id, edit)
 
 

@@ -106,6 +106,33 @@ def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editab
     return plan
 
 
+def summary(session: Session, plan: Plan) -> dict:
+    """A plan as the API shows it: its state, whether it can undo and redo, its areas per level."""
+    counts = dict(session.execute(text("SELECT level, count(*) FROM plan_areas WHERE plan_id = :p GROUP BY level"),
+                                  {"p": plan.id}).all())
+    undone = session.scalar(select(PlanEdit.seq).where(PlanEdit.plan_id == plan.id, PlanEdit.seq > plan.applied).limit(1))
+    return {"id": plan.id, "scope": plan.scope_code, "description": plan.description, "status": plan.status,
+            "base_generation": plan.base_generation, "published_generation": plan.published_generation,
+            "created_by": plan.created_by, "created_at": plan.created_at, "edits_applied": plan.applied,
+            "can_undo": plan.applied > 0, "can_redo": undone is not None,
+            "household_targets": plan.household_targets, "areas": counts}
+
+
+def latest_plans(session: Session, status: str | None = None, limit: int = 200) -> list[Plan]:
+    """The newest plans, of ``status`` if given."""
+    query = select(Plan).order_by(Plan.id.desc())
+    if status:
+        query = query.where(Plan.status == status)
+    return list(session.scalars(query.limit(limit)))
+
+
+def edit_log(session: Session, plan: Plan) -> list[dict]:
+    """Every edit of the plan in order; those after ``plan.applied`` are undone."""
+    rows = session.scalars(select(PlanEdit).where(PlanEdit.plan_id == plan.id).order_by(PlanEdit.seq))
+    return [{"seq": e.seq, "op": e.op, "params": e.params, "actor": e.actor, "at": e.at, "applied": e.seq <= plan.applied,
+             "changed": sorted(e.after)} for e in rows]
+
+
 def open_plan(session: Session, *, scope: str, actor: str, description: str = "",
               household_targets: dict | None = None) -> Plan:
     """A draft of ``scope`` (the city, a district, a town or a village) and everything under

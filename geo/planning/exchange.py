@@ -42,11 +42,14 @@ from pyproj.exceptions import ProjError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.codes import CodeError, Kind, Level, parse_area_code
+from geo.codes import CITY_CODE, CodeError, Kind, Level, parse_area_code
 from geo.crs import Datum, geometry_from_wgs84, geometry_to_wgs84
 from geo.errors import Invalid
 from geo.planning.draft import UNCOUNTED, DraftArea, as_multi
+from geo.planning import edits
+from geo.planning.cells import load_cells
 from geo.planning.edits import MAX_VERTICES
+from geo.planning.models import PlanEdit
 from geo.text import check_name
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -484,3 +487,26 @@ def _frame(session: Session, sql: str, params: dict) -> gpd.GeoDataFrame:
     geometry = shapely.from_wkb(np.array([r[-1] for r in rows], dtype=object)) if rows else []
     return gpd.GeoDataFrame(frame, geometry=list(geometry), crs="EPSG:4326")
 
+
+def import_file(session: Session, plan_id: int, data: bytes, filename: str, crs: Datum | None, *,
+                actor: str) -> PlanEdit:
+    """One edit from an uploaded file, read with the reader of the format its name declares:
+    areas (replacing those with the same code), or a CSV of H3 cell -> grid code."""
+    if len(data) > MAX_FILE_BYTES:
+        raise Invalid(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB", field="file")
+    fmt = format_of(filename)
+    log = {"file": filename, "bytes": len(data), "crs": crs and crs.value}
+    if fmt is Format.CSV:
+        return edits.apply(session, plan_id, "assign_cells", actor=actor, log_params=log,
+                           assignment=read_assignment(data))
+    return edits.apply(session, plan_id, "import", actor=actor, log_params=log,
+                       features=read_areas(data, fmt, crs, filename))
+
+
+def export_generation(session: Session, generation: int, fmt: Format, level: str | None, datum: Datum,
+                      name: str) -> bytes:
+    """A published generation's areas in ``fmt`` (layer ``name``), or with CSV its block
+    assignment (every H3 cell and its grid code, by cell)."""
+    if fmt is Format.CSV:
+        return write_assignment(load_cells(session, generation, CITY_CODE).reset_index().sort_values("h3"))
+    return write_areas(generation_areas(session, generation, level), fmt, datum, name)
