@@ -289,21 +289,16 @@ def report_monthly(area: str = typer.Option("460100", help="The city, a district
     from geo.reports import render
     from geo.reports.monthly import last_month, report
 
-    writers = {"json": ("json", lambda figures, page: json.dumps(figures, ensure_ascii=False, indent=1).encode()),
-               "csv": ("csv.zip", lambda figures, page: render.csv_zip(figures)),
-               "html": ("html", lambda figures, page: page.encode()),
-               "pdf": ("pdf", lambda figures, page: render.pdf(page))}
-    if unknown := set(formats) - set(writers):
-        raise Invalid(f"unknown format {sorted(unknown)}; use {sorted(writers)}", field="format")
+    if unknown := set(formats) - set(render.FORMATS):
+        raise Invalid(f"unknown format {sorted(unknown)}; use {sorted(render.FORMATS)}", field="format")
+    out.mkdir(parents=True, exist_ok=True)
     with Session(get_engine()) as session:
         figures = report(session, area, month or last_month())
-        page = render.html(session, figures) if {"html", "pdf"} & set(formats) else None
-    out.mkdir(parents=True, exist_ok=True)
-    for fmt in formats:
-        extension, write = writers[fmt]
-        path = out / render.filename(figures, extension)
-        path.write_bytes(write(figures, page))
-        console.print(f"{path} ({path.stat().st_size:,} bytes)")
+        page = render.html(session, figures) if set(render.DRAWN) & set(formats) else None
+        for fmt in formats:
+            path = out / render.filename(figures, render.FORMATS[fmt])
+            path.write_bytes(render.draw(session, figures, fmt, page))
+            console.print(f"{path} ({path.stat().st_size:,} bytes)")
 
 
 @warning_app.command("list")

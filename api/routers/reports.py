@@ -19,7 +19,7 @@ from geo.reports.monthly import last_month
 from geo.reports.render import RenderedReports
 
 router = APIRouter(tags=["reports"])
-DOWNLOADS = {"pdf": ("application/pdf", "pdf"), "csv": ("application/zip", "csv.zip")}
+DOWNLOADS = {"pdf": "application/pdf", "csv": "application/zip"}   # file names: render.FORMATS
 PAGES = {"json": "application/json", "html": "text/html"}
 
 
@@ -42,8 +42,7 @@ def monthly(session: Annotated[Session, Depends(get_session)], reports: Annotate
     month = month or last_month()
     body, kept = reports.get(session, area, month, format)
     if format in DOWNLOADS:
-        media_type, extension = DOWNLOADS[format]
-        response = attachment(body, media_type, render.area_filename(area, month, extension))
+        response = attachment(body, DOWNLOADS[format], render.area_filename(area, month, render.FORMATS[format]))
     else:
         response = Response(body, media_type=PAGES[format])
     response.headers["X-Report-Cache"] = "hit" if kept else "miss"

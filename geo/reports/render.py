@@ -96,6 +96,18 @@ def area_filename(area: str, month: str, extension: str) -> str:
     return f"report-{area}-{month}.{extension}"
 
 
+def draw(session: Session, figures: dict, format: str, page: str | None = None) -> bytes:
+    """The report in ``format``: JSON figures, a zip of CSV, the HTML page or its PDF (from
+    ``page`` when the HTML is drawn already)."""
+    if format == "json":
+        return orjson.dumps(figures)
+    if format == "csv":
+        return csv_zip(figures)
+    page = page or html(session, figures)
+    return page.encode() if format == "html" else pdf(page)
+
+
+FORMATS = {"json": "json", "csv": "csv.zip", "html": "html", "pdf": "pdf"}   # and each one's file extension
 DRAWN = ("html", "pdf")   # the formats with a map and charts: the expensive ones
 
 
@@ -143,12 +155,5 @@ class RenderedReports:
 
     @staticmethod
     def _render(session: Session, area: str, month: str, format: str) -> bytes:
-        """The report drawn now: JSON figures, a zip of CSV, the HTML page or its PDF."""
-        figures = report(session, area, month)
-        if format == "json":
-            return orjson.dumps(figures)
-        if format == "csv":
-            return csv_zip(figures)
-        page = html(session, figures)
-        return page.encode() if format == "html" else pdf(page)
+        return draw(session, report(session, area, month), format)
 
