@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.security import KeyCache, RateLimiter
-from geo.areas.locate import IndexCache
+from geo.areas.locate_index import IndexCache
 from geo.changes import ChangeWatcher
 from geo.reports.render import RenderedReports
 from geo.settings import Settings

@@ -7,7 +7,7 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from geo.areas.locate import OUTSIDE, LocateIndex
+from geo.areas.locate_index import OUTSIDE, LocateIndex
 from geo.crs import from_wgs84
 from geo.db import session_factory
 

@@ -12,7 +12,7 @@ from api.problems import answers
 from api.schemas.cameras import (GB28181, CameraCoverage, CameraCreate, CameraList, CameraRead, CamerasCovering,
                                  CameraUpdate)
 from api.state import index_cache
-from geo.areas.locate import IndexCache
+from geo.areas.locate_index import IndexCache
 from geo.cameras import service
 from geo.crs import Datum
 

@@ -13,7 +13,7 @@ from api.schemas.incidents import (CountLevel, DispatchRequest, EscalateRequest,
                                    IncidentCreate, IncidentDetail, IncidentList, Status, TransitionRequest)
 from api.security import redact, sees_personal_data
 from api.state import index_cache
-from geo.areas.locate import IndexCache
+from geo.areas.locate_index import IndexCache
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.incidents import service

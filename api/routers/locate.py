@@ -13,8 +13,8 @@ from api.dependencies import get_read_session
 from api.problems import Problem
 from api.schemas.locate import LocateBatch, Located, LocatedBatch
 from api.state import index_cache
-from geo.areas.locate import IndexCache
-from geo.areas.locating import NothingLoaded, describe, locate, looks_swapped
+from geo.areas.locate import NothingLoaded, describe, locate, looks_swapped
+from geo.areas.locate_index import IndexCache
 from geo.crs import Datum
 
 router = APIRouter(tags=["locate"])

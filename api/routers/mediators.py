@@ -14,7 +14,7 @@ from api.schemas.mediators import (Employment, MediatorCreate, MediatorList, Med
                                    NearestMediators)
 from api.security import redact, sees_personal_data
 from api.state import index_cache
-from geo.areas.locate import IndexCache
+from geo.areas.locate_index import IndexCache
 from geo.crs import Datum
 from geo.errors import Invalid
 from geo.mediation import service

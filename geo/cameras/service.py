@@ -8,8 +8,8 @@ from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import IndexCache
-from geo.areas.locating import locate
+from geo.areas.locate import locate
+from geo.areas.locate_index import IndexCache
 from geo.areas.service import index_resolution
 from geo.audit.service import record
 from geo.cameras.sectors import fov_sectors

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import IndexCache
-from geo.areas.locating import describe, locate
+from geo.areas.locate import describe, locate
+from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound

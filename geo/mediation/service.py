@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import IndexCache
-from geo.areas.locating import locate
+from geo.areas.locate import locate
+from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound

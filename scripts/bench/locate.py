@@ -35,7 +35,7 @@ def in_process(n: int) -> None:
     import pandas as pd
     import shapely
 
-    from geo.areas.locate import IndexCache
+    from geo.areas.locate_index import IndexCache
     from geo.db import get_engine, session_factory
 
     with session_factory()() as session:

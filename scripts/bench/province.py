@@ -73,7 +73,7 @@ def measure(label: str) -> None:
     import numpy as np
     from sqlalchemy import text
 
-    from geo.areas.locate import IndexCache
+    from geo.areas.locate_index import IndexCache
     from geo.db import session_factory
     from geo.mediation.categories import MEDIATION_CATEGORIES
     from geo.mediation.service import nearest
