@@ -147,11 +147,7 @@ CAMERA_INDUSTRIES = {
     "10": "商检海关接入 inspection and customs",
     "11": "教育部门接入 education",
 }
-CAMERA_DEVICE_TYPES = {
-    "111": "DVR", "112": "video server", "113": "encoder", "118": "NVR",
-    "131": "camera", "132": "IP camera",
-}
-CAMERA_TYPES = {"131", "132"}
+CAMERA_TYPES = {"131": "摄像机 camera", "132": "网络摄像机 IP camera"}   # the GB/T 28181 device types a camera may have
 _CAMERA_RE = re.compile(r"^\d{20}$")
 
 

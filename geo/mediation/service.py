@@ -19,7 +19,6 @@ from geo.mediation.categories import Category
 # A mediator's load: open cases (is_open() is inlined, so the partial index of open cases by mediator applies).
 _LOAD = "(SELECT count(*) FROM incidents i WHERE i.mediator_id = {who}.id AND is_open(i.status))"
 EMPLOYMENTS = ("full_time", "part_time")
-PUBLIC_FIELDS = ("id", "employment", "organisation_id", "home_village_code", "skills", "capacity", "on_duty")
 PERSONAL_FIELDS = ("name", "phone")
 
 _SELECT = """
