@@ -4,7 +4,7 @@ Triggers (migration 0007) notify channel ``grid_changes`` with the table's name 
 boundaries (generations), the dataset (dataset_loads), any data (audit_log: every
 change writes an entry) or API keys change, from whichever process or machine made
 the change. Each worker runs one listening connection to the primary in a thread;
-on a notification it reads the versions again and calls the callbacks registered for
+on a notification it reads the stamp (geo.areas.service.Stamp) again and calls the callbacks registered for
 that table. While the listener is down (the primary restarts), ``latest`` is None and
 callers fall back to asking the database themselves.
 
@@ -21,7 +21,7 @@ import psycopg
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from geo.areas.service import VERSIONS_SQL
+from geo.areas.service import STAMP_SQL, Stamp
 
 CHANNEL = "grid_changes"
 _ANNOUNCED = "announced_changes"   # the session.info entry: tables changed by the session's transaction
@@ -33,11 +33,11 @@ def announce(session: Session, *tables: str) -> None:
 
 
 class ChangeWatcher:
-    """The latest (active generation, dataset load, data version) as the primary last told us."""
+    """The latest stamp (generation in force, dataset load, audit sequence) as the primary last told us."""
 
     def __init__(self, dsn: str, retry_seconds: float = 1.0):
         self.dsn, self.retry_seconds = dsn, retry_seconds
-        self.latest: tuple | None = None
+        self.latest: Stamp | None = None
         self.notifications = 0
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
         self._stop = threading.Event()
@@ -93,7 +93,7 @@ class ChangeWatcher:
                 self._stop.wait(self.retry_seconds)
 
     def _changed(self, conn: psycopg.Connection, tables: set[str]) -> None:
-        self.latest = tuple(conn.execute(VERSIONS_SQL).fetchone())
+        self.latest = Stamp(*conn.execute(STAMP_SQL).fetchone())
         self.notifications += 1
         self._call(tables)
 

@@ -10,7 +10,7 @@ from geo.planning.cells import cells_in
 
 def current_generation(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(text("SELECT max(id) FROM generations WHERE active")).scalar_one()
+        return conn.execute(text("SELECT max(id) FROM generations")).scalar_one()
 
 
 def grids_of(engine, village: str) -> dict[str, shapely.Geometry]:

@@ -20,7 +20,7 @@ from planning_helpers import current_generation
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.service import versions
+from geo.areas.service import stamp
 from geo.planning.publish import restore
 from geo.reports import render
 from geo.reports.monthly import report
@@ -129,9 +129,9 @@ def test_a_village_name_on_the_map_stays_text(engine, listener, secret):
     assert hits == [] and _images(pdf) == _images(clean)
 
 
-def versions_of(engine) -> tuple:
+def stamp_of(engine) -> tuple:
     with Session(engine) as session:
-        return versions(session)
+        return stamp(session)
 
 
 def test_parallel_pdf_requests_draw_once_and_the_rest_wait_or_hit(engine, admin_key):
@@ -153,10 +153,10 @@ def test_parallel_pdf_requests_draw_once_and_the_rest_wait_or_hit(engine, admin_
         for r in busy:
             assert r.headers["content-type"] == "application/problem+json" and int(r.headers["retry-after"]) >= 1
         for _ in range(5):   # another writer may move the data version meanwhile, which rightly redraws
-            version, started = versions_of(engine), time.perf_counter()
+            version, started = stamp_of(engine), time.perf_counter()
             again = ask(0)
             seconds = time.perf_counter() - started
-            if versions_of(engine) == version:
+            if stamp_of(engine) == version:
                 break
         assert again.status_code == 200 and again.headers["x-report-cache"] == "hit" and seconds < 2
         assert again.content.startswith(b"%PDF")

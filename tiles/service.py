@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from geo.areas.service import resolve_generation, versions
+from geo.areas.service import resolve_generation, stamp
 from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
@@ -48,8 +48,8 @@ def tile(session: Session, cache: TileCache, layers: list[Layer], z: int, x: int
          filters: dict, generation: int | None = None) -> TileAnswer:
     """The tile (from ``cache`` when its key is current), with a strong ETag of its key."""
     check_tile(z, x, y)
-    active, load, data = versions(session)
-    generation = active if generation is None else resolve_generation(session, generation)
+    current, load, data = stamp(session)
+    generation = current if generation is None else resolve_generation(session, generation)
     if generation is None:
         raise NotFound("no boundary generation is loaded", field="generation")
     dynamic = any(layer.dynamic for layer in layers)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
 from api.schemas.health import Health
-from geo.areas.service import active_generation
+from geo.areas.service import current_generation
 from geo.db import postgis_version
 from geo.replicas import read_router
 
@@ -19,5 +19,5 @@ router = APIRouter(tags=["health"])
 def health(session: Annotated[Session, Depends(get_session)]) -> dict:
     """Database reachable, PostGIS version, active boundary generation, and each read
     replica: in rotation or why not, and its replay lag."""
-    return {"status": "ok", "postgis": postgis_version(session), "generation": active_generation(session),
+    return {"status": "ok", "postgis": postgis_version(session), "generation": current_generation(session),
             "replicas": read_router().status()}

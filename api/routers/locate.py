@@ -43,7 +43,7 @@ def locate_point(session: Annotated[Session, Depends(get_read_session)],
     if result is None:
         hint = " (did you swap lon and lat?)" if looks_swapped(lon, lat) else ""
         raise Problem(404, "Outside Haikou", f"({lon}, {lat}) in {crs.value} is not in Haikou{hint}", field="lon,lat")
-    return {"lon": lon, "lat": lat, "crs": crs.value, "generation": located.index.version[0], **result}
+    return {"lon": lon, "lat": lat, "crs": crs.value, "generation": located.index.boundaries[0], **result}
 
 
 def _coordinates(batch: LocateBatch) -> np.ndarray:
@@ -64,5 +64,5 @@ def locate_batch(session: Annotated[Session, Depends(get_read_session)],
     located = _locate(session, indexes, lon, lat, crs, generation)
     results = [describe(located, i, names=names) for i in range(len(lon))]
     body = {"count": len(results), "located": sum(r is not None for r in results),
-            "crs": crs.value, "generation": located.index.version[0], "results": results}
+            "crs": crs.value, "generation": located.index.boundaries[0], "results": results}
     return Response(orjson.dumps(body), media_type="application/json")

@@ -24,7 +24,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.service import index_resolution, versions
+from geo.areas.service import index_resolution, stamp
 from geo.cache import ByteCache
 from geo.changes import ChangeWatcher
 from geo.errors import DomainError
@@ -60,9 +60,9 @@ class Chain:
 class LocateIndex:
     """The locate index of one generation; build once, then call ``locate`` from any thread."""
 
-    def __init__(self, version: tuple, resolution: int, chain: Chain, grids: np.ndarray,
+    def __init__(self, boundaries: tuple, resolution: int, chain: Chain, grids: np.ndarray,
                  direct_cells: np.ndarray, direct_grid: np.ndarray, touched: np.ndarray, build_seconds: float):
-        self.version, self.resolution, self.chain = version, resolution, chain
+        self.boundaries, self.resolution, self.chain = boundaries, resolution, chain   # (generation, dataset load)
         shapely.prepare(grids)
         self.grids, self.tree = grids, shapely.STRtree(grids)
         known = np.concatenate([direct_cells, touched])
@@ -83,7 +83,7 @@ class LocateIndex:
         return 3 * self.sorted_cells.nbytes + self.cell_answer.nbytes + chains + 3 * coordinates
 
     @classmethod
-    def build(cls, session: Session, generation: int, version: tuple) -> "LocateIndex":
+    def build(cls, session: Session, generation: int, boundaries: tuple) -> "LocateIndex":
         """Read the generation's grids and cells from PostGIS and index them."""
         start = time.perf_counter()
         rows = session.execute(text("""
@@ -105,7 +105,7 @@ class LocateIndex:
         cell_grid = np.searchsorted(chain.grid.astype(str), np.array([c[1] for c in cells], dtype=str))
         touched = cls._touched_cells(grids, resolution)
         direct = ~np.isin(cell_ids, touched)
-        return cls(version, resolution, chain, grids, cell_ids[direct], cell_grid[direct].astype(np.int32),
+        return cls(boundaries, resolution, chain, grids, cell_ids[direct], cell_grid[direct].astype(np.int32),
                    touched, time.perf_counter() - start)
 
     @staticmethod
@@ -155,11 +155,11 @@ class IndexBusy(DomainError):
 
 
 class IndexCache:
-    """One index per boundary version, rebuilt when a publish or a load changes it.
+    """One index per set of boundaries (generation, dataset load), rebuilt when a publish or a load changes it.
 
     A busy locate endpoint costs no database round trip: while ``watcher`` listens, the
-    index is current as long as its version (active generation, dataset load) is the one
-    the primary last notified; otherwise (or without a watcher) the version is read again
+    index is current as long as its boundaries are the ones in the stamp the primary last
+    notified; otherwise (or without a watcher) the stamp is read again
     at most every ``recheck_seconds``; after ``expire`` (the boundaries changed), at once.
 
     Indexes of earlier generations, for ``?generation=``, are kept up to ``past_bytes``
@@ -172,14 +172,14 @@ class IndexCache:
         self.recheck_seconds, self.watcher = recheck_seconds, watcher
         self._index: LocateIndex | None = None
         self.past = ByteCache(past_bytes, size=lambda index: index.nbytes)
-        self._building: tuple[tuple, Future] | None = None   # the past version being built, and its result
+        self._building: tuple[tuple, Future] | None = None   # the past boundaries being built, and its result
         self.past_builds = 0
         self._checked_at = float("-inf")
         self._lock = threading.Lock()   # the current index's rebuild
         self._past_lock = threading.Lock()   # guards _building, held only briefly
 
     def expire(self) -> None:
-        """Look for a new version on the next request (the boundaries changed)."""
+        """Read the stamp again on the next request (the boundaries changed)."""
         self._checked_at = float("-inf")
 
     def _still_current(self, index: LocateIndex) -> bool:
@@ -187,7 +187,7 @@ class IndexCache:
             return False   # expired
         latest = self.watcher.latest if self.watcher else None
         if latest is not None:
-            return index.version == latest[:2]
+            return index.boundaries == latest.boundaries
         return time.monotonic() - self._checked_at < self.recheck_seconds
 
     @property
@@ -198,29 +198,29 @@ class IndexCache:
 
     def get(self, session: Session, generation: int | None = None) -> LocateIndex | None:
         current = self._current(session)
-        if generation is None or current is None or generation == current.version[0]:
+        if generation is None or current is None or generation == current.boundaries[0]:
             return current
-        return self._past_index(session, (generation, current.version[1]))
+        return self._past_index(session, (generation, current.boundaries[1]))
 
-    def _past_index(self, session: Session, version: tuple) -> LocateIndex:
+    def _past_index(self, session: Session, boundaries: tuple) -> LocateIndex:
         """A past generation's index: kept, being built (wait for it), or built here if no other build runs."""
         with self._past_lock:
-            if (index := self.past.get(version)) is not None:
+            if (index := self.past.get(boundaries)) is not None:
                 return index
             if self._building is not None:
                 building, result = self._building
-                if building != version:
-                    raise IndexBusy(version[0], building[0])
+                if building != boundaries:
+                    raise IndexBusy(boundaries[0], building[0])
                 mine = False
             else:
                 result, mine = Future(), True
-                self._building = (version, result)
+                self._building = (boundaries, result)
         if not mine:
             return result.result()
         try:
-            index = LocateIndex.build(session, version[0], version)
+            index = LocateIndex.build(session, boundaries[0], boundaries)
             self.past_builds += 1
-            self.past.put(version, index)
+            self.past.put(boundaries, index)
             result.set_result(index)
             return index
         except BaseException as exc:
@@ -234,13 +234,13 @@ class IndexCache:
         index = self._index
         if index is not None and self._still_current(index):
             return index
-        version = versions(session)[:2]   # boundaries only: data edits do not touch the index
-        if version[0] is None:
+        boundaries = stamp(session).boundaries
+        if boundaries[0] is None:
             return None
-        if index is None or index.version != version:
+        if index is None or index.boundaries != boundaries:
             with self._lock:
-                if self._index is None or self._index.version != version:
-                    self._index = LocateIndex.build(session, version[0], version)
+                if self._index is None or self._index.boundaries != boundaries:
+                    self._index = LocateIndex.build(session, boundaries[0], boundaries)
                 index = self._index
         self._checked_at = time.monotonic()
         return index

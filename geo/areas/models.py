@@ -11,14 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from geo.tables import Base
 
 class Generation(Base):
-    """A published set of boundaries. Areas say which generations they belong to."""
+    """A published set of boundaries (the newest is in force). Areas say which generations they belong to."""
 
     __tablename__ = "generations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     description: Mapped[str] = mapped_column(Text)
-    active: Mapped[bool] = mapped_column(Boolean, default=False)
     based_on: Mapped[int | None] = mapped_column(ForeignKey("generations.id"))   # the generation it replaced
     published_by: Mapped[str | None] = mapped_column(Text)
     plan_id: Mapped[int | None] = mapped_column(Integer)    # the draft it came from

@@ -1,7 +1,8 @@
-"""Reading areas of the active generation."""
+"""Reading areas of a published generation (the current one unless asked for another)."""
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, aliased
@@ -14,35 +15,47 @@ from geo.settings import get_settings
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
                    Area.population, Area.area_m2, Area.source)
 
-VERSIONS_SQL = ("SELECT (SELECT max(id) FROM generations WHERE active), (SELECT max(id) FROM dataset_loads), "
-                "(SELECT coalesce(max(id), 0) FROM audit_log)")
+STAMP_SQL = ("SELECT (SELECT max(id) FROM generations), (SELECT max(id) FROM dataset_loads), "
+             "(SELECT coalesce(max(id), 0) FROM audit_log)")
 
 
-def versions(session: Session) -> tuple[int | None, int | None, int]:
-    """(active generation, dataset load, data version): every boundary or data change moves one;
-    the data version is the audit log's sequence, since every change writes an audit entry."""
-    return tuple(session.execute(text(VERSIONS_SQL)).one())
+class Stamp(NamedTuple):
+    """Where the data stands; every boundary or data change moves one of the three."""
+
+    generation: int | None   # the newest published generation, the one in force
+    load: int | None         # the latest dataset load
+    change: int              # the audit log's sequence: every change writes an audit entry
+
+    @property
+    def boundaries(self) -> tuple[int | None, int | None]:
+        """What the boundaries depend on (data edits leave them alone)."""
+        return self.generation, self.load
 
 
-def active_generation(session: Session) -> int | None:
-    return session.scalar(select(func.max(Generation.id)).where(Generation.active))
+def stamp(session: Session) -> Stamp:
+    return Stamp(*session.execute(text(STAMP_SQL)).one())
+
+
+def current_generation(session: Session) -> int | None:
+    """The generation in force: the newest published one (None before the first load)."""
+    return session.scalar(select(func.max(Generation.id)))
 
 
 def resolve_generation(session: Session, generation: int | None) -> int | None:
     """The generation asked for (checked to be published), or the current one; None if nothing is loaded."""
     if generation is None:
-        return active_generation(session)
-    if not session.scalar(select(func.count()).where(Generation.id == generation, Generation.active)):
+        return current_generation(session)
+    if not session.get(Generation, generation):
         raise NotFound(f"no published generation {generation}", field="generation")
     return generation
 
 
 def generation_list(session: Session) -> list[dict]:
     """Every published generation, newest first, with the one in force marked current."""
-    current = active_generation(session)
+    current = current_generation(session)
     rows = session.execute(select(Generation.id, Generation.created_at, Generation.description, Generation.based_on,
                                   Generation.plan_id, Generation.published_by, Generation.accepted_warnings)
-                           .where(Generation.active).order_by(Generation.id.desc())).mappings()
+                           .order_by(Generation.id.desc())).mappings()
     return [{**r, "current": r["id"] == current} for r in rows]
 
 

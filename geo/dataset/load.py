@@ -121,7 +121,7 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
             session.execute(text("INSERT INTO dispute_categories (code, label_zh, mediation) VALUES (:c, :l, :m) "
                                  "ON CONFLICT (code) DO UPDATE SET label_zh = EXCLUDED.label_zh"),
                             [{"c": c.value, "l": LABELS_ZH[c], "m": c is not Category.PUBLIC_SAFETY} for c in Category])
-            generation = session.execute(text("INSERT INTO generations (description, active) VALUES (:d, true) "
+            generation = session.execute(text("INSERT INTO generations (description) VALUES (:d) "
                                               "RETURNING id"), {"d": f"Haikou dataset, seed {manifest['seed']}"}).scalar_one()
             area_rows = pd.DataFrame(areas[["code", "level", "name", "kind", "parent_code", "households",
                                             "population", "source"]])

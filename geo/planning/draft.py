@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.areas.models import Area, in_force
-from geo.areas.service import active_generation
+from geo.areas.service import current_generation
 from geo.audit.service import record
 from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
 from geo.errors import Conflict, Invalid, NotFound
@@ -143,7 +143,7 @@ def open_plan(session: Session, *, scope: str, actor: str, description: str = ""
         raise Invalid(str(exc), field="scope") from exc
     if parsed.level is Level.GRID:
         raise Invalid("a plan's scope is the city, a district, a town or a village, not a grid", field="scope")
-    generation = active_generation(session)
+    generation = current_generation(session)
     if generation is None:
         raise Conflict("no boundary generation is published yet", field="scope")
     if not session.scalar(select(Area.id).where(Area.code == scope, in_force(Area, generation))):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas import shapes
 from geo.areas.models import Generation
-from geo.areas.service import active_generation, index_resolution, resolve_generation
+from geo.areas.service import current_generation, index_resolution, resolve_generation
 from geo.audit.service import record
 from geo.changes import announce
 from geo.codes import CITY_CODE
@@ -43,7 +43,7 @@ def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str 
     session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(get_settings().publish_timeout_ms)})
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK})
     plan = get_plan(session, plan_id, for_update=True, editable=True)
-    current = active_generation(session)
+    current = current_generation(session)
     if plan.base_generation != current:
         raise Conflict(f"plan {plan.id} is based on generation {plan.base_generation}, but generation {current} "
                        "has been published since: open a new plan on the current generation", field="plan_id")
@@ -55,7 +55,7 @@ def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str 
         raise NotPublishable(f"the draft has {report['warnings']} warnings: publish with a reason in "
                              "accept_warnings to accept them", report)
     changes = diff(session, plan, changed)
-    generation = Generation(description=description or plan.description or f"plan {plan.id}", active=True,
+    generation = Generation(description=description or plan.description or f"plan {plan.id}",
                             based_on=plan.base_generation, published_by=actor, plan_id=plan.id,
                             accepted_warnings=accept_warnings if report["warnings"] else None)
     session.add(generation)

@@ -15,7 +15,7 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from geo.areas.service import versions
+from geo.areas.service import stamp
 from geo.cache import ByteCache
 from geo.errors import DomainError
 from geo.reports import charts
@@ -133,7 +133,7 @@ class RenderedReports:
 
     def get(self, session: Session, area: str, month: str, format: str) -> tuple[bytes, bool]:
         """(the report in ``format``, whether it was kept from an earlier request)."""
-        key = (*versions(session), area, month, format)
+        key = (*stamp(session), area, month, format)
         if (body := self.kept.get(key)) is not None:
             return body, True
         if format not in DRAWN:
