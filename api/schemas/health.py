@@ -18,5 +18,5 @@ class ReplicaStatus(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     postgis: str = Field(description="PostGIS library version")
-    generation: int | None = Field(description="the active boundary generation (null: nothing loaded)")
+    generation: int | None = Field(description="the boundary generation in force (null: nothing loaded)")
     replicas: list[ReplicaStatus]
