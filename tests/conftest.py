@@ -49,7 +49,7 @@ def manifest(settings):
 
 @pytest.fixture(scope="session")
 def db_areas(engine) -> gpd.GeoDataFrame:
-    """The areas of the active generation as stored in PostGIS."""
+    """The areas of the generation in force as stored in PostGIS."""
     return gpd.read_postgis(
         "SELECT code, level, name, kind, parent_code, households, population, area_m2, geom "
         "FROM areas WHERE generation_high IS NULL ORDER BY code", engine, geom_col="geom"

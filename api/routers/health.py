@@ -17,7 +17,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def health(session: Annotated[Session, Depends(get_session)]) -> dict:
-    """Database reachable, PostGIS version, active boundary generation, and each read
+    """Database reachable, PostGIS version, the boundary generation in force, and each read
     replica: in rotation or why not, and its replay lag."""
     return {"status": "ok", "postgis": postgis_version(session), "generation": current_generation(session),
             "replicas": read_router().status()}

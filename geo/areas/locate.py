@@ -14,7 +14,7 @@ from geo.crs import Datum, to_wgs84
 
 
 class NothingLoaded(RuntimeError):
-    """No active boundary generation: nothing to locate in."""
+    """No boundary generation is loaded: nothing to locate in."""
 
 
 @dataclass
