@@ -100,7 +100,7 @@ def create_app() -> FastAPI:
     logs.install()
     problems.install(app)
     # Outermost last: headers on every answer; credentials before anything else; then the body's size.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, json_limit=settings.max_json_bytes)
+    app.add_middleware(BodyLimit, limit=settings.limits.max_body_bytes, json_limit=settings.limits.max_json_bytes)
     app.add_middleware(Gate)
     app.add_middleware(SecurityHeaders)
     for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,

@@ -13,7 +13,7 @@ from geo.settings import get_settings
 def public(path: str, params: list[tuple[str, str]] | None = None) -> str:
     """The public URL of ``path`` with ``params`` (``key`` dropped)."""
     query = urlencode([(k, v) for k, v in params or [] if k.lower() != "key"])
-    return get_settings().public_url + path.lstrip("/") + (f"?{query}" if query else "")
+    return get_settings().web.public_url + path.lstrip("/") + (f"?{query}" if query else "")
 
 
 def here(request: Request, **replace) -> str:

@@ -88,7 +88,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     fmap.default_js, fmap.default_css = VENDOR_JS, VENDOR_CSS
     fmap.get_root().title = title
     if chosen:
-        key = get_settings().tianditu_key
+        key = get_settings().web.tianditu_key
         if chosen.needs_key and not key:
             raise Invalid("the Tianditu basemap needs GRID_TIANDITU_KEY", field="basemap")
         folium.TileLayer(chosen.url.replace("{key}", key or ""), attr=chosen.attribution, name=basemap).add_to(fmap)

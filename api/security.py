@@ -125,7 +125,7 @@ async def _identify(request: Request, checked: KeyCache) -> tuple[str, str, Prin
     """(how, credential, principal), or Unauthenticated saying why not."""
     how, credential = _credentials(request)
     if how == "bearer":
-        return how, credential, keys.check_token(get_settings(), credential)
+        return how, credential, keys.check_token(get_settings().auth, credential)
     if not _PLAUSIBLE.match(credential):
         raise Unauthenticated("malformed API key")
     return how, credential, checked.cached(credential) or await run_in_threadpool(checked.principal, credential)
@@ -165,7 +165,7 @@ _HOST = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?$")
 def _check_request(request: Request) -> None:
     """The Host is one of ours (and well formed), and no NUL hides in the path or the query."""
     found = _HOST.match(request.headers.get("host") or "")
-    if not found or (found.group(1) or found.group(2)).lower() not in get_settings().trusted_hosts:
+    if not found or (found.group(1) or found.group(2)).lower() not in get_settings().web.trusted_hosts:
         raise Problem(400, "Unknown host", "this service does not answer for that Host (GRID_TRUSTED_HOSTS)",
                       field="Host")
     if "\x00" in request.url.path:
@@ -182,7 +182,7 @@ def _same_origin(request: Request) -> None:
     sibling host through)."""
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.headers.get('host')}"
-    if origin != own and origin != get_settings().public_url.rstrip("/"):
+    if origin != own and origin != get_settings().web.public_url.rstrip("/"):
         raise Problem(403, "Forbidden", "a change sent with the session cookie must come from this service's pages",
                       field="Origin")
 
@@ -191,11 +191,11 @@ def _session_redirect(request: Request, principal: Principal) -> RedirectRespons
     """A page opened with ?key=: the key becomes an HttpOnly session cookie, and the browser
     goes on to the same page without the key in its URL (or its history, logs and referrers)."""
     settings = get_settings()
-    session = keys.mint_session(keys.session_secret(settings), principal, hours=settings.session_hours)
+    session = keys.mint_session(keys.session_secret(settings), principal, hours=settings.auth.session_hours)
     rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "key"])
     response = RedirectResponse((request.url.path.rstrip("/") or "/") + (f"?{rest}" if rest else ""), status_code=303)
-    response.set_cookie(SESSION_COOKIE, session, max_age=int(settings.session_hours * 3600), path="/",
-                        httponly=True, samesite="strict", secure=settings.public_url.startswith("https:"))
+    response.set_cookie(SESSION_COOKIE, session, max_age=int(settings.auth.session_hours * 3600), path="/",
+                        httponly=True, samesite="strict", secure=settings.web.public_url.startswith("https:"))
     return response
 
 
@@ -239,9 +239,9 @@ class Gate:
             raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
         if principal.role is Role.EMBED:
             _embed_scope(request, principal, state)
-        wait = services.limiter.wait(principal.key, settings.rate_limit_per_minute)
+        wait = services.limiter.wait(principal.key, settings.limits.rate_limit_per_minute)
         if wait:
-            raise Problem(429, "Too many requests", f"more than {settings.rate_limit_per_minute} requests a minute",
+            raise Problem(429, "Too many requests", f"more than {settings.limits.rate_limit_per_minute} requests a minute",
                           headers={"Retry-After": str(max(1, round(wait)))})
         state["principal"] = principal
         embed = principal.role is Role.EMBED
@@ -251,7 +251,7 @@ class Gate:
             state["embed_key"] = credential      # what an embed snippet may copy: the key that asked for it
         if embed and path.startswith("/embed/"):   # framed by a portal: no cookie, a header
             state["page_session"] = credential if credential.startswith("hs_") else keys.mint_session(
-                keys.session_secret(settings), principal, hours=settings.session_hours,
+                keys.session_secret(settings), principal, hours=settings.auth.session_hours,
                 from_portal=state["from_portal"])
         return None
 

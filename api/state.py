@@ -27,10 +27,10 @@ class Services:
 
     @classmethod
     def made_from(cls, settings: Settings) -> Services:
-        watcher = ChangeWatcher(settings.libpq_url)
-        services = cls(watcher, IndexCache(settings.locate_recheck_seconds, settings.locate_past_bytes, watcher),
-                       TileCache(settings.tile_cache_bytes), KeyCache(), RateLimiter(),
-                       RenderedReports(settings.report_cache_bytes, settings.report_renders))
+        watcher = ChangeWatcher(settings.db.libpq_url)
+        services = cls(watcher, IndexCache(settings.caches.locate_recheck_seconds, settings.caches.locate_past_bytes, watcher),
+                       TileCache(settings.caches.tile_cache_bytes), KeyCache(), RateLimiter(),
+                       RenderedReports(settings.caches.report_cache_bytes, settings.limits.report_renders))
         watcher.on("generations", services.indexes.expire)
         watcher.on("dataset_loads", services.tiles.clear)   # a load restarts the ids: old tiles' keys would come back
         watcher.on("api_keys", services.keys.clear)

@@ -21,7 +21,7 @@ class BackupError(RuntimeError):
 
 
 def _url(settings: Settings, database: str | None = None) -> str:
-    url = settings.libpq_url
+    url = settings.db.libpq_url
     if database:
         url = url.rsplit("/", 1)[0] + "/" + database
     return url
@@ -52,9 +52,9 @@ def restore(settings: Settings, path: Path, database: str | None = None) -> str:
     """Restore ``path`` into ``database`` (default: the configured one), replacing what is there."""
     if not path.is_file():
         raise BackupError(f"no backup at {path}")
-    target = database or settings.db_name
-    if settings.uses_local_cluster and database:
-        admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
+    target = database or settings.db.name
+    if settings.db.uses_local_cluster and database:
+        admin = f"host=127.0.0.1 port={settings.db.pg_port} user={OWNER} dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target,)).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))

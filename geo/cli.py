@@ -81,7 +81,7 @@ def db_up() -> None:
 
 def _db_up() -> None:
     settings = get_settings()
-    if settings.uses_local_cluster:
+    if settings.db.uses_local_cluster:
         console.print(f"cluster: {localdb.up(settings)}")
     console.print(f"database: {localdb.ensure_database(settings)}")
 
@@ -101,16 +101,15 @@ def db_replica(action: str = typer.Argument(..., help="up, down (keeps the copy)
     settings = get_settings()
     if action == "up":
         console.print(localdb.replica_up(settings))
-        console.print(f"GRID_REPLICA_URLS=postgresql://{localdb.OWNER}@127.0.0.1:{settings.replica_port}/{settings.db_name}")
+        console.print(f"GRID_REPLICA_URLS=postgresql://{localdb.OWNER}@127.0.0.1:{settings.replicas.port}/{settings.db.name}")
     elif action in ("down", "remove"):
         console.print(localdb.replica_down(settings, remove=action == "remove"))
     elif action == "status":
         from geo.replicas import ReadRouter
 
-        settings_with_local = settings.model_copy(update={"replica_urls_raw": settings.replica_urls_raw or
-                                                          f"postgresql://{localdb.OWNER}@127.0.0.1:{settings.replica_port}/"
-                                                          f"{settings.db_name}"})
-        typer.echo(json.dumps(ReadRouter(settings_with_local).status()))
+        local = f"postgresql://{localdb.OWNER}@127.0.0.1:{settings.replicas.port}/{settings.db.name}"
+        replicas = settings.replicas.model_copy(update={"urls": settings.replicas.urls or [local]})
+        typer.echo(json.dumps(ReadRouter(settings.model_copy(update={"replicas": replicas})).status()))
     else:
         raise Invalid("the action is up, down, remove or status", field="action")
 
@@ -140,9 +139,9 @@ def db_restore(archive: Path, into: str = typer.Option(None, help="Another datab
 def db_status() -> None:
     """Say whether the local cluster runs and which dataset is loaded."""
     settings = get_settings()
-    if settings.uses_local_cluster:
+    if settings.db.uses_local_cluster:
         state = "running" if localdb.is_running(settings) else "stopped"
-        console.print(f"local cluster {localdb.data_dir(settings.pg_data)} on 127.0.0.1:{settings.pg_port}: {state}")
+        console.print(f"local cluster {localdb.data_dir(settings.db.pg_data)} on 127.0.0.1:{settings.db.pg_port}: {state}")
         if state == "stopped":
             raise typer.Exit(3)
     try:
@@ -155,7 +154,7 @@ def db_status() -> None:
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.set_main_option("sqlalchemy.url", get_settings().sqlalchemy_url)
+    config.set_main_option("sqlalchemy.url", get_settings().db.sqlalchemy_url)
     return config
 
 
@@ -189,8 +188,8 @@ def data_build(force: bool = typer.Option(False, help="Rebuild even when the bui
 
 def _build(force: bool = False, seed: int | None = None, out: Path | None = None) -> None:
     settings = get_settings()
-    manifest, built = dataset_build.build(settings.data_dir, out or settings.build_dir,
-                                          settings.seed if seed is None else seed, settings.h3_resolution, force=force)
+    manifest, built = dataset_build.build(settings.dataset.data_dir, out or settings.dataset.build_dir,
+                                          settings.dataset.seed if seed is None else seed, settings.dataset.h3_resolution, force=force)
     verb = "built" if built else "up to date"
     console.print(f"dataset {verb}: {json.dumps(manifest['counts'], ensure_ascii=False)}")
 
@@ -205,7 +204,7 @@ def data_load(areas: Path = typer.Option(None, help="A boundary file to load ins
 
 def _load(areas: Path | None = None, force: bool = False) -> None:
     settings = get_settings()
-    manifest, loaded = dataset_load.load(get_engine(), settings.build_dir, areas_file=areas, force=force)
+    manifest, loaded = dataset_load.load(get_engine(), settings.dataset.build_dir, areas_file=areas, force=force)
     console.print(f"dataset {'loaded' if loaded else 'already loaded'}: {manifest['dataset_hash'][:12]}")
 
 
@@ -405,12 +404,12 @@ def auth_token(role: str = typer.Option(...), subject: str = typer.Option(...),
     from geo.text import check_name
 
     settings = get_settings()
-    if not settings.jwt_secret:
+    if not settings.auth.jwt_secret:
         raise DomainError("set GRID_JWT_SECRET to sign tokens", field="GRID_JWT_SECRET")
-    if not 0 < minutes <= settings.jwt_max_minutes:
-        raise DomainError(f"minutes must be 0-{settings.jwt_max_minutes} (GRID_JWT_MAX_MINUTES)", field="minutes")
-    print(keys.mint_token(settings.jwt_secret, subject=check_name(subject, "subject"), role=role, minutes=minutes,
-                          audience=settings.jwt_audience, issuer=settings.jwt_issuer))   # stdout, for scripts
+    if not 0 < minutes <= settings.auth.jwt_max_minutes:
+        raise DomainError(f"minutes must be 0-{settings.auth.jwt_max_minutes} (GRID_JWT_MAX_MINUTES)", field="minutes")
+    print(keys.mint_token(settings.auth.jwt_secret, subject=check_name(subject, "subject"), role=role, minutes=minutes,
+                          audience=settings.auth.jwt_audience, issuer=settings.auth.jwt_issuer))   # stdout, for scripts
 
 
 @app.command()
@@ -421,11 +420,11 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None),
     import uvicorn
 
     settings = get_settings()
-    host, port = host or settings.host, port or settings.port
+    host, port = host or settings.web.host, port or settings.web.port
     console.print(f"Map:  http://{host}:{port}/map\nAPI:  http://{host}:{port}/\nDocs: http://{host}:{port}/docs")
     # X-Forwarded-* are believed only from the configured proxies (uvicorn's default believes 127.0.0.1).
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or None)
+                proxy_headers=bool(settings.web.trusted_proxies), forwarded_allow_ips=settings.web.trusted_proxies or None)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ from geo.settings import get_settings
 def get_engine(url: str | None = None, *, statement_timeout_ms: int = 0) -> Engine:
     """An engine (one per URL and timeout); ``statement_timeout_ms`` bounds every statement."""
     options = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"} if statement_timeout_ms else {}
-    return create_engine(url or get_settings().sqlalchemy_url, pool_pre_ping=True, connect_args=options)
+    return create_engine(url or get_settings().db.sqlalchemy_url, pool_pre_ping=True, connect_args=options)
 
 
 def session_factory(url: str | None = None, *, for_requests: bool = False) -> sessionmaker[Session]:
     """Sessions; those for API requests have the request statement timeout (GRID_STATEMENT_TIMEOUT_MS)."""
-    timeout = get_settings().statement_timeout_ms if for_requests else 0
+    timeout = get_settings().db.statement_timeout_ms if for_requests else 0
     return sessionmaker(get_engine(url, statement_timeout_ms=timeout), expire_on_commit=False)
 
 

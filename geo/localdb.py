@@ -76,7 +76,7 @@ def _prepare_folder(data: Path) -> None:
 
 
 def is_running(settings: Settings) -> bool:
-    data = data_dir(settings.pg_data)
+    data = data_dir(settings.db.pg_data)
     if not (data / "PG_VERSION").exists():
         return False
     return subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data)]),
@@ -85,7 +85,7 @@ def is_running(settings: Settings) -> bool:
 
 def up(settings: Settings) -> str:
     """Initialise (once) and start the cluster; returns what was done."""
-    data = data_dir(settings.pg_data)
+    data = data_dir(settings.db.pg_data)
     done = []
     if not (data / "PG_VERSION").exists():
         _prepare_folder(data)
@@ -93,21 +93,21 @@ def up(settings: Settings) -> str:
               "--locale=C.UTF-8"], "initdb")
         done.append(f"initialised {data}")
     if not is_running(settings):
-        _start(data, settings.pg_port, "starting PostgreSQL")
-        done.append(f"started on 127.0.0.1:{settings.pg_port}")
-    return ", ".join(done) or f"already running on 127.0.0.1:{settings.pg_port}"
+        _start(data, settings.db.pg_port, "starting PostgreSQL")
+        done.append(f"started on 127.0.0.1:{settings.db.pg_port}")
+    return ", ".join(done) or f"already running on 127.0.0.1:{settings.db.pg_port}"
 
 
 def down(settings: Settings) -> str:
     if not is_running(settings):
         return "not running"
-    _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data_dir(settings.pg_data))], "stopping PostgreSQL")
+    _run([str(bindir() / "pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(data_dir(settings.db.pg_data))], "stopping PostgreSQL")
     return "stopped"
 
 
 def replica_dir(settings: Settings) -> Path:
     """The local streaming replica's folder, next to the primary's."""
-    return data_dir(settings.pg_data).parent / (data_dir(settings.pg_data).name + "-replica")
+    return data_dir(settings.db.pg_data).parent / (data_dir(settings.db.pg_data).name + "-replica")
 
 
 def _start(data: Path, port: int, what: str) -> None:
@@ -124,13 +124,13 @@ def replica_up(settings: Settings) -> str:
     data, done = replica_dir(settings), []
     if not (data / "PG_VERSION").exists():
         _prepare_folder(data)
-        _run([str(bindir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(settings.pg_port), "-U", OWNER,
+        _run([str(bindir() / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(settings.db.pg_port), "-U", OWNER,
               "-D", str(data), "-R", "-X", "stream", "-c", "fast"], "pg_basebackup")
         done.append(f"copied the primary to {data}")
     if subprocess.run(_as_owner([str(bindir() / "pg_ctl"), "status", "-D", str(data)]), capture_output=True).returncode:
-        _start(data, settings.replica_port, "starting the replica")
-        done.append(f"replica streaming on 127.0.0.1:{settings.replica_port}")
-    return ", ".join(done) or f"replica already running on 127.0.0.1:{settings.replica_port}"
+        _start(data, settings.replicas.port, "starting the replica")
+        done.append(f"replica streaming on 127.0.0.1:{settings.replicas.port}")
+    return ", ".join(done) or f"replica already running on 127.0.0.1:{settings.replicas.port}"
 
 
 def replica_down(settings: Settings, *, remove: bool = False, mode: str = "fast") -> str:
@@ -151,18 +151,18 @@ def replica_down(settings: Settings, *, remove: bool = False, mode: str = "fast"
 def ensure_database(settings: Settings) -> str:
     """Create the database (local cluster only) and the postgis extension if missing."""
     created = ""
-    if settings.uses_local_cluster:
-        admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
+    if settings.db.uses_local_cluster:
+        admin = f"host=127.0.0.1 port={settings.db.pg_port} user={OWNER} dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.db_name,)).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (settings.db.name,)).fetchone()
             if not exists:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.db_name)))
-                created = f"created database {settings.db_name}; "
-    url = settings.libpq_url
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.db.name)))
+                created = f"created database {settings.db.name}; "
+    url = settings.db.libpq_url
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             version = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
     except psycopg.Error as exc:
-        raise LocalDbError(f"cannot enable PostGIS in {settings.db_name}: {exc}".strip()) from exc
+        raise LocalDbError(f"cannot enable PostGIS in {settings.db.name}: {exc}".strip()) from exc
     return f"{created}PostGIS {version}"

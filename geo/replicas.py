@@ -53,9 +53,9 @@ class ReadRouter:
     """Chooses where a read goes: a replica in rotation (round robin), else the primary."""
 
     def __init__(self, settings: Settings):
-        self.max_lag = settings.replica_max_lag_seconds
-        self.check_every = settings.replica_check_seconds
-        self.replicas = [Replica(f"replica-{i + 1}", url) for i, url in enumerate(settings.replica_urls)]
+        self.max_lag = settings.replicas.max_lag_seconds
+        self.check_every = settings.replicas.check_seconds
+        self.replicas = [Replica(f"replica-{i + 1}", url) for i, url in enumerate(settings.replicas.sqlalchemy_urls)]
         self._turn = itertools.count()
         self._lock = threading.Lock()
         self._positions: deque[tuple[float, int]] = deque(maxlen=HISTORY)
@@ -64,7 +64,7 @@ class ReadRouter:
         """Ask the replica whether it is a standby and how far it has replayed; its lag is
         the age of the newest noted primary position at or before that."""
         if replica.sessions is None:
-            replica.sessions = sessionmaker(get_engine(replica.url, statement_timeout_ms=get_settings().statement_timeout_ms),
+            replica.sessions = sessionmaker(get_engine(replica.url, statement_timeout_ms=get_settings().db.statement_timeout_ms),
                                             expire_on_commit=False)
         try:
             with replica.sessions() as session:

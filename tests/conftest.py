@@ -42,7 +42,7 @@ def engine(settings):
 
 @pytest.fixture(scope="session")
 def manifest(settings):
-    manifest = read_manifest(settings.build_dir)
+    manifest = read_manifest(settings.dataset.build_dir)
     assert manifest, "no build: run the suite through scripts/test"
     return manifest
 
@@ -152,14 +152,14 @@ def scratch_database(settings, name: str):
 
     from geo.localdb import OWNER
 
-    if not settings.uses_local_cluster:
+    if not settings.db.uses_local_cluster:
         pytest.skip("needs the project-local cluster to create a scratch database (DATABASE_URL is set)")
-    admin = f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres"
+    admin = f"host=127.0.0.1 port={settings.db.pg_port} user={OWNER} dbname=postgres"
     drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(drop)
     try:
-        yield settings.sqlalchemy_url.rsplit("/", 1)[0] + "/" + name
+        yield settings.db.sqlalchemy_url.rsplit("/", 1)[0] + "/" + name
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(drop)
@@ -195,10 +195,10 @@ def migrated_database(settings, name: str):
     from geo.localdb import OWNER
 
     with scratch_database(settings, name) as url:
-        with psycopg.connect(f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname=postgres",
+        with psycopg.connect(f"host=127.0.0.1 port={settings.db.pg_port} user={OWNER} dbname=postgres",
                              autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        with psycopg.connect(f"host=127.0.0.1 port={settings.pg_port} user={OWNER} dbname={name}",
+        with psycopg.connect(f"host=127.0.0.1 port={settings.db.pg_port} user={OWNER} dbname={name}",
                              autocommit=True) as conn:
             conn.execute("CREATE EXTENSION postgis")
         done = gridctl("migrate", GRID_DB_NAME=name)

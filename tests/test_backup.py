@@ -23,9 +23,9 @@ def checksums(url: str) -> dict:
 
 def test_backup_then_restore_gives_the_same_data(settings, restored_copy):
     archive, copy = restored_copy
-    assert checksums(copy) == checksums(settings.sqlalchemy_url)
+    assert checksums(copy) == checksums(settings.db.sqlalchemy_url)
     again = gridctl("db", "restore", str(archive), "--into", COPY)   # over existing data: replaced, not doubled
-    assert again.returncode == 0 and checksums(copy) == checksums(settings.sqlalchemy_url)
+    assert again.returncode == 0 and checksums(copy) == checksums(settings.db.sqlalchemy_url)
 
 
 def test_a_damaged_archive_changes_nothing(restored_copy, tmp_path):

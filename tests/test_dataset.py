@@ -30,7 +30,7 @@ def test_counts_by_level(engine):
 
 
 def test_towns_are_the_ministry_list(engine, settings):
-    towns = pd.read_csv(settings.data_dir / "towns_mca2025.csv", dtype=str)
+    towns = pd.read_csv(settings.dataset.data_dir / "towns_mca2025.csv", dtype=str)
     with engine.connect() as conn:
         stored = dict(conn.execute(text(f"SELECT code, name FROM {AREAS} a WHERE level = 'town'")).all())
     assert stored == dict(zip(towns["code"], towns["name"]))
@@ -62,7 +62,7 @@ def test_children_areas_add_up_to_their_parent(engine):
 def test_districts_keep_their_real_outline(db_areas, settings):
     from geo.dataset.sources import read_districts
 
-    real = read_districts(settings.data_dir).set_index("code").geometry
+    real = read_districts(settings.dataset.data_dir).set_index("code").geometry
     stored = db_areas.set_index("code").geometry
     for code in ["460100", "460105", "460106", "460107", "460108"]:
         assert shapely.area(shapely.symmetric_difference(real[code], stored[code])) < 1e-9 * real[code].area
@@ -156,14 +156,14 @@ def test_incidents_carry_a_consistent_area_chain(engine):
 
 
 def test_rebuilding_with_the_same_seed_gives_identical_data(tmp_path, settings, manifest):
-    again, built = build.build(settings.data_dir, tmp_path, manifest["seed"], manifest["h3_resolution"],
+    again, built = build.build(settings.dataset.data_dir, tmp_path, manifest["seed"], manifest["h3_resolution"],
                                show_progress=False)
     assert built and again["dataset_hash"] == manifest["dataset_hash"]
     assert re.fullmatch(r"[0-9a-f]{64}", again["dataset_hash"])
 
 
 def test_an_unchanged_build_is_not_redone(settings, manifest):
-    again, built = build.build(settings.data_dir, settings.build_dir, manifest["seed"], manifest["h3_resolution"],
+    again, built = build.build(settings.dataset.data_dir, settings.dataset.build_dir, manifest["seed"], manifest["h3_resolution"],
                                show_progress=False)
     assert not built and again["dataset_hash"] == manifest["dataset_hash"]
 

@@ -17,7 +17,7 @@ def table_counts(engine) -> dict:
 
 
 def test_a_body_over_the_limit_is_413_before_it_is_read(client, settings):
-    too_big = b"[" + b"0," * (settings.max_body_bytes // 2) + b"0]"
+    too_big = b"[" + b"0," * (settings.limits.max_body_bytes // 2) + b"0]"
     response = client.post("/locate", content=too_big, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json" and response.json()["field"] == "body"
@@ -35,12 +35,12 @@ def test_malformed_bodies_are_problems(client, body):
 
 
 def test_a_statement_past_the_timeout_is_503_with_retry_after(client, settings):
-    before = settings.statement_timeout_ms
-    settings.statement_timeout_ms = 1
+    before = settings.db.statement_timeout_ms
+    settings.db.statement_timeout_ms = 1
     try:
         response = client.get("/incidents/counts", params={"level": "grid"})
     finally:
-        settings.statement_timeout_ms = before
+        settings.db.statement_timeout_ms = before
         get_engine.cache_clear()
     assert response.status_code == 503 and response.headers["retry-after"]
     assert client.get("/incidents/counts", params={"level": "district"}).status_code == 200

@@ -347,7 +347,7 @@ def test_valid_files_still_import(client, plan, tmp_path, fmt):
 
 @pytest.fixture(scope="module")
 def built_areas(settings) -> gpd.GeoDataFrame:
-    return gpd.read_parquet(settings.build_dir / "areas.parquet")
+    return gpd.read_parquet(settings.dataset.build_dir / "areas.parquet")
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "gpkg"])

@@ -17,7 +17,7 @@ from geo.dataset.checks import BoundaryError
 
 @pytest.fixture(scope="module")
 def built_areas(settings) -> gpd.GeoDataFrame:
-    return gpd.read_parquet(settings.build_dir / "areas.parquet")
+    return gpd.read_parquet(settings.dataset.build_dir / "areas.parquet")
 
 
 def _state(engine):
@@ -60,7 +60,7 @@ def test_bad_boundary_file_is_refused_and_nothing_loaded(spoil, built_areas, eng
     bad.to_parquet(path)
     before = _state(engine)
     with pytest.raises(BoundaryError) as caught:
-        load.load(engine, settings.build_dir, areas_file=path, force=True)
+        load.load(engine, settings.dataset.build_dir, areas_file=path, force=True)
     assert feature in str(caught.value) and reason in str(caught.value)
     assert _state(engine) == before
 
@@ -85,7 +85,7 @@ def test_a_good_boundary_file_loads(built_areas, settings, tmp_path):
     with migrated_database(settings, "haikou_load_check") as url:
         engine = get_engine(url)
         try:
-            _, loaded = load.load(engine, settings.build_dir, areas_file=path, force=True, show_progress=False)
+            _, loaded = load.load(engine, settings.dataset.build_dir, areas_file=path, force=True, show_progress=False)
             assert loaded
             with engine.connect() as conn:
                 assert conn.execute(text("SELECT count(*) FROM areas")).scalar_one() == len(built_areas)

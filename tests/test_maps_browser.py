@@ -93,7 +93,7 @@ def test_the_snippet_embeds_a_working_iframe(browser, live_server, client, engin
                          headers={"X-API-Key": key, "Origin": live_server}).text
     assert snippet.startswith("<iframe") and 'width="640"' in snippet
     assert f"key={key}" in snippet   # asked for with the embed key, the frame carries it
-    html = snippet.replace(settings.public_url, f"{live_server}/")
+    html = snippet.replace(settings.web.public_url, f"{live_server}/")
     page = browser.new_page()
     page.goto(f"{live_server}/health")
     page.set_content(f"<html><body><h1>portal</h1>{html}</body></html>")

@@ -39,7 +39,7 @@ def test_one_item_and_missing_ones(client):
 
 
 def test_gdal_reads_the_service_as_it_is(live_server, settings):
-    token = mint_token(settings.jwt_secret, subject="gdal", role="viewer")   # GDAL's OAPIF sends bearer tokens
+    token = mint_token(settings.auth.jwt_secret, subject="gdal", role="viewer")   # GDAL's OAPIF sends bearer tokens
     pyogrio.set_gdal_config_options({"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token})
     try:
         towns = pyogrio.read_dataframe(f"OAPIF:{live_server}", layer="towns")

@@ -38,7 +38,7 @@ def create_with_retries(base: str, key: str, seen: list, api_key: str) -> tuple[
 
 
 def test_a_database_restart_loses_and_doubles_nothing(live_server, engine, settings, api_keys):
-    if not settings.uses_local_cluster:
+    if not settings.db.uses_local_cluster:
         pytest.skip("restarting PostgreSQL needs the project-local cluster (DATABASE_URL is set)")
     keys = [f"reliability-{uuid.uuid4()}" for _ in range(INCIDENTS)]
     results, seen = {}, []

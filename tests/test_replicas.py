@@ -20,18 +20,18 @@ MAX_LAG_SECONDS = 1.0
 
 @pytest.fixture(scope="module")
 def replica(settings, engine):
-    if not settings.uses_local_cluster:
+    if not settings.db.uses_local_cluster:
         pytest.skip("starting a replica needs the project-local cluster (DATABASE_URL is set)")
     localdb.replica_down(settings, remove=True, mode="immediate")   # a copy left by an interrupted run
     localdb.replica_up(settings)
-    dsn = f"host=127.0.0.1 port={settings.replica_port} user={localdb.OWNER} dbname={settings.db_name}"
+    dsn = f"host=127.0.0.1 port={settings.replicas.port} user={localdb.OWNER} dbname={settings.db.name}"
     yield dsn
     localdb.replica_down(settings, remove=True, mode="immediate")
 
 
 @pytest.fixture(scope="module")
 def server(replica, settings):
-    url = f"postgresql://{localdb.OWNER}@127.0.0.1:{settings.replica_port}/{settings.db_name}"
+    url = f"postgresql://{localdb.OWNER}@127.0.0.1:{settings.replicas.port}/{settings.db.name}"
     env = {**os.environ, "GRID_REPLICA_URLS": url, "GRID_REPLICA_CHECK_SECONDS": str(CHECK_SECONDS),
            "GRID_REPLICA_MAX_LAG_SECONDS": str(MAX_LAG_SECONDS)}
     with serving(env) as base:

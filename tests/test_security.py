@@ -115,10 +115,10 @@ def test_expired_revoked_and_made_up_keys_are_401(anonymous, engine):
 
 
 def test_bearer_tokens_are_checked(anonymous, settings):
-    good = keys.mint_token(settings.jwt_secret, subject="li.dispatcher", role="dispatcher")
+    good = keys.mint_token(settings.auth.jwt_secret, subject="li.dispatcher", role="dispatcher")
     assert anonymous.get("/incidents", headers={"Authorization": f"Bearer {good}"}).status_code == 200
     assert anonymous.post("/plans", json={"scope": "460106"}, headers={"Authorization": f"Bearer {good}"}).status_code == 403
-    for token, reason in ((keys.mint_token(settings.jwt_secret, subject="x", role="viewer", minutes=-1), "expired"),
+    for token, reason in ((keys.mint_token(settings.auth.jwt_secret, subject="x", role="viewer", minutes=-1), "expired"),
                           (keys.mint_token("another-secret-of-enough-length-32b", subject="x", role="admin"), "invalid"),
                           ("eyJnot.a.token", "invalid")):
         response = anonymous.get("/areas", headers={"Authorization": f"Bearer {token}"})
@@ -141,12 +141,12 @@ def test_embed_keys_stay_with_their_portals(anonymous, api_keys):
 def test_a_key_past_its_rate_limit_waits(anonymous, engine, settings):
     with Session(engine) as session, session.begin():
         key, _ = keys.create(session, name=f"tests-rate-{uuid.uuid4().hex[:6]}", role="viewer")
-    before = settings.rate_limit_per_minute
-    settings.rate_limit_per_minute = 5
+    before = settings.limits.rate_limit_per_minute
+    settings.limits.rate_limit_per_minute = 5
     try:
         answers = [anonymous.get("/areas/460106005", headers={"X-API-Key": key}) for _ in range(8)]
     finally:
-        settings.rate_limit_per_minute = before
+        settings.limits.rate_limit_per_minute = before
     statuses = [a.status_code for a in answers]
     assert statuses[:5] == [200] * 5 and statuses[5:] == [429] * 3
     assert int(answers[-1].headers["retry-after"]) >= 1

@@ -26,7 +26,7 @@ from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 
 from geo.auth import keys
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS
-from geo.settings import Settings
+from geo.settings import Auth
 from test_maps_browser import on_screen
 from tiles.registry import LAYERS
 
@@ -226,7 +226,7 @@ def test_a_large_batch_is_parsed_while_other_requests_go_on(live_server, admin_k
 def test_a_json_body_over_its_limit_is_413_even_in_chunks(live_server, admin_key, settings):
     def chunks():
         yield b'{"points": ['
-        for _ in range(settings.max_json_bytes // 2**16 + 2):
+        for _ in range(settings.limits.max_json_bytes // 2**16 + 2):
             yield b"[110.3, 20.0]," * (2**16 // 14)
         yield b"[110.3, 20.0]]}"
 
@@ -320,13 +320,13 @@ def test_a_forged_host_poisons_no_url(anonymous, client, admin_key, settings):
     assert anonymous.get("/tiles/villages.json", params={"key": admin_key},
                          headers={"Host": "evil.example"}).json()["field"] == "Host"
     tilejson = client.get("/tiles/villages.json", params={"key": admin_key, "crs": "gcj02"}).json()
-    assert tilejson["tiles"] == [f"{settings.public_url}tiles/villages/{{z}}/{{x}}/{{y}}.mvt?crs=gcj02"]
+    assert tilejson["tiles"] == [f"{settings.web.public_url}tiles/villages/{{z}}/{{x}}/{{y}}.mvt?crs=gcj02"]
     style = client.get("/styles/overview.json", params={"key": admin_key}).json()
-    assert style["sources"]["haikou"]["url"] == f"{settings.public_url}tiles/districts,towns,villages.json"
+    assert style["sources"]["haikou"]["url"] == f"{settings.web.public_url}tiles/districts,towns,villages.json"
     items = client.get("/collections/villages/items", params={"key": admin_key, "limit": 5}).json()
-    assert all(link["href"].startswith(settings.public_url) and "key=" not in link["href"] for link in items["links"])
+    assert all(link["href"].startswith(settings.web.public_url) and "key=" not in link["href"] for link in items["links"])
     snippet = client.get("/embed/overview/snippet", params={"key": admin_key}).text
-    assert admin_key not in snippet and "key=EMBED_KEY" in snippet and settings.public_url in snippet
+    assert admin_key not in snippet and "key=EMBED_KEY" in snippet and settings.web.public_url in snippet
 
 
 def test_errors_name_the_field_and_leak_nothing(anonymous, client):
@@ -347,13 +347,13 @@ def _token(secret: str, **claims) -> str:
 
 
 def test_tokens_need_a_subject_a_bounded_life_and_the_configured_audience_and_issuer(anonymous, settings):
-    secret = settings.jwt_secret
+    secret = settings.auth.jwt_secret
     far = datetime(5000, 1, 1, tzinfo=timezone.utc)
     for token in (_token(secret, sub=""), _token(secret, sub="   "), _token(secret, exp=far),
                   _token(secret, iat=None, exp=far)):
         assert anonymous.get("/areas/460106", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert anonymous.get("/areas/460106", headers={"Authorization": f"Bearer {_token(secret)}"}).status_code == 200
-    strict = Settings(jwt_secret=secret, jwt_audience="haikou-grid", jwt_issuer="https://idp.haikou.example")
+    strict = Auth(jwt_secret=secret, jwt_audience="haikou-grid", jwt_issuer="https://idp.haikou.example")
     with pytest.raises(keys.Unauthenticated):
         keys.check_token(strict, _token(secret))                             # neither audience nor issuer
     with pytest.raises(keys.Unauthenticated):

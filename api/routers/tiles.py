@@ -60,7 +60,7 @@ def get_tile(request: Request, session: Annotated[Session, Depends(get_read_sess
 def get_tilejson(request: Request, layers: LayerList) -> dict:
     """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query's
     tile parameters (never a key: a client sends its credentials as it did here)."""
-    return service.tilejson(permitted(request, service.parse_layers(layers)), get_settings().public_url, layers,
+    return service.tilejson(permitted(request, service.parse_layers(layers)), get_settings().web.public_url, layers,
                             service.tile_query(request.query_params))
 
 
@@ -68,4 +68,4 @@ def get_tilejson(request: Request, layers: LayerList) -> dict:
 def get_style(request: Request, view: str) -> dict:
     """A MapLibre style per map view (overview, dispatch, coverage); ``crs`` passes to the tiles."""
     permitted(request, service.parse_layers(styles.layers_of(view)))
-    return styles.style(view, get_settings().public_url, service.tile_query(request.query_params))
+    return styles.style(view, get_settings().web.public_url, service.tile_query(request.query_params))

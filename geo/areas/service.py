@@ -134,4 +134,4 @@ def area_in_force(session: Session, code: str, *, field: str = "area") -> dict:
 def index_resolution(session: Session) -> int:
     """The H3 resolution of the cell index (one for all generations: a dataset load replaces every
     cell); GRID_H3_RESOLUTION while no cells are loaded."""
-    return session.scalar(text("SELECT resolution FROM h3_cells LIMIT 1")) or get_settings().h3_resolution
+    return session.scalar(text("SELECT resolution FROM h3_cells LIMIT 1")) or get_settings().dataset.h3_resolution

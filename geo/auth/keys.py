@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from geo.auth.models import ApiKey, ServiceSecret
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role
 from geo.errors import Invalid, NotFound
-from geo.settings import Settings
+from geo.settings import Auth, Settings
 from geo.text import check_name
 
 KEY = re.compile(r"^hk_([0-9a-f]{8})_[A-Za-z0-9_-]{43}$")
@@ -144,7 +144,7 @@ def _secret(url: str) -> bytes:
 
 def session_secret(settings: Settings) -> bytes:
     """The random key (made by migration 0010) that signs page sessions, read once per process."""
-    return _secret(settings.sqlalchemy_url)
+    return _secret(settings.db.sqlalchemy_url)
 
 
 def _mac(secret: bytes, payload: str) -> str:
@@ -181,15 +181,15 @@ def mint_token(secret: str, *, subject: str, role: Role | str, minutes: float = 
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def check_token(settings: Settings, token: str) -> Principal:
+def check_token(auth: Auth, token: str) -> Principal:
     """The principal of a bearer token: signed with the secret, ``sub`` present, a lifetime
     within GRID_JWT_MAX_MINUTES, and the audience and issuer when they are configured."""
-    if not settings.jwt_secret:
+    if not auth.jwt_secret:
         raise Unauthenticated("bearer tokens are not enabled here (GRID_JWT_SECRET is not set)")
-    required = ["exp", "sub"] + [c for c, v in (("aud", settings.jwt_audience), ("iss", settings.jwt_issuer)) if v]
+    required = ["exp", "sub"] + [c for c, v in (("aud", auth.jwt_audience), ("iss", auth.jwt_issuer)) if v]
     try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.jwt_audience,
-                            issuer=settings.jwt_issuer, options={"require": required})
+        claims = jwt.decode(token, auth.jwt_secret, algorithms=["HS256"], audience=auth.jwt_audience,
+                            issuer=auth.jwt_issuer, options={"require": required})
         role = Role(claims.get("role"))
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the bearer token has expired") from exc
@@ -202,8 +202,8 @@ def check_token(settings: Settings, token: str) -> Principal:
     ends, start = claims["exp"], claims.get("iat", time.time())
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in (ends, start)):
         raise Unauthenticated("invalid bearer token: exp and iat must be numbers")
-    if ends - min(start, time.time()) > settings.jwt_max_minutes * 60 + 60:
-        raise Unauthenticated(f"invalid bearer token: it may live at most {settings.jwt_max_minutes} minutes")
+    if ends - min(start, time.time()) > auth.jwt_max_minutes * 60 + 60:
+        raise Unauthenticated(f"invalid bearer token: it may live at most {auth.jwt_max_minutes} minutes")
     if role is Role.EMBED:
         raise Unauthenticated("embed access is by key (it names its origins), not by token")
     return Principal(f"token:{subject}", role, f"sub:{subject}", expires=float(ends))

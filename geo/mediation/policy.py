@@ -69,4 +69,4 @@ def read_policy(path: Path) -> Policy:
 
 @lru_cache
 def get_policy() -> Policy:
-    return read_policy(get_settings().policy_file)
+    return read_policy(get_settings().dataset.policy_file)

@@ -92,7 +92,7 @@ def scope_prefix(scope: str) -> str:
 def household_range(plan: Plan, village: str) -> tuple[int, int]:
     """Households per grid the plan aims at in ``village``: its own target, or the default."""
     settings = get_settings()
-    low, high = plan.household_targets.get(village, (settings.households_per_grid_min, settings.households_per_grid_max))
+    low, high = plan.household_targets.get(village, (settings.dataset.households_per_grid_min, settings.dataset.households_per_grid_max))
     return int(low), int(high)
 
 

@@ -40,7 +40,7 @@ class NotPublishable(Invalid):
 def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str | None = None,
             description: str | None = None) -> dict:
     """Publish the draft; returns the new generation and what changed."""
-    session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(get_settings().publish_timeout_ms)})
+    session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(get_settings().db.publish_timeout_ms)})
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK})
     plan = get_plan(session, plan_id, for_update=True, editable=True)
     current = current_generation(session)

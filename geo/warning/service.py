@@ -36,8 +36,8 @@ class RepeatRule:
 def defaults() -> tuple[Thresholds, RepeatRule]:
     """Thresholds and the repeat rule from settings (GRID_WARNING_*, GRID_REPEAT_*)."""
     s = get_settings()
-    return (Thresholds(**{f.name: getattr(s, "warning_" + f.name) for f in fields(Thresholds)}),
-            RepeatRule(**{f.name: getattr(s, "repeat_" + f.name) for f in fields(RepeatRule)}))
+    return (Thresholds(**{f.name: getattr(s.warnings, f.name) for f in fields(Thresholds)}),
+            RepeatRule(**{f.name: getattr(s.repeats, f.name) for f in fields(RepeatRule)}))
 
 
 def with_overrides(base, overrides: dict):

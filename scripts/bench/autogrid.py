@@ -52,7 +52,7 @@ def main() -> None:
     from geo.settings import get_settings
 
     settings = get_settings()
-    low, high = settings.households_per_grid_min, settings.households_per_grid_max
+    low, high = settings.dataset.households_per_grid_min, settings.dataset.households_per_grid_max
     timings = []
     for run in range(args.runs):
         with Session(get_engine()) as session, session.begin():

@@ -32,7 +32,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     settings = get_settings()
-    if settings.uses_local_cluster:
+    if settings.db.uses_local_cluster:
         localdb.up(settings)
     localdb.ensure_database(settings)
     subprocess.run([sys.executable, "-m", "geo.cli", "migrate"], check=True, cwd=PROJECT_ROOT,
@@ -41,7 +41,7 @@ def main() -> int:
     for run in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            manifest, _ = build.build(settings.data_dir, Path(tmp), settings.seed, settings.h3_resolution,
+            manifest, _ = build.build(settings.dataset.data_dir, Path(tmp), settings.dataset.seed, settings.dataset.h3_resolution,
                                       force=True, show_progress=False)
             built = time.perf_counter()
             load.load(get_engine(), Path(tmp), force=True, show_progress=False)

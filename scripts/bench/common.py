@@ -36,7 +36,7 @@ def city_points(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     from geo.dataset.sources import city_outline, read_districts
     from geo.settings import get_settings
 
-    city = city_outline(read_districts(get_settings().data_dir))
+    city = city_outline(read_districts(get_settings().dataset.data_dir))
     shapely.prepare(city)
     rng = np.random.default_rng(seed)
     west, south, east, north = city.bounds

@@ -42,11 +42,11 @@ def build_and_load(copies: int, skip_build: bool) -> None:
     out = ROOT / "build" / f"province-{copies}"
     if not skip_build:
         start = time.perf_counter()
-        dataset, report = province.generate(read_districts(settings.data_dir), read_towns(settings.data_dir),
-                                            read_generation_settings(settings.data_dir), settings.seed,
-                                            settings.h3_resolution, copies, province.Scale())
+        dataset, report = province.generate(read_districts(settings.dataset.data_dir), read_towns(settings.dataset.data_dir),
+                                            read_generation_settings(settings.dataset.data_dir), settings.dataset.seed,
+                                            settings.dataset.h3_resolution, copies, province.Scale())
         generated = time.perf_counter()
-        build.write(dataset, report, out, f"province-{copies}", settings.seed, settings.h3_resolution)
+        build.write(dataset, report, out, f"province-{copies}", settings.dataset.seed, settings.dataset.h3_resolution)
         print(f"build: {generated - start:.0f} s to generate, {time.perf_counter() - generated:.0f} s to write; "
               f"{report['counts']}", flush=True)
         del dataset

@@ -79,7 +79,7 @@ def main() -> int:
     settings = get_settings()
     make_views(get_engine())
     python = ensure_tipg()
-    url = settings.libpq_url
+    url = settings.db.libpq_url
     tipg_port = free_port()
     ours = api_server("haikou_bench")
     tipg = server([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port)],
