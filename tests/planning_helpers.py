@@ -1,16 +1,33 @@
 """Shared by the planning tests: pick places in the loaded data, undo what a test published."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import shapely
 from h3.api import basic_int as h3
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from geo.planning.cells import cells_in
+from geo.planning.publish import restore
 
 
 def current_generation(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT max(id) FROM generations")).scalar_one()
+
+
+@contextmanager
+def boundaries_restored(engine):
+    """Whatever is published inside, the boundaries end as they began: the starting
+    generation is restored as a new one. Yields the starting generation."""
+    start = current_generation(engine)
+    try:
+        yield start
+    finally:
+        if current_generation(engine) != start:
+            with Session(engine) as session, session.begin():
+                restore(session, start, actor="tests")
 
 
 def grids_of(engine, village: str) -> dict[str, shapely.Geometry]:

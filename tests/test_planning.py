@@ -11,22 +11,16 @@ import shapely
 import shapely.geometry
 from h3.api import basic_int as h3
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from conftest import removing_new_incidents
-from geo.planning.publish import restore
-from planning_helpers import border_cell, centre, current_generation, grids_of, village_with_grids
+from planning_helpers import boundaries_restored, border_cell, centre, current_generation, grids_of, village_with_grids
 
 
 @pytest.fixture(scope="module", autouse=True)
 def back_to_the_start(engine):
     """Whatever the tests publish, the boundaries end as they began (restored as a new generation)."""
-    start = current_generation(engine)
-    with removing_new_incidents(engine):
+    with boundaries_restored(engine), removing_new_incidents(engine):
         yield
-    if current_generation(engine) != start:
-        with Session(engine) as session, session.begin():
-            restore(session, start, actor="tests")
 
 
 def open_plan(client, scope, **extra):
