@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from api.problems import Problem
+from api.problems import Problem, is_json, media_type, unsupported_media_type
 
 INLINE_BYTES = 1024 * 1024      # up to this, validate in the request's own thread
 _MODELS: dict[str, type[BaseModel]] = {}
@@ -29,9 +29,8 @@ _waiting = threading.BoundedSemaphore(4)   # large bodies being parsed or queued
 
 async def raw(request: Request) -> bytes:
     """The JSON request body as bytes (reading is I/O; nothing is parsed on the event loop)."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json" and not media.endswith("+json"):
-        raise Problem(415, "Unsupported media type", "send the body as application/json", field="Content-Type")
+    if not is_json(media_type(request)):
+        raise unsupported_media_type("application/json")
     return await request.body()
 
 

@@ -5,7 +5,7 @@ from api.problems import problem_response
 
 
 class BodyLimit:
-    """ASGI middleware: a body above ``limit`` bytes (``json_limit`` for JSON) is a 413
+    """ASGI middleware: a body above ``limit`` bytes for a multipart upload, ``json_limit`` for any other, is a 413
     problem, by its Content-Length, or for a body sent in chunks as soon as that many bytes
     have arrived (such a body is gathered here, up to the limit, then handed on whole); the
     rest is never read."""
@@ -18,7 +18,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        limit = self.json_limit if content_type.endswith((b"/json", b"+json")) else self.limit
+        limit = self.limit if content_type == b"multipart/form-data" else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > limit:

@@ -32,6 +32,35 @@ def problem_response(status: int, title: str, detail: str, *, field: str | None 
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    return media == "application/json" or media.endswith("+json")
+
+
+def unsupported_media_type(expected: str) -> Problem:
+    return Problem(415, "Unsupported media type", f"send the body as {expected}", field="Content-Type")
+
+
+def _wrong_media_type(request: Request, exc: RequestValidationError) -> Problem | None:
+    """A body that failed as a whole because it was sent as another media type than the
+    route reads (JSON, or a multipart form): 415, not the validation error it became."""
+    if not any(e["loc"][:1] == ("body",) for e in exc.errors()) or not _has_body(request):
+        return None
+    body = getattr(request.scope.get("route"), "body_field", None)
+    form = getattr(getattr(body, "field_info", None), "media_type", "").startswith("multipart/")
+    expected = "multipart/form-data" if form else "application/json"
+    media = media_type(request)
+    return None if media == expected or (expected == "application/json" and is_json(media)) \
+        else unsupported_media_type(expected)
+
+
+def _has_body(request: Request) -> bool:
+    return request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+
+
 def _field(error: dict) -> str:
     """The dotted path of the offending input; for a missing or unknown union tag, the tag's field."""
     if error["type"] == "json_invalid":
@@ -49,7 +78,9 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status, exc.title, exc.detail, field=exc.field, extra=exc.extra, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError):
+    async def _invalid(request: Request, exc: RequestValidationError):
+        if wrong := _wrong_media_type(request, exc):
+            return await _domain(request, wrong)
         errors = [{"field": _field(e), "in": e["loc"][0] if e["loc"] else "body",
                    "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
         first = errors[0]

@@ -1,6 +1,7 @@
 """Hostile and oversized input: limits answer 4xx (a statement timeout 503), SQL injection
 through every parameter that reaches SQL changes nothing, malformed bodies are problems."""
 import json
+import re
 
 import pytest
 from sqlalchemy import text
@@ -21,6 +22,37 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(client, settings):
     response = client.post("/locate", content=too_big, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json" and response.json()["field"] == "body"
+
+
+def body_operations(client) -> list[tuple[str, str, str]]:
+    """(method, path with ids filled, media type) of every operation that takes a body."""
+    found = []
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                media = next(iter(operation["requestBody"]["content"]))
+                found.append((method, re.sub(r"\{[^}]+\}", "1", path), media))
+    return found
+
+
+def test_a_body_of_another_media_type_than_the_operation_reads_is_415(client):
+    """Sent as text/plain (or a JSON route's body as a form), the body is refused as such,
+    naming Content-Type, at every operation that takes one: never the 422 it would become."""
+    operations = body_operations(client)
+    assert len(operations) >= 14
+    for method, path, media in operations:
+        for wrong in ("text/plain", "application/x-www-form-urlencoded") if media == "application/json" else (
+                "application/json", "text/plain"):
+            response = client.request(method, path, content=b'{"scope": "460106"}', headers={"Content-Type": wrong})
+            assert (response.status_code, response.json().get("field")) == (415, "Content-Type"), (method, path, wrong)
+        assert media in response.json()["detail"]
+
+
+def test_a_large_body_that_is_not_a_form_gets_the_json_limit(client, settings):
+    """Only a multipart upload may be larger than the JSON limit: a body of another type is
+    held to it, whatever it claims to be."""
+    body = b"x" * (settings.limits.max_json_bytes + 1)
+    assert client.post("/incidents", content=body, headers={"Content-Type": "text/plain"}).status_code == 413
 
 
 @pytest.mark.parametrize("body", [
