@@ -61,11 +61,22 @@ def _has_body(request: Request) -> bool:
     return request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
 
 
-def _field(error: dict) -> str:
-    """The dotted path of the offending input; for a missing or unknown union tag, the tag's field."""
+def _field(error: dict, body) -> str:
+    """The dotted path of the offending input as the client wrote it (a header by its name;
+    no union tag such as an edit's op, which is a value, not a field); for a missing or
+    unknown union tag, the tag's field."""
     if error["type"] == "json_invalid":
         return "body"   # its location is a character offset, not a field
-    path = [str(p) for p in error["loc"] if p not in ("query", "body", "path")]
+    where, *loc = error["loc"] or ("body",)
+    if where == "header":
+        return "-".join(word.capitalize() for word in str(loc[0]).split("-"))
+    path = []
+    for part in loc:
+        if isinstance(body, dict) and part not in body and part in body.values():
+            continue   # the tag pydantic puts in the location of a discriminated union's member
+        body = body.get(part) if isinstance(body, dict) else body[part] if isinstance(body, list) and \
+            isinstance(part, int) and part < len(body) else None
+        path.append(str(part))
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         path.append(str(error.get("ctx", {}).get("discriminator", "")).strip("'"))
     return ".".join(path) or "body"
@@ -81,7 +92,8 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError):
         if wrong := _wrong_media_type(request, exc):
             return await _domain(request, wrong)
-        errors = [{"field": _field(e), "in": e["loc"][0] if e["loc"] else "body",
+        body = exc.body if isinstance(exc.body, (dict, list)) else None
+        errors = [{"field": _field(e, body if e["loc"][:1] == ("body",) else None), "in": e["loc"][0] if e["loc"] else "body",
                    "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
         first = errors[0]
         return problem_response(422, "Invalid request", f"{first['field']}: {first['message']}",

@@ -26,3 +26,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status, title = 409, "Conflict"
+
+
+class TooLarge(DomainError):
+    status, title = 413, "Too large"

@@ -371,8 +371,23 @@ def test_an_imported_or_drawn_name_with_markup_or_controls_is_refused(client, pl
     grid = collection["features"][0]
     drawn = client.post(f"/plans/{plan}/edits", json={"op": "add_grid", "village": grid["properties"]["code"][:12],
                                                       "geometry": grid["geometry"], "name": name})
-    assert drawn.status_code == 422 and drawn.json()["field"] == "add_grid.name", drawn.text
+    assert drawn.status_code == 422 and drawn.json()["field"] == "name", drawn.text   # the field, not the op
     assert edits_applied(client, plan) == 0
+
+
+@pytest.mark.parametrize("name", ['"><img src=x onerror=alert(1)>.geojson', "a\u202eb.geojson", "a\u200bb.geojson",
+                                  "x" * 250 + ".geojson"])
+def test_an_uploaded_file_name_is_checked_like_any_name_before_it_is_kept(client, plan, name):
+    """The file name goes into the edit log and the audit trail: markup, bidi overrides,
+    controls and overlong names are refused, naming the file."""
+    refused(upload(client, plan, name, json.dumps(grid_collection(client, plan)).encode()), "file")
+    assert edits_applied(client, plan) == 0
+
+
+def test_a_file_over_the_upload_limit_is_413_like_any_body_over_its_limit(client, plan, monkeypatch):
+    monkeypatch.setattr(exchange, "MAX_FILE_BYTES", 1000)
+    response = upload(client, plan, "big.geojson", b" " * 1001)
+    assert (response.status_code, response.json()["field"]) == (413, "file")
 
 
 def test_a_geopackage_whose_catalogue_is_a_computing_view_is_refused_at_once(client, plan, tmp_path):

@@ -80,6 +80,8 @@ def test_same_idempotency_key_and_body_is_the_same_incident(client):
     assert first.json()["id"] == again.json()["id"]
     different = client.post("/incidents", json={**body, "description": "another"}, headers={"Idempotency-Key": key})
     assert different.status_code == 422 and different.json()["field"] == "Idempotency-Key"
+    short = client.post("/incidents", json=body, headers={"Idempotency-Key": "x"})   # the header's own check
+    assert short.status_code == 422 and short.json()["field"] == "Idempotency-Key", short.text
     third = client.post("/incidents", json=body)
     assert third.json()["id"] != first.json()["id"]
 
@@ -123,6 +125,10 @@ def test_manual_dispatch_reassign_and_availability_enforced(client, engine):
     assert reassign["action"] == "reassign" and reassign["details"]["previous"] == incident["mediator_id"]
     no_reason = client.post(f"/incidents/{incident['id']}/dispatch", json={"mode": "manual", "mediator_id": other["id"]})
     assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    nobody = client.post(f"/incidents/{incident['id']}/dispatch", json={"mode": "manual", "mediator_id": 99_999_999,
+                                                                         "reason": "because"})
+    assert (nobody.status_code, nobody.json()["field"]) == (404, "mediator_id")
+    assert client.get("/incidents/99999999").json()["field"] == "incident_id"
     third = next(m for m in candidates if m["id"] not in (incident["mediator_id"], other["id"]))
     with engine.begin() as conn:
         conn.execute(text("UPDATE mediators SET on_duty = false WHERE id = :id"), {"id": third["id"]})

@@ -99,6 +99,14 @@ def test_off_duty_and_full_mediators_are_excluded_with_the_reason(client, engine
             conn.execute(text("DELETE FROM incidents WHERE id = ANY(:ids)"), {"ids": cases})
 
 
+def test_nearest_to_a_place_outside_haikou_is_refused_like_a_case_there(client):
+    """A case or a mediator cannot be placed at (0, 0): neither can a search for mediators."""
+    for params in ({"lon": 0, "lat": 0}, {"lon": 116.40, "lat": 39.90}):   # the Gulf of Guinea, Beijing
+        answer = client.get("/mediators/nearest", params={**params, "category": "labour"})
+        assert (answer.status_code, answer.json()["field"]) == (422, "position"), answer.text
+    assert client.get("/mediators/99999999").json()["field"] == "mediator_id"
+
+
 def test_crs_of_the_query_does_not_change_the_answer(client):
     from geo.crs import from_wgs84
 

@@ -14,6 +14,7 @@ from api.schemas.mediators import (Employment, MediatorCreate, MediatorList, Med
                                    NearestMediators)
 from api.security import redact, sees_personal_data
 from api.state import index_cache
+from geo.areas.locate import located_inside
 from geo.areas.locate_index import IndexCache
 from geo.crs import Datum
 from geo.errors import Invalid
@@ -32,14 +33,16 @@ def _data(model: BaseModel) -> dict:
 
 
 @router.get("/nearest", response_model=NearestMediators, response_model_exclude_unset=True)
-def nearest(session: Annotated[Session, Depends(get_session)],
+def nearest(session: Annotated[Session, Depends(get_session)], indexes: Annotated[IndexCache, Depends(index_cache)],
             lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
             lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
             category: Category | None = None,
             k: Annotated[int, Query(ge=1, le=100)] = 5,
             excluded: bool = Query(False, description="also list nearer mediators passed over, with the reason"),
             crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
-    """Mediators ranked by distance on the ground among those on duty, skilled and under capacity."""
+    """Mediators ranked by distance on the ground among those on duty, skilled and under capacity,
+    from a place in Haikou."""
+    located_inside(session, indexes, lon, lat, crs)
     return redact(service.nearest(session, lon=lon, lat=lat, category=category and category.value, k=k,
                                   with_excluded=excluded, datum=crs), PERSONAL_FIELDS, personal)
 

@@ -11,6 +11,7 @@ from geo.areas.locate_index import OUTSIDE, IndexCache
 from geo.areas.service import resolve_generation
 from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum, to_wgs84
+from geo.errors import Invalid
 
 
 class NothingLoaded(RuntimeError):
@@ -35,6 +36,15 @@ def locate(session: Session, indexes: IndexCache, lon, lat, datum: Datum | str =
     wlon, wlat = to_wgs84(np.atleast_1d(lon), np.atleast_1d(lat), datum)
     grid, cells = index.locate(wlon, wlat)
     return Located(grid, cells, index)
+
+
+def located_inside(session: Session, indexes: IndexCache, lon, lat, datum: Datum | str = Datum.WGS84, *,
+                   what: str = "the position", field: str = "position") -> Located:
+    """Locate points that must be in Haikou: Invalid naming ``field`` if the first is not."""
+    located = locate(session, indexes, lon, lat, datum)
+    if located.grid[0] == OUTSIDE:
+        raise Invalid(f"{what} is outside Haikou", field=field)
+    return located
 
 
 def describe(located: Located, i: int, *, names: bool = True) -> dict | None:

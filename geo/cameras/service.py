@@ -8,7 +8,7 @@ from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import locate
+from geo.areas.locate import located_inside
 from geo.areas.locate_index import IndexCache
 from geo.areas.service import index_resolution
 from geo.audit.service import record
@@ -37,7 +37,7 @@ def _present(row, datum: Datum) -> dict:
 def get(session: Session, camera_id: str, datum: Datum = Datum.WGS84) -> dict:
     row = session.execute(text(f"SELECT {_COLUMNS} FROM cameras c WHERE c.id = :id"), {"id": camera_id}).first()
     if row is None:
-        raise NotFound(f"no camera {camera_id}", field="id")
+        raise NotFound(f"no camera {camera_id}", field="camera_id")
     return _present(row, datum)
 
 
@@ -71,9 +71,7 @@ def save(session: Session, indexes: IndexCache, data: dict, *, actor: str, datum
         raise Conflict(f"camera {data['id']} exists", field="id")
     if not create and not exists:
         raise NotFound(f"no camera {data['id']}", field="id")
-    located = locate(session, indexes, [data["lon"]], [data["lat"]], datum)
-    if located.grid[0] < 0:
-        raise Invalid("the camera's position is outside Haikou", field="position")
+    located_inside(session, indexes, [data["lon"]], [data["lat"]], datum, what="the camera's position")
     lon, lat = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
     sector = fov_sectors(lon, lat, data["heading_deg"], data["fov_deg"], data["range_m"])[0]
     before = None if create else get(session, data["id"])

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import describe, locate
+from geo.areas.locate import describe, located_inside
 from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
@@ -51,7 +51,7 @@ def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
     row = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE i.id = :id {'FOR UPDATE' if lock else ''}"),
                           {"id": incident_id}).first()
     if row is None:
-        raise NotFound(f"no incident {incident_id}", field="id")
+        raise NotFound(f"no incident {incident_id}", field="incident_id")
     return dict(row._mapping)
 
 
@@ -101,10 +101,9 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
                 raise Invalid("this Idempotency-Key was used with a different body", field="Idempotency-Key")
             return get(session, existing.id, datum), False
     lon, lat = body["lon"], body["lat"]
-    located = locate(session, indexes, [lon] + [p[0] for p in body.get("related_positions", [])],
-                     [lat] + [p[1] for p in body.get("related_positions", [])], datum)
-    if located.grid[0] < 0:
-        raise Invalid("the incident's position is outside Haikou", field="position")
+    located = located_inside(session, indexes, [lon] + [p[0] for p in body.get("related_positions", [])],
+                             [lat] + [p[1] for p in body.get("related_positions", [])], datum,
+                             what="the incident's position")
     if (located.grid[1:] < 0).any():
         raise Invalid("a related position is outside Haikou", field="related_positions")
     chains = [describe(located, i, names=False) for i in range(len(located.grid))]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.areas.locate import locate
+from geo.areas.locate import located_inside
 from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
@@ -57,7 +57,7 @@ def _out(row, datum: Datum) -> dict:
 def get(session: Session, mediator_id: int, datum: Datum = Datum.WGS84) -> dict:
     row = session.execute(text(_SELECT + " WHERE m.id = :id"), {"id": mediator_id}).first()
     if row is None:
-        raise NotFound(f"no mediator {mediator_id}", field="id")
+        raise NotFound(f"no mediator {mediator_id}", field="mediator_id")
     return _out(row, datum)
 
 
@@ -100,9 +100,7 @@ def _validate(session: Session, indexes: IndexCache, data: dict, datum: Datum) -
             {"c": data["home_village_code"]}).first():
         raise Invalid(f"no village {data['home_village_code']}", field="home_village_code")
     if "lon" in data:
-        located = locate(session, indexes, [data["lon"]], [data["lat"]], datum)
-        if located.grid[0] < 0:
-            raise Invalid("the position is outside Haikou", field="position")
+        located_inside(session, indexes, [data["lon"]], [data["lat"]], datum)
         data["lon"], data["lat"] = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
     return data
 
@@ -140,7 +138,7 @@ def update(session: Session, indexes: IndexCache, mediator_id: int, changes: dic
 def delete(session: Session, mediator_id: int, *, actor: str) -> None:
     before = get(session, mediator_id)
     if before["load"]:
-        raise Conflict(f"mediator {mediator_id} has {before['load']} open case(s): reassign them first", field="id")
+        raise Conflict(f"mediator {mediator_id} has {before['load']} open case(s): reassign them first", field="mediator_id")
     session.execute(text("UPDATE incidents SET mediator_id = NULL WHERE mediator_id = :id"), {"id": mediator_id})
     session.execute(text("DELETE FROM mediators WHERE id = :id"), {"id": mediator_id})
     record(session, actor=actor, action="delete", entity="mediator", entity_id=mediator_id, before=before, after=None)

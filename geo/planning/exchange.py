@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from geo.codes import CITY_CODE, CodeError, Kind, Level, parse_area_code
 from geo.crs import Datum, geometry_from_wgs84, geometry_to_wgs84
-from geo.errors import Invalid
+from geo.errors import Invalid, TooLarge
 from geo.planning.draft import UNCOUNTED, DraftArea, as_multi
 from geo.planning import edits
 from geo.planning.cells import load_cells
@@ -53,6 +53,7 @@ from geo.planning.models import PlanEdit
 from geo.text import check_name
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+FILE_NAME_LENGTH = 255                   # an uploaded file's name, kept in the edit log
 MAX_UNZIPPED_BYTES = 2 * MAX_FILE_BYTES   # a zip's members, as declared and as they really inflate
 MAX_ZIP_MEMBERS = 100
 MAX_FEATURES = 10_000                     # Haikou has about 3,000 areas
@@ -493,7 +494,8 @@ def import_file(session: Session, plan_id: int, data: bytes, filename: str, crs:
     """One edit from an uploaded file, read with the reader of the format its name declares:
     areas (replacing those with the same code), or a CSV of H3 cell -> grid code."""
     if len(data) > MAX_FILE_BYTES:
-        raise Invalid(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB", field="file")
+        raise TooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB", field="file")
+    filename = check_name(filename, "file", max_length=FILE_NAME_LENGTH)   # it is kept in the edit log
     fmt = format_of(filename)
     log = {"file": filename, "bytes": len(data), "crs": crs and crs.value}
     if fmt is Format.CSV:
