@@ -245,7 +245,8 @@ class Gate:
                           headers={"Retry-After": str(max(1, round(wait)))})
         state["principal"] = principal
         embed = principal.role is Role.EMBED
-        if how == "query" and (SESSION_PAGES.match(path) or (path.startswith("/embed/") and not embed)):
+        if how == "query" and not embed and (SESSION_PAGES.match(path) or path.startswith("/embed/")
+                                             or _navigation(request)):
             return _session_redirect(request, principal)
         if embed and credential.startswith("hk_"):
             state["embed_key"] = credential      # what an embed snippet may copy: the key that asked for it
@@ -254,6 +255,13 @@ class Gate:
                 keys.session_secret(settings), principal, hours=settings.auth.session_hours,
                 from_portal=state["from_portal"])
         return None
+
+
+def _navigation(request: Request) -> bool:
+    """A person opening the URL in a browser (a report, a download), not a script or a GIS
+    client fetching data: its key, too, becomes a session and leaves the address bar."""
+    return request.method == "GET" and (request.headers.get("sec-fetch-dest") == "document"
+                                        or "text/html" in request.headers.get("accept", ""))
 
 
 async def authorize(request: Request, _key: Annotated[str | None, Security(API_KEY)] = None,

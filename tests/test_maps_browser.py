@@ -38,6 +38,17 @@ def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_se
     page.screenshot(path=str(ARTEFACTS / "map.png"))   # kept for a person to look at
 
 
+def test_a_report_opened_with_its_key_keeps_the_key_out_of_the_address_bar(browser, live_server, api_keys):
+    """A viewer opens a monthly report with ?key= (no page links to it, so the key is in the
+    URL the first time): the browser lands on the same report without the key, and reads it."""
+    key = api_keys["viewer"]
+    page, requested, errors = open_page(browser, f"{live_server}/reports/monthly?area=460106&format=html&key={key}")
+    assert key not in page.url and "area=460106" in page.url and "format=html" in page.url
+    assert "460106" in page.inner_text("body") and page.locator("svg").count() >= 1
+    assert [url for url in requested if key in url] == [requested[0]]   # only the first visit carried it
+    page.close()
+
+
 def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key):
     page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")
