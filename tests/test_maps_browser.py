@@ -60,6 +60,24 @@ def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key
     page.wait_for_function("() => window.lastDashboard === '460106005'")   # the figures follow the search
     assert "7/7 villages" in page.inner_text("#dashboard")
     assert not errors, errors
+    outlines = 'document.querySelectorAll(\'.leaflet-overlay-pane path[stroke="#08519c"]\').length'
+    assert page.evaluate(outlines) == 1
+    page.fill("#area-code", "460105")
+    page.press("#area-code", "Enter")   # Enter searches too
+    page.wait_for_function("() => window.lastSearch === '秀英区'")
+    assert page.evaluate(outlines) == 1   # the latest search's outline only
+
+
+def test_a_search_that_finds_nothing_says_why_beside_the_box(browser, live_server, admin_key):
+    page, _, _ = open_page(browser, f"{live_server}/map?key={admin_key}")
+    page.wait_for_function("() => window.haikouMap !== undefined")
+    for typed in ("999999", "<img src=x onerror=alert(1)>"):
+        page.fill("#area-code", typed)
+        page.click("#area-go")
+        page.wait_for_function("() => document.getElementById('area-message').textContent !== ''")
+        assert page.locator("#area-message img").count() == 0   # shown as text
+        assert page.inner_text("#area-message") == page.evaluate("window.lastSearch")
+        page.evaluate("document.getElementById('area-message').textContent = ''")
 
 
 def test_the_alert_layer_shows_a_planted_hotspot_with_its_evidence(browser, live_server, admin_key, engine):

@@ -89,11 +89,18 @@
       window.lastDashboard = d.area.code;
     });
   }
+  var outline = null, message = null;
   function show(code) {
     return get("/areas/" + encodeURIComponent(code) + query).then(function (f) {
-      if (f.type !== "Feature") { window.lastSearch = f.detail; return; }
-      var shape = L.geoJSON(f, {style: {color: "#08519c", weight: 3, fill: false}}).addTo(map);
-      map.fitBounds(shape.getBounds());
+      if (f.type !== "Feature") {   // a problem document: say why beside the box (as text)
+        message.textContent = f.detail || f.title || "not found";
+        window.lastSearch = f.detail;
+        return;
+      }
+      if (outline) { map.removeLayer(outline); }   // one outline: the latest search's
+      outline = L.geoJSON(f, {style: {color: "#08519c", weight: 3, fill: false}}).addTo(map);
+      map.fitBounds(outline.getBounds());
+      message.textContent = "";
       window.lastSearch = f.properties.name;
       dashboard(code);
     });
@@ -106,7 +113,12 @@
       input.id = "area-code"; input.placeholder = "area code 区划代码"; input.size = 16;
       go.id = "area-go";
       go.addEventListener("click", function () { show(input.value.trim()); });
-      div.append(input, go);
+      input.addEventListener("keydown", function (e) { if (e.key === "Enter") { show(input.value.trim()); } });
+      message = el("div", "");
+      message.id = "area-message";
+      message.setAttribute("role", "status");
+      message.style.cssText = "background: white; color: #a50f15; font: 12px sans-serif; max-width: 260px";
+      div.append(input, go, message);
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
