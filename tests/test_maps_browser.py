@@ -171,6 +171,8 @@ def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client
         page.wait_for_function("() => window.publishedGeneration !== undefined", timeout=30_000)
         published = page.evaluate("window.publishedGeneration")
         assert published == current_generation(engine) > start
+        page.wait_for_function("() => document.getElementById('plan-info').textContent.includes('published')")
+        assert page.is_disabled("#publish") and f"generation {published}" in page.inner_text("#diff")
         lon, lat = centre(cell)
         located = client.get("/locate", params={"lon": lon, "lat": lat, "generation": published}).json()
         assert located["grid"]["code"] == target   # this process may see the new generation up to 1 s late

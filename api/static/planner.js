@@ -206,11 +206,13 @@
     busy(true);
     api("POST", "/plans/" + planId + "/publish", reason ? {accept_warnings: reason} : {}).then(function (result) {
       status("generation " + result.generation + " published");
+      $("diff").textContent = "published as generation " + result.generation + ": these boundaries are in force now";
       window.publishedGeneration = result.generation;
-      return api("GET", "/plans/" + planId).then(showPlan);
     }).catch(function (error) {
       status("refused: " + error.message);
       if (error.data && error.data.report) showReport(error.data.report);
+    }).then(function () {   // published, or refused because the plan changed elsewhere: show what it is now
+      return api("GET", "/plans/" + planId).then(showPlan, function () {});
     }).then(function () { busy(false); });
   };
   $("open-form").onsubmit = function (event) {
