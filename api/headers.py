@@ -15,9 +15,10 @@ def content_security_policy(state: dict) -> str:
     """The policy of an HTML page, from what the request's handling put in ``state``."""
     images = " ".join(["'self'", "data:", *state.get("csp_image_hosts", ())])
     ancestors = " ".join(state.get("frame_ancestors") or ()) or "'none'"
+    workers = " ".join(["'self'", *state.get("csp_worker_sources", ())])
     return (f"default-src 'self'; script-src 'self' 'nonce-{state['csp_nonce']}'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {images}; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-            f"form-action 'self'; frame-ancestors {ancestors}")
+            f"img-src {images}; font-src 'self' data:; connect-src 'self'; worker-src {workers}; object-src 'none'; "
+            f"base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}")
 
 
 class SecurityHeaders:

@@ -49,6 +49,20 @@ def test_a_report_opened_with_its_key_keeps_the_key_out_of_the_address_bar(brows
     page.close()
 
 
+def test_the_api_docs_work_with_no_other_host(browser, live_server):
+    """Swagger UI and ReDoc come from this service (an isolated network has no CDN) and show
+    the operations of the OpenAPI document."""
+    for path, operation in (("/docs", "#operations-locate-locate_point"), ("/redoc", "#tag\\/locate")):
+        page, requested, errors = open_page(browser, live_server + path)
+        page.wait_for_selector(operation, timeout=20_000)
+        page.wait_for_load_state("networkidle")
+        hosts = {urlparse(url).netloc for url in requested if not url.startswith(("data:", "blob:"))}
+        assert hosts == {urlparse(live_server).netloc}, (path, hosts)
+        assert not errors, (path, errors)
+        page.screenshot(path=str(ARTEFACTS / f"api{path.replace('/', '-')}.png"))
+        page.close()
+
+
 def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key):
     page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")

@@ -118,13 +118,15 @@ def test_stored_markup_stays_text_in_the_html_report(browser, marked_village, ad
 
 
 def test_html_pages_send_the_security_headers(client, api_keys):
-    for path, params in (("/map", {}), ("/planner", {}), ("/docs", {}), ("/embed/overview", {"key": api_keys["embed"]}),
+    for path, params in (("/map", {}), ("/planner", {}), ("/docs", {}), ("/redoc", {}),
+                         ("/embed/overview", {"key": api_keys["embed"]}),
                          ("/reports/monthly", {"format": "html", "area": "460106005", "month": "2026-10"})):
         response = client.get(path, params=params, headers={"X-API-Key": params.pop("key", None) or api_keys["admin"]})
         policy = response.headers["content-security-policy"]
         assert response.status_code == 200, path
         assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
         assert ("frame-ancestors https://portal.example" if path.startswith("/embed") else "frame-ancestors 'none'") in policy
+        assert ("worker-src 'self' blob:" if path == "/redoc" else "worker-src 'self';") in policy
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
         nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
