@@ -89,18 +89,19 @@
       window.lastDashboard = d.area.code;
     });
   }
-  var outline = null, message = null;
+  var outline = null, message = null;   // the search box's status line (pages with a search box)
+  function say(text) { if (message) message.textContent = text; }
   function show(code) {
     return get("/areas/" + encodeURIComponent(code) + query).then(function (f) {
       if (f.type !== "Feature") {   // a problem document: say why beside the box (as text)
-        message.textContent = f.detail || f.title || "not found";
+        say(f.detail || f.title || "not found");
         window.lastSearch = f.detail;
         return;
       }
       if (outline) { map.removeLayer(outline); }   // one outline: the latest search's
       outline = L.geoJSON(f, {style: {color: "#08519c", weight: 3, fill: false}}).addTo(map);
       map.fitBounds(outline.getBounds());
-      message.textContent = "";
+      say("");
       window.lastSearch = f.properties.name;
       dashboard(code);
     });
