@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api import bodies, logs, problems
 from api.headers import SecurityHeaders
+from api.language import Language
 from api.limits import BodyLimit
 from api.routers import (
     areas,
@@ -128,10 +129,11 @@ def create_app() -> FastAPI:
     app.state.services = Services.made_from(settings)
     logs.install()
     problems.install(app)
-    # Outermost last: headers on every answer; credentials before anything else; then the body's size.
+    # Outermost last: the language; headers on every answer; credentials before anything else; then the body's size.
     app.add_middleware(BodyLimit, limit=settings.limits.max_body_bytes, json_limit=settings.limits.max_json_bytes)
     app.add_middleware(Gate)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Language)   # outermost: every answer, a refusal too, is in the request's language
     for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,
                    warnings, reports, ogc, maps):
         app.include_router(module.router)

@@ -1,7 +1,7 @@
 """Request limits enforced before any route runs: the size of a request body."""
 from __future__ import annotations
 
-from api.problems import problem_response
+from api.problems import Problem, error_response
 
 
 class BodyLimit:
@@ -49,6 +49,6 @@ class BodyLimit:
 
     @staticmethod
     async def _refuse(scope, receive, send, limit: int):
-        response = problem_response(413, "Request body too large", f"the body is larger than {limit} bytes",
-                                    field="body")
+        response = error_response(Problem(413, "Request body too large", "the body is larger than {limit} bytes",
+                                          field="body", limit=limit))
         await response(scope, receive, send)

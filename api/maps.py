@@ -77,9 +77,9 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     folium's inline scripts carry ``nonce`` (the page's Content-Security-Policy allows no other).
     An embed page sends ``session`` as its credentials (it has no cookie in a portal's frame)."""
     if view != "map" and view not in EMBED_VIEWS:
-        raise NotFound(f"no map view {view}; there are {sorted(EMBED_VIEWS)}", field="view")
+        raise NotFound("no map view {view}; there are {embed_views}", field="view", view=view, embed_views=sorted(EMBED_VIEWS))
     if basemap not in BASEMAPS:
-        raise Invalid(f"basemap must be one of {sorted(BASEMAPS)}", field="basemap")
+        raise Invalid("basemap must be one of {basemaps}", field="basemap", basemaps=sorted(BASEMAPS))
     if view == "area" and not focus:
         raise Invalid("the area view needs ?code=", field="code")
     chosen = BASEMAPS[basemap]
@@ -125,6 +125,6 @@ def image_hosts(basemap: str) -> tuple[str, ...]:
 def snippet(src: str, view: str, width: int, height: int) -> str:
     """The <iframe> HTML another portal pastes to embed a view at ``src``."""
     if view not in EMBED_VIEWS:
-        raise NotFound(f"no map view {view}; there are {sorted(EMBED_VIEWS)}", field="view")
+        raise NotFound("no map view {view}; there are {embed_views}", field="view", view=view, embed_views=sorted(EMBED_VIEWS))
     return (f'<iframe src="{escape(src, quote=True)}" width="{width}" height="{height}" '
             f'style="border:0" loading="lazy" title="{escape(EMBED_VIEWS[view], quote=True)}"></iframe>')

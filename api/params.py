@@ -38,7 +38,7 @@ def parse_geometry(geojson: dict, datum: Datum, field: str):
         raise Invalid("not a GeoJSON geometry: a type and coordinates of numbers, closed rings of 4 or more points",
                       field=field) from exc
     if len(coordinates) > MAX_VERTICES:
-        raise Invalid(f"at most {MAX_VERTICES} vertices", field=field)
+        raise Invalid("at most {max_vertices} vertices", field=field, max_vertices=MAX_VERTICES)
     if not np.isfinite(coordinates).all() or not ((np.abs(coordinates[:, 0]) <= 180) & (np.abs(coordinates[:, 1]) <= 90)).all():
         raise Invalid("coordinates must be finite longitudes and latitudes", field=field)
     return geometry_to_wgs84(geometry, datum)

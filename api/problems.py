@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 
 from geo.auth.roles import PUBLIC
 from geo.errors import DomainError
+from geo.i18n import N_, translate
+from geo.text import InvalidValue
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -17,8 +19,8 @@ class Problem(DomainError):
     """A problem the web layer finds itself (the Host, credentials, a body): the domain's
     error with the status, title and any headers given here; one handler answers both."""
 
-    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None, headers=None):
-        super().__init__(detail, field=field)
+    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None, headers=None, **values):
+        super().__init__(detail, field=field, **values)
         self.status, self.title, self.headers = status, title, headers
 
 
@@ -41,7 +43,7 @@ def is_json(media: str) -> bool:
 
 
 def unsupported_media_type(expected: str) -> Problem:
-    return Problem(415, "Unsupported media type", f"send the body as {expected}", field="Content-Type")
+    return Problem(415, "Unsupported media type", "send the body as {expected}", field="Content-Type", expected=expected)
 
 
 def _wrong_media_type(request: Request, exc: RequestValidationError) -> Problem | None:
@@ -82,37 +84,56 @@ def _field(error: dict, body) -> str:
     return ".".join(path) or "body"
 
 
+def error_response(error: DomainError) -> JSONResponse:
+    """The problem document of an error, in the request's language."""
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else error.headers
+    return problem_response(error.status, translate(error.title), error.translated(), field=error.field,
+                            extra=error.extra, headers=headers)
+
+
+def _message(error: dict) -> str:
+    """A field's validation error in the request's language."""
+    found = error.get("ctx", {}).get("error")
+    if isinstance(found, InvalidValue):
+        return found.error.translated()
+    if isinstance(found, DomainError):
+        return found.translated()
+    template = VALIDATION_MESSAGES.get(error["type"])
+    if template is None:
+        return error["msg"].removeprefix("Value error, ")
+    return translate(template, {k: v for k, v in error.get("ctx", {}).items() if isinstance(v, (str, int, float))})
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else exc.headers
-        return problem_response(exc.status, exc.title, exc.detail, field=exc.field, extra=exc.extra, headers=headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         if wrong := _wrong_media_type(request, exc):
-            return await _domain(request, wrong)
+            return error_response(wrong)
         body = exc.body if isinstance(exc.body, (dict, list)) else None
         errors = [{"field": _field(e, body if e["loc"][:1] == ("body",) else None), "in": e["loc"][0] if e["loc"] else "body",
-                   "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors()]
+                   "message": _message(e)} for e in exc.errors()]
         first = errors[0]
-        return problem_response(422, "Invalid request", f"{first['field']}: {first['message']}",
+        return problem_response(422, translate("Invalid request"), f"{first['field']}: {first['message']}",
                                 field=first["field"], errors=errors)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException):   # the framework's own: an unreadable body is a 400
-        return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers,
-                                field="body" if exc.status_code == 400 else None)
+        return problem_response(exc.status_code, translate(str(exc.detail)), translate(str(exc.detail)),
+                                headers=exc.headers, field="body" if exc.status_code == 400 else None)
 
     @app.exception_handler(UnicodeEncodeError)
     async def _unencodable(_: Request, exc: UnicodeEncodeError):   # a lone surrogate (JSON "\ud800") in text
-        return problem_response(422, "Invalid value", "text must be valid Unicode (a lone surrogate was sent)",
-                                field="body")
+        return error_response(Problem(422, "Invalid value", "text must be valid Unicode (a lone surrogate was sent)",
+                                      field="body"))
 
     @app.exception_handler(DataError)
     async def _unstorable(_: Request, exc: DataError):   # the database's own text names SQL: never shown
-        return problem_response(422, "Invalid value", "a value the database cannot store (a NUL character, a number "
-                                "out of range or text where a number belongs)", field="body")
+        return error_response(Problem(422, "Invalid value", "a value the database cannot store (a NUL character, "
+                                      "a number out of range or text where a number belongs)", field="body"))
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):
@@ -121,8 +142,52 @@ def install(app: FastAPI) -> None:
 
 def database_unavailable() -> JSONResponse:
     """The answer while PostgreSQL cannot be reached (a restart, a failover): retry shortly."""
-    return problem_response(503, "Database unavailable", "the database cannot be reached; retry shortly",
-                            headers={"Retry-After": "5"})
+    return error_response(Problem(503, "Database unavailable", "the database cannot be reached; retry shortly",
+                                  headers={"Retry-After": "5"}))
+
+
+# Our words for pydantic's validation errors, by type (msgids of the catalogues; pydantic's
+# own English is used for a type not listed). Values in braces come from the error's context.
+VALIDATION_MESSAGES = {
+    "missing": N_("a value is needed"),
+    "extra_forbidden": N_("not a field of this request"),
+    "int_type": N_("must be a whole number"),
+    "int_parsing": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "float_parsing": N_("must be a number"),
+    "finite_number": N_("must be a finite number"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "string_type": N_("must be text"),
+    "string_too_short": N_("must have at least {min_length} characters"),
+    "string_too_long": N_("may have at most {max_length} characters"),
+    "string_pattern_mismatch": N_("must match the pattern {pattern}"),
+    "greater_than": N_("must be greater than {gt}"),
+    "greater_than_equal": N_("must be at least {ge}"),
+    "less_than": N_("must be less than {lt}"),
+    "less_than_equal": N_("must be at most {le}"),
+    "too_short": N_("must have at least {min_length} items"),
+    "too_long": N_("may have at most {max_length} items"),
+    "list_type": N_("must be a list"),
+    "tuple_type": N_("must be a list"),
+    "dict_type": N_("must be an object"),
+    "model_type": N_("must be an object"),
+    "model_attributes_type": N_("must be an object"),
+    "literal_error": N_("must be one of {expected}"),
+    "enum": N_("must be one of {expected}"),
+    "datetime_type": N_("must be a date and time (ISO 8601)"),
+    "datetime_parsing": N_("must be a date and time (ISO 8601)"),
+    "datetime_from_date_parsing": N_("must be a date and time (ISO 8601)"),
+    "date_type": N_("must be a date (ISO 8601)"),
+    "date_parsing": N_("must be a date (ISO 8601)"),
+    "timezone_aware": N_("must say its time zone (e.g. +08:00)"),
+    "json_invalid": N_("is not valid JSON"),
+    "union_tag_invalid": N_("{tag} is not one of {expected_tags}"),
+    "union_tag_not_found": N_("{discriminator} is needed"),
+    "url_parsing": N_("must be a URL"),
+    "uuid_parsing": N_("must be a UUID"),
+}
 
 
 PROBLEM_SCHEMA = {

@@ -21,7 +21,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
-from api.problems import Problem, database_unavailable, problem_response
+from api.problems import Problem, database_unavailable, error_response
+from geo.errors import DomainError
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
 from geo.auth.roles import PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
@@ -41,7 +42,7 @@ class KeyCache:
     trip per tile; a cached principal still stops working at its expiry."""
 
     def __init__(self):
-        self._entries: dict[str, tuple[float, Principal | str]] = {}
+        self._entries: dict[str, tuple[float, Principal | Unauthenticated]] = {}
         self._lock = threading.Lock()
 
     def cached(self, credential: str) -> Principal | None:
@@ -65,18 +66,18 @@ class KeyCache:
             try:
                 with session_factory(for_requests=True)() as session:
                     if credential.startswith("hs_"):
-                        answer: Principal | str = keys.check_session(
+                        answer: Principal | Unauthenticated = keys.check_session(
                             session, keys.session_secret(get_settings()), credential)
                     else:
                         answer = keys.check_key(session, credential)
             except Unauthenticated as exc:
-                answer = str(exc)
+                answer = exc
             with self._lock:
                 if len(self._entries) > 10_000:
                     self._entries.clear()
                 self._entries[credential] = found = (now, answer)
-        if isinstance(found[1], str):
-            raise Unauthenticated(found[1])
+        if isinstance(found[1], Unauthenticated):
+            raise found[1]
         return found[1]
 
 
@@ -146,7 +147,7 @@ def _embed_scope(request: Request, principal: Principal, state: dict) -> None:
     one); otherwise only what a public page may show. Its pages may be framed by its portals."""
     origin = request.headers.get("origin")
     if origin is not None and origin not in principal.origins:
-        raise Problem(403, "Forbidden", f"this embed key is not for {origin}", field="Origin")
+        raise Problem(403, "Forbidden", "this embed key is not for {origin}", field="Origin", origin=origin)
     from_portal = principal.from_portal or _origin(origin or request.headers.get("referer")) in principal.origins
     state["layers"] = principal.layers if from_portal else principal.layers & PUBLIC_LAYERS
     state["from_portal"] = from_portal
@@ -156,7 +157,7 @@ def _embed_scope(request: Request, principal: Principal, state: dict) -> None:
                                      "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     view = request.url.path.split("/")[2] if request.url.path.startswith("/embed/") else None
     if view is not None and view not in principal.views:
-        raise Problem(403, "Forbidden", f"this embed key does not serve the {view} view", field="view")
+        raise Problem(403, "Forbidden", "this embed key does not serve the {view} view", field="view", view=view)
 
 
 _HOST = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?$")
@@ -217,9 +218,8 @@ class Gate:
             if PUBLIC.match(request.url.path):
                 return await self.app(scope, receive, send)
             response = await self._admit(request, state)
-        except Problem as problem:
-            response = problem_response(problem.status, problem.title, problem.detail, field=problem.field,
-                                        headers=problem.headers)
+        except DomainError as problem:
+            response = error_response(problem)
         except OperationalError:   # a key not yet known, looked up while the database is away
             response = database_unavailable()
         if response is not None:
@@ -231,18 +231,20 @@ class Gate:
         try:
             how, credential, principal = await _identify(request, services.keys)
         except Unauthenticated as exc:
-            raise Problem(401, "Unauthenticated", str(exc), headers=_CHALLENGE, field="credentials") from exc
+            exc.headers, exc.field = _CHALLENGE, "credentials"
+            raise
         if how == "cookie" and request.method not in ("GET", "HEAD"):
             _same_origin(request)
         path = request.url.path
         if not may(principal.role, request.method, path):
-            raise Problem(403, "Forbidden", f"the {principal.role.value} role may not {request.method} {path}")
+            raise Problem(403, "Forbidden", "the {role} role may not {method} {path}",
+                          role=principal.role.value, method=request.method, path=path)
         if principal.role is Role.EMBED:
             _embed_scope(request, principal, state)
         wait = services.limiter.wait(principal.key, settings.limits.rate_limit_per_minute)
         if wait:
-            raise Problem(429, "Too many requests", f"more than {settings.limits.rate_limit_per_minute} requests a minute",
-                          headers={"Retry-After": str(max(1, round(wait)))})
+            raise Problem(429, "Too many requests", "more than {limit} requests a minute",
+                          headers={"Retry-After": str(max(1, round(wait)))}, limit=settings.limits.rate_limit_per_minute)
         state["principal"] = principal
         embed = principal.role is Role.EMBED
         if how == "query" and not embed and (SESSION_PAGES.match(path) or path.startswith("/embed/")

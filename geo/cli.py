@@ -37,6 +37,8 @@ report_app = typer.Typer(help="Monthly joint-meeting reports.", no_args_is_help=
 app.add_typer(report_app, name="report")
 warning_app = typer.Typer(help="Early warning: hotspots and repeat disputes.", no_args_is_help=True)
 app.add_typer(warning_app, name="warning")
+i18n_app = typer.Typer(help="The message catalogues (geo/locale): zh-CN and English.", no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
 
 
 def fails_cleanly(what: str):
@@ -114,6 +116,25 @@ def db_replica(action: str = typer.Argument(..., help="up, down (keeps the copy)
         raise Invalid("the action is up, down, remove or status", field="action")
 
 
+@i18n_app.command("extract")
+def i18n_extract() -> None:
+    """Write geo/locale/messages.pot from the messages in the code and the vocabularies' labels."""
+    from geo import catalogue
+
+    console.print(f"{catalogue.extract()} messages in {catalogue.TEMPLATE}")
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Merge the messages of the code into each catalogue; exits 1 while any is untranslated."""
+    from geo import catalogue
+
+    left = catalogue.update()
+    console.print(", ".join(f"{language}: {n} untranslated" for language, n in left.items()))
+    if any(left.values()):
+        raise typer.Exit(1)
+
+
 @db_app.command("backup")
 @fails_cleanly("db backup")
 def db_backup(out: Path) -> None:
@@ -188,8 +209,9 @@ def data_build(force: bool = typer.Option(False, help="Rebuild even when the bui
 
 def _build(force: bool = False, seed: int | None = None, out: Path | None = None) -> None:
     settings = get_settings()
-    manifest, built = dataset_build.build(settings.dataset.data_dir, out or settings.dataset.build_dir,
-                                          settings.dataset.seed if seed is None else seed, settings.dataset.h3_resolution, force=force)
+    dataset = settings.dataset
+    manifest, built = dataset_build.build(dataset.data_dir, out or dataset.build_dir,
+                                          dataset.seed if seed is None else seed, dataset.h3_resolution, force=force)
     verb = "built" if built else "up to date"
     console.print(f"dataset {verb}: {json.dumps(manifest['counts'], ensure_ascii=False)}")
 
@@ -289,7 +311,8 @@ def report_monthly(area: str = typer.Option("460100", help="The city, a district
     from geo.reports.monthly import last_month, report
 
     if unknown := set(formats) - set(render.FORMATS):
-        raise Invalid(f"unknown format {sorted(unknown)}; use {sorted(render.FORMATS)}", field="format")
+        raise Invalid("unknown format {unknown}; use {formats}", field="format",
+                      unknown=sorted(unknown), formats=sorted(render.FORMATS))
     out.mkdir(parents=True, exist_ok=True)
     with Session(get_engine()) as session:
         figures = report(session, area, month or last_month())
@@ -407,7 +430,8 @@ def auth_token(role: str = typer.Option(...), subject: str = typer.Option(...),
     if not settings.auth.jwt_secret:
         raise DomainError("set GRID_JWT_SECRET to sign tokens", field="GRID_JWT_SECRET")
     if not 0 < minutes <= settings.auth.jwt_max_minutes:
-        raise DomainError(f"minutes must be 0-{settings.auth.jwt_max_minutes} (GRID_JWT_MAX_MINUTES)", field="minutes")
+        raise DomainError("minutes must be 0-{most} (GRID_JWT_MAX_MINUTES)", field="minutes",
+                          most=settings.auth.jwt_max_minutes)
     print(keys.mint_token(settings.auth.jwt_secret, subject=check_name(subject, "subject"), role=role, minutes=minutes,
                           audience=settings.auth.jwt_audience, issuer=settings.auth.jwt_issuer))   # stdout, for scripts
 

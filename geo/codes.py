@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from geo.errors import Invalid
+
 CITY_CODE = "460100"
 HAIKOU_BOUNDS = (110.10, 19.52, 110.72, 20.12)   # the city's lon/lat extent (WGS-84), west, south, east, north
 CITY_PREFIX = "4601"   # every Haikou area code starts so
@@ -22,8 +24,9 @@ def area_prefix(code: str) -> str:
     return CITY_PREFIX if code == CITY_CODE else code
 
 
-class CodeError(ValueError):
-    """A code that is malformed or names the wrong kind of thing."""
+class CodeError(Invalid, ValueError):
+    """A code that is malformed or names the wrong kind of thing (a ValueError too: pydantic
+    validators raise it)."""
 
 
 class Level(StrEnum):
@@ -85,8 +88,9 @@ def _kind_by_range(code: str, start: int, kinds: tuple[Kind, ...], what: str) ->
         low, high = SEQUENCES[kind]
         if low <= n <= high:
             return kind
-    raise CodeError(f"{what} code {code}: digits {start + 1}-{start + 3} must be "
-                    f"{SEQUENCES[kinds[0]][0]:03d}-{SEQUENCES[kinds[-1]][1]:03d}, got {code[start:start + 3]}")
+    raise CodeError("{what} code {code}: digits {first}-{last} must be {low:03d}-{high:03d}, got {got}",
+                    what=what, code=code, first=start + 1, last=start + 3, low=SEQUENCES[kinds[0]][0],
+                    high=SEQUENCES[kinds[-1]][1], got=code[start:start + 3])
 
 
 def town_kind(code: str) -> Kind:
@@ -102,14 +106,14 @@ def village_kind(code: str) -> Kind:
 def parse_area_code(code: str) -> AreaCode:
     """Parse a city, district, town, village or grid code; raise CodeError if malformed."""
     if not isinstance(code, str) or not code.isascii() or not code.isdigit():
-        raise CodeError(f"area code {code!r} must be a string of digits")
+        raise CodeError("area code {code!r} must be a string of digits", code=code)
     if not code.startswith(CITY_PREFIX):
-        raise CodeError(f"area code {code} is not in Haikou (must start with 4601)")
+        raise CodeError("area code {code} is not in Haikou (must start with 4601)", code=code)
     if len(code) == 6:
         if code == CITY_CODE:
             return AreaCode(code, Level.CITY, Kind.CITY, None)
         if code[4:6] == "00":
-            raise CodeError(f"district code {code} must not end in 00")
+            raise CodeError("district code {code} must not end in 00", code=code)
         return AreaCode(code, Level.DISTRICT, Kind.DISTRICT, CITY_CODE)
     if len(code) == 9:
         return AreaCode(code, Level.TOWN, town_kind(code), code[:6])
@@ -120,15 +124,15 @@ def parse_area_code(code: str) -> AreaCode:
         town_kind(code[:9])
         village_kind(code[:12])
         if code[12:] == "000":
-            raise CodeError(f"grid code {code}: the sequence (digits 13-15) starts at 001")
+            raise CodeError("grid code {code}: the sequence (digits 13-15) starts at 001", code=code)
         return AreaCode(code, Level.GRID, Kind.GRID, code[:12])
-    raise CodeError(f"area code {code} has {len(code)} digits; expected 6, 9, 12 or 15")
+    raise CodeError("area code {code} has {n_code} digits; expected 6, 9, 12 or 15", code=code, n_code=len(code))
 
 
 def child_code(parent: str, sequence: int) -> str:
     """The code of the ``sequence``-th child (1-999) of ``parent``."""
     if not 1 <= sequence <= 999:
-        raise CodeError(f"child sequence {sequence} must be 1-999")
+        raise CodeError("child sequence {sequence} must be 1-999", sequence=sequence)
     return f"{parent}{sequence:03d}"
 
 
@@ -165,14 +169,16 @@ class CameraId:
 def parse_camera_id(code: str, *, districts: set[str] | None = None) -> CameraId:
     """Parse a GB/T 28181 camera id; its region must be a Haikou district (or the city)."""
     if not isinstance(code, str) or not _CAMERA_RE.match(code):
-        raise CodeError(f"camera id {code!r} must be 20 digits (GB/T 28181)")
+        raise CodeError("camera id {code!r} must be 20 digits (GB/T 28181)", code=code)
     cam = CameraId(code, code[:8], code[:6], code[8:10], code[10:13], code[13], code[14:])
     if not cam.region.startswith("4601") or (districts is not None and cam.region not in districts | {CITY_CODE}):
-        raise CodeError(f"camera id {code}: centre code {cam.centre} is not a Haikou (4601xx) region")
+        raise CodeError("camera id {code}: centre code {cam_centre} is not a Haikou (4601xx) region",
+                        code=code, cam_centre=cam.centre)
     if cam.industry not in CAMERA_INDUSTRIES:
-        raise CodeError(f"camera id {code}: unknown industry code {cam.industry}")
+        raise CodeError("camera id {code}: unknown industry code {cam_industry}", code=code, cam_industry=cam.industry)
     if cam.device_type not in CAMERA_TYPES:
-        raise CodeError(f"camera id {code}: device type {cam.device_type} is not a camera (131 or 132)")
+        raise CodeError("camera id {code}: device type {cam_device_type} is not a camera (131 or 132)",
+                        code=code, cam_device_type=cam.device_type)
     return cam
 
 

@@ -47,7 +47,8 @@ COLLECTIONS = {c.id: c for c in (
 
 def get_collection(collection_id: str) -> Collection:
     if collection_id not in COLLECTIONS:
-        raise NotFound(f"no collection {collection_id}; there are {sorted(COLLECTIONS)}", field="collectionId")
+        raise NotFound("no collection {collection_id}; there are {collections}", field="collectionId",
+                       collection_id=collection_id, collections=sorted(COLLECTIONS))
     return COLLECTIONS[collection_id]
 
 
@@ -73,8 +74,8 @@ def items(session: Session, collection: Collection, *, bbox: tuple | None, limit
     if properties is not None:
         unknown = [p for p in properties if p not in collection.properties]
         if unknown:
-            raise Invalid(f"unknown properties {unknown}; this collection has {list(collection.properties)}",
-                          field="properties")
+            raise Invalid("unknown properties {unknown}; this collection has {known}",
+                          field="properties", unknown=unknown, known=list(collection.properties))
         chosen = tuple(properties)
     where, params = [collection.where], {"limit": limit, "offset": offset}
     if bbox:
@@ -93,5 +94,6 @@ def item(session: Session, collection: Collection, feature_id: str, datum: Datum
         ST_AsGeoJSON({collection.geometry}, 7) AS geojson FROM {collection.table}
         WHERE {collection.where} AND {collection.key}::text = :fid"""), {"fid": feature_id}).first()
     if row is None:
-        raise NotFound(f"no feature {feature_id} in {collection.id}", field="featureId")
+        raise NotFound("no feature {feature_id} in {collection_id}", field="featureId",
+                       feature_id=feature_id, collection_id=collection.id)
     return _feature(dict(row._mapping), collection, collection.properties, datum)

@@ -31,7 +31,7 @@ def check_name(value: str, field: str, max_length: int = NAME_LENGTH) -> str:
     if not name:
         raise Invalid("a name is needed", field=field)
     if len(name) > max_length:
-        raise Invalid(f"a name has at most {max_length} characters", field=field)
+        raise Invalid("a name has at most {max_length} characters", field=field, max_length=max_length)
     if _controls(name, refused=_UNPRINTABLE + _BREAKS):
         raise Invalid("a name may not hold control characters", field=field)
     if _MARKUP.search(name):
@@ -43,12 +43,20 @@ def check_text(value: str, field: str, max_length: int | None = None) -> str:
     """Free text (a description, a note, a reason): Invalid naming ``field`` if longer than
     ``max_length``, holding control characters other than newline and tab, or tags."""
     if max_length is not None and len(value) > max_length:
-        raise Invalid(f"at most {max_length} characters", field=field)
+        raise Invalid("at most {max_length} characters", field=field, max_length=max_length)
     if _controls(value, "\n\t\r"):
         raise Invalid("control characters are not allowed", field=field)
     if _TAG.search(value):
         raise Invalid("markup tags are not allowed; write plain text", field=field)
     return value
+
+
+class InvalidValue(ValueError):
+    """A check's Invalid as pydantic needs it (a ValueError); ``error`` keeps it, to be translated."""
+
+    def __init__(self, error: Invalid):
+        super().__init__(str(error))
+        self.error = error
 
 
 def _pydantic(check):
@@ -57,7 +65,7 @@ def _pydantic(check):
         try:
             return check(value, "")
         except Invalid as exc:
-            raise ValueError(exc.detail) from None
+            raise InvalidValue(exc) from None
     return AfterValidator(validate)
 
 

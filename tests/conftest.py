@@ -78,12 +78,16 @@ def admin_key(api_keys) -> str:
     return api_keys["admin"]
 
 
+ENGLISH = {"Accept-Language": "en"}
+
+
 @pytest.fixture(scope="session")
 def client(engine, admin_key):
-    """The app in process, calling as the tests' admin key unless a test sends other credentials."""
+    """The app in process, calling as the tests' admin key unless a test sends other credentials,
+    and reading English (the default, zh-CN, is tested in test_i18n.py)."""
     from api.app import create_app
 
-    with TestClient(create_app(), headers={"X-API-Key": admin_key}) as client:
+    with TestClient(create_app(), headers={"X-API-Key": admin_key, **ENGLISH}) as client:
         yield client
 
 
@@ -91,7 +95,7 @@ def client(engine, admin_key):
 def anonymous(engine):
     from api.app import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), headers=ENGLISH) as client:
         yield client
 
 

@@ -23,19 +23,20 @@ def parse_layers(spec: str, registry: dict[str, Layer] = LAYERS) -> list[Layer]:
     if not names:
         raise Invalid("name at least one layer", field="layers")
     if len(names) > MAX_LAYERS_PER_TILE:
-        raise Invalid(f"at most {MAX_LAYERS_PER_TILE} layers per tile", field="layers")
+        raise Invalid("at most {max_layers_per_tile} layers per tile", field="layers", max_layers_per_tile=MAX_LAYERS_PER_TILE)
     unknown = [n for n in names if n not in registry]
     if unknown:
-        raise NotFound(f"unknown layer(s) {unknown}; known: {sorted(registry)}", field="layers")
+        raise NotFound("unknown layer(s) {unknown}; known: {registry}", field="layers",
+                       unknown=unknown, registry=sorted(registry))
     return [registry[n] for n in names]
 
 
 def check_tile(z: int, x: int, y: int) -> None:
     if not 0 <= z <= MAX_ZOOM:
-        raise Invalid(f"z must be 0-{MAX_ZOOM}", field="z")
+        raise Invalid("z must be 0-{max_zoom}", field="z", max_zoom=MAX_ZOOM)
     for name, value in (("x", x), ("y", y)):
         if not 0 <= value < 2 ** z:
-            raise Invalid(f"{name} must be 0-{2 ** z - 1} at zoom {z}", field=name)
+            raise Invalid("{name} must be 0-{top} at zoom {z}", field=name, name=name, top=2 ** z - 1, z=z)
 
 
 @dataclass

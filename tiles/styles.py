@@ -18,7 +18,7 @@ _RAMP_TOP = {"incident_heat": 50, "camera_coverage": 1, "households": 2000}
 def layers_of(view: str) -> str:
     """The comma list of layers a view draws."""
     if view not in VIEWS:
-        raise NotFound(f"no map view {view}; there are {sorted(VIEWS)}", field="view")
+        raise NotFound("no map view {view}; there are {views}", field="view", view=view, views=sorted(VIEWS))
     return VIEWS[view][0]
 
 

@@ -41,12 +41,12 @@ def _checked(code: str) -> str:
     try:
         parse_area_code(code)
     except CodeError as exc:
-        raise Problem(422, "Invalid area code", str(exc), field="code") from exc
+        raise exc.at("code") from None
     return code
 
 
 def _not_found(code: str) -> Problem:
-    return Problem(404, "Area not found", f"no area with code {code} in that generation", field="code")
+    return Problem(404, "Area not found", "no area with code {code} in that generation", field="code", code=code)
 
 
 @router.get("/{code}", response_model=AreaFeature)

@@ -25,7 +25,8 @@ def _locate(session: Session, indexes: IndexCache, lon, lat, crs: Datum, generat
     try:
         return locate(session, indexes, lon, lat, crs, generation)
     except NothingLoaded as exc:
-        raise Problem(503, "No boundaries loaded", str(exc), headers={"Retry-After": "30"}) from exc
+        raise Problem(503, "No boundaries loaded", "no boundary generation is loaded",
+                      headers={"Retry-After": "30"}) from exc
 
 
 @router.get("/locate", response_model=Located)
@@ -41,8 +42,11 @@ def locate_point(session: Annotated[Session, Depends(get_read_session)],
     located = _locate(session, indexes, lon, lat, crs, generation)
     result = describe(located, 0)
     if result is None:
-        hint = " (did you swap lon and lat?)" if looks_swapped(lon, lat) else ""
-        raise Problem(404, "Outside Haikou", f"({lon}, {lat}) in {crs.value} is not in Haikou{hint}", field="lon,lat")
+        if looks_swapped(lon, lat):
+            raise Problem(404, "Outside Haikou", "({lon}, {lat}) in {crs} is not in Haikou (did you swap lon and lat?)",
+                          field="lon,lat", lon=lon, lat=lat, crs=crs.value)
+        raise Problem(404, "Outside Haikou", "({lon}, {lat}) in {crs} is not in Haikou", field="lon,lat",
+                      lon=lon, lat=lat, crs=crs.value)
     return {"lon": lon, "lat": lat, "crs": crs.value, "generation": located.index.boundaries[0], **result}
 
 

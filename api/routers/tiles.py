@@ -29,7 +29,7 @@ def permitted(request: Request, layers: list[Layer]) -> list[Layer]:
     allowed = allowed_layers(request)
     refused = [layer.name for layer in layers if allowed is not None and layer.name not in allowed]
     if refused:
-        raise Problem(403, "Forbidden", f"this key is not for the layer(s) {refused} here", field="layers")
+        raise Problem(403, "Forbidden", "this key is not for the layer(s) {refused} here", field="layers", refused=refused)
     return layers
 
 

@@ -1,21 +1,24 @@
 """Areas: the city, districts, towns, villages and grids of a generation."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from api.schemas.common import Items, Page
+from api.schemas.common import Items, LabelField, Labelled, Page
 from api.schemas.common import GeoFeature
 from geo.codes import Kind, Level
 from geo.crs import Datum
 
 
-class AreaBase(BaseModel):
+class AreaBase(Labelled):
     """What every answer says of an area (published or in a draft)."""
 
+    LABELS = {"level": "level", "kind": "kind"}
     code: str = Field(description="6 (city, district), 9 (town), 12 (village) or 15 digits (grid)")
     level: Level
+    level_label: str | None = LabelField("level")
     name: str
     kind: Kind
+    kind_label: str | None = LabelField("kind")
     parent_code: str | None = Field(description="null for the city")
 
 

@@ -2,16 +2,43 @@
 features, area references."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, FiniteFloat
+from pydantic import BaseModel, BeforeValidator, Field, FiniteFloat, model_validator
 
 from geo.codes import Level
+from geo.i18n import code_of, label
 
 Item = TypeVar("Item")
 Properties = TypeVar("Properties")
 Lon = Annotated[FiniteFloat, Field(ge=-180, le=180)]
 Lat = Annotated[FiniteFloat, Field(ge=-90, le=90)]
+
+
+def by_label(vocabulary: str, codes):
+    """A before-validator: the code whose label (Chinese or English) was sent, else the value as sent."""
+    def code(value):
+        return (code_of(vocabulary, value, codes) or value) if isinstance(value, str) else value
+    return BeforeValidator(code)
+
+
+def LabelField(of: str):   # noqa: N802 (a field factory, named like Field)
+    """The field that carries ``of``'s label in the request's language (filled by Labelled)."""
+    return Field(None, description=f"`{of}` in the request's language (zh-CN by default, or English)")
+
+
+class Labelled(BaseModel):
+    """A model whose enumerated fields come with their labels: ``LABELS`` maps a field to its
+    vocabulary (geo.catalogue.VOCABULARIES), and its ``<field>_label`` is filled from it."""
+
+    LABELS: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _labelled(self):
+        for field, vocabulary in self.LABELS.items():
+            if (code := getattr(self, field, None)) is not None:
+                setattr(self, f"{field}_label", label(vocabulary, code))
+        return self
 
 
 class Page(BaseModel, Generic[Item]):

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from api.params import AwareMoment
-from api.schemas.common import AreaRef, Geometry, Lat, Lon, Page
+from api.schemas.common import AreaRef, Geometry, LabelField, Labelled, Lat, Lon, Page, by_label
 from geo.incidents.models import ROUTES, STATUSES
 from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA
 from geo.mediation.categories import Category, Severity
 from geo.text import PlainName, PlainText
 
-Status = Literal[STATUSES]
+Status = Annotated[Literal[STATUSES], by_label("status", STATUSES)]   # the code, or its label
 Route = Literal[ROUTES]
 AgreementForm = Literal["written", "oral"]
 ResponsibleLevel = Literal[tuple(LEVEL_AREA)]
@@ -73,13 +73,17 @@ class IncidentAreaChain(BaseModel):
     grid: str
 
 
-class IncidentRead(BaseModel):
+class IncidentRead(Labelled):
     """An incident, its place in the area hierarchy, its responsible level and status."""
 
+    LABELS = {"category": "category", "severity": "severity", "status": "status", "responsible_level": "level"}
     id: int
     category: Category
+    category_label: str | None = LabelField("category")
     severity: Severity
+    severity_label: str | None = LabelField("severity")
     status: Status
+    status_label: str | None = LabelField("status")
     occurred_at: datetime
     registered_at: datetime
     due_at: datetime = Field(description="when mediation must be concluded (extensions included)")
@@ -92,6 +96,7 @@ class IncidentRead(BaseModel):
     village_code: str
     grid_code: str
     responsible_level: ResponsibleLevel
+    responsible_level_label: str | None = LabelField("responsible_level")
     responsible_rule: str = Field(description="the escalation-policy rule that chose the level, and any escalations")
     mediator_id: int | None
     spans: Literal["villages", "towns"] | None = Field(description="whether the related positions span several areas")

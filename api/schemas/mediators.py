@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Geometry, Page
+from api.schemas.common import Geometry, LabelField, Labelled, Page
 from api.schemas.common import Lat, Lon
 from api.schemas.incidents import PERSONAL
 from geo.mediation.categories import Category
@@ -52,13 +52,15 @@ class MediatorUpdate(BaseModel):
     lat: Lat | None = None
 
 
-class MediatorBase(BaseModel):
+class MediatorBase(Labelled):
     """What every answer about a mediator holds."""
 
+    LABELS = {"employment": "employment"}
     id: int
     name: str = Field(None, description=PERSONAL)
     phone: str = Field(None, description=PERSONAL)
     employment: Employment
+    employment_label: str | None = LabelField("employment")
     organisation_id: int
     home_village_code: str
     skills: list[Category]

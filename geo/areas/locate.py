@@ -43,7 +43,7 @@ def located_inside(session: Session, indexes: IndexCache, lon, lat, datum: Datum
     """Locate points that must be in Haikou: Invalid naming ``field`` if the first is not."""
     located = locate(session, indexes, lon, lat, datum)
     if located.grid[0] == OUTSIDE:
-        raise Invalid(f"{what} is outside Haikou", field=field)
+        raise Invalid("{what} is outside Haikou", field=field, what=what)
     return located
 
 

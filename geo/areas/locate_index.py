@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from geo.areas.service import index_resolution, stamp
 from geo.cache import ByteCache
 from geo.changes import ChangeWatcher
+from geo.i18n import N_
 from geo.errors import DomainError
 from geo.hexes import cells_of
 
@@ -146,11 +147,12 @@ class LocateIndex:
 class IndexBusy(DomainError):
     """Another past generation's index is being built: one build at a time, the rest retry."""
 
-    status, title = 503, "Locate index being built"
+    status, title = 503, N_("Locate index being built")
 
     def __init__(self, generation: int, building: int):
-        super().__init__(f"the locate index of generation {building} is being built; generation {generation} "
-                         f"can be asked for again in {RETRY_SECONDS} s", field="generation")
+        super().__init__("the locate index of generation {building} is being built; generation {generation} "
+                         "can be asked for again in {seconds} s", field="generation",
+                         building=building, generation=generation, seconds=RETRY_SECONDS)
         self.retry_after = RETRY_SECONDS
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased
 
 from geo.areas.models import Area, Generation, in_force
 from geo.codes import CodeError, parse_area_code
-from geo.errors import Invalid, NotFound
+from geo.errors import NotFound
 from geo.settings import get_settings
 
 SUMMARY_COLUMNS = (Area.code, Area.level, Area.name, Area.kind, Area.parent_code, Area.households,
@@ -46,7 +46,7 @@ def resolve_generation(session: Session, generation: int | None) -> int | None:
     if generation is None:
         return current_generation(session)
     if not session.get(Generation, generation):
-        raise NotFound(f"no published generation {generation}", field="generation")
+        raise NotFound("no published generation {generation}", field="generation", generation=generation)
     return generation
 
 
@@ -124,10 +124,10 @@ def area_in_force(session: Session, code: str, *, field: str = "area") -> dict:
     try:
         level = parse_area_code(code).level.value
     except CodeError as exc:
-        raise Invalid(str(exc), field=field) from exc
+        raise exc.at(field) from None
     name = session.scalar(text("SELECT name FROM areas_now WHERE code = :c"), {"c": code})
     if name is None:
-        raise NotFound(f"no area {code} in force", field=field)
+        raise NotFound("no area {code} in force", field=field, code=code)
     return {"code": code, "name": name, "level": level}
 
 

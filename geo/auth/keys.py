@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from geo.auth.models import ApiKey, ServiceSecret
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role
-from geo.errors import Invalid, NotFound
+from geo.i18n import N_
+from geo.errors import DomainError, Invalid, NotFound
 from geo.settings import Auth, Settings
 from geo.text import check_name
 
@@ -51,8 +52,10 @@ class Principal:
         return self.expires is not None and (now or time.time()) >= self.expires
 
 
-class Unauthenticated(Exception):
+class Unauthenticated(DomainError):
     """No usable credentials: the message says why (401)."""
+
+    status, title = 401, N_("Unauthenticated")
 
 
 def _digest(key: str) -> str:
@@ -64,7 +67,8 @@ def _known(values: list[str] | None, allowed: set[str] | frozenset[str], what: s
         return None
     unknown = sorted(set(values) - set(allowed))
     if unknown:
-        raise Invalid(f"unknown {what} {unknown}; known: {sorted(allowed)}", field=what)
+        raise Invalid("unknown {what} {unknown}; known: {allowed}",
+                      field=what, what=what, unknown=unknown, allowed=sorted(allowed))
     return sorted(set(values))
 
 
@@ -81,7 +85,7 @@ def create(session: Session, *, name: str, role: Role | str, expires_days: float
         raise Invalid("only embed keys are limited to views and layers", field="layers")
     for origin in origins or []:
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?", origin):
-            raise Invalid(f"{origin!r} is not an origin (scheme://host[:port], no path)", field="origins")
+            raise Invalid("{origin!r} is not an origin (scheme://host[:port], no path)", field="origins", origin=origin)
     prefix = secrets.token_hex(4)
     key = f"hk_{prefix}_{secrets.token_urlsafe(32)}"
     expires = datetime.now(timezone.utc) + timedelta(days=expires_days) if expires_days else None
@@ -96,7 +100,7 @@ def create(session: Session, *, name: str, role: Role | str, expires_days: float
 def revoke(session: Session, prefix: str) -> ApiKey:
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if row is None:
-        raise NotFound(f"no key with prefix {prefix}", field="prefix")
+        raise NotFound("no key with prefix {prefix}", field="prefix", prefix=prefix)
     row.revoked_at = row.revoked_at or datetime.now(timezone.utc)
     return row
 
@@ -194,16 +198,17 @@ def check_token(auth: Auth, token: str) -> Principal:
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the bearer token has expired") from exc
     except (jwt.InvalidTokenError, ValueError) as exc:
-        raise Unauthenticated(f"invalid bearer token: {exc}") from exc
+        raise Unauthenticated("invalid bearer token: {exc}", exc=exc) from exc
     try:
         subject = check_name(claims["sub"], "sub")
     except Invalid as exc:
-        raise Unauthenticated(f"invalid bearer token: sub must name who is calling ({exc.detail})") from exc
+        raise Unauthenticated("invalid bearer token: sub must name who is calling ({problem})", problem=exc) from exc
     ends, start = claims["exp"], claims.get("iat", time.time())
     if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in (ends, start)):
         raise Unauthenticated("invalid bearer token: exp and iat must be numbers")
     if ends - min(start, time.time()) > auth.jwt_max_minutes * 60 + 60:
-        raise Unauthenticated(f"invalid bearer token: it may live at most {auth.jwt_max_minutes} minutes")
+        raise Unauthenticated("invalid bearer token: it may live at most {auth_jwt_max_minutes} minutes",
+                              auth_jwt_max_minutes=auth.jwt_max_minutes)
     if role is Role.EMBED:
         raise Unauthenticated("embed access is by key (it names its origins), not by token")
     return Principal(f"token:{subject}", role, f"sub:{subject}", expires=float(ends))

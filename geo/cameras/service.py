@@ -15,7 +15,7 @@ from geo.audit.service import record
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CodeError, parse_camera_id
 from geo.crs import Datum, geometry_from_wgs84, point, to_wgs84
-from geo.errors import Conflict, Invalid, NotFound
+from geo.errors import Conflict, NotFound
 
 DISTRICTS = {"460105", "460106", "460107", "460108"}
 _COLUMNS = """c.id, c.industry, c.device_type, c.heading_deg, c.fov_deg, c.range_m,
@@ -37,7 +37,7 @@ def _present(row, datum: Datum) -> dict:
 def get(session: Session, camera_id: str, datum: Datum = Datum.WGS84) -> dict:
     row = session.execute(text(f"SELECT {_COLUMNS} FROM cameras c WHERE c.id = :id"), {"id": camera_id}).first()
     if row is None:
-        raise NotFound(f"no camera {camera_id}", field="camera_id")
+        raise NotFound("no camera {camera_id}", field="camera_id", camera_id=camera_id)
     return _present(row, datum)
 
 
@@ -65,12 +65,12 @@ def save(session: Session, indexes: IndexCache, data: dict, *, actor: str, datum
     try:
         parse_camera_id(data["id"], districts=DISTRICTS)
     except CodeError as exc:
-        raise Invalid(str(exc), field="id") from exc
+        raise exc.at("id") from None
     exists = session.execute(text("SELECT 1 FROM cameras WHERE id = :id"), {"id": data["id"]}).first()
     if create and exists:
-        raise Conflict(f"camera {data['id']} exists", field="id")
+        raise Conflict("camera {id} exists", field="id", id=data['id'])
     if not create and not exists:
-        raise NotFound(f"no camera {data['id']}", field="id")
+        raise NotFound("no camera {id}", field="id", id=data['id'])
     located_inside(session, indexes, [data["lon"]], [data["lat"]], datum, what="the camera's position")
     lon, lat = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
     sector = fov_sectors(lon, lat, data["heading_deg"], data["fov_deg"], data["range_m"])[0]
@@ -120,6 +120,6 @@ def coverage(session: Session, code: str) -> dict:
                (SELECT count(*) FROM cells WHERE EXISTS (SELECT 1 FROM camera_cells cc WHERE cc.h3 = cells.h3)) AS seen,
                (SELECT count(*) FROM a) AS found"""), {"code": code}).one()
     if not row.found:
-        raise NotFound(f"no area {code}", field="code")
+        raise NotFound("no area {code}", field="code", code=code)
     return {"code": code, "cameras": row.cameras, "cells": row.cells, "cells_seen": row.seen,
             "coverage_share": round(row.seen / row.cells, 6) if row.cells else 0.0}

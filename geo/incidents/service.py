@@ -51,7 +51,7 @@ def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
     row = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE i.id = :id {'FOR UPDATE' if lock else ''}"),
                           {"id": incident_id}).first()
     if row is None:
-        raise NotFound(f"no incident {incident_id}", field="incident_id")
+        raise NotFound("no incident {incident_id}", field="incident_id", incident_id=incident_id)
     return dict(row._mapping)
 
 
@@ -151,7 +151,8 @@ def auto_dispatch(session: Session, incident_id: int, *, actor: str, required: b
     """Nearest eligible mediator at the responsible level, escalating level by level when nobody is."""
     incident = _row(session, incident_id, lock=True)
     if incident["status"] not in OPEN:
-        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents are dispatched", field="status")
+        raise Conflict("incident {incident_id} is {status}: only open incidents are dispatched", field="status",
+                       incident_id=incident_id, status=incident["status"])
     if incident["category"] == Category.PUBLIC_SAFETY.value:
         raise Conflict("public-safety events are not mediated: refer them to the public-security organ", field="category")
     level = incident["responsible_level"]
@@ -188,15 +189,17 @@ def manual_dispatch(session: Session, incident_id: int, *, mediator_id: int, rea
     """A dispatcher's choice, with a stated reason; availability is still enforced."""
     incident = _row(session, incident_id, lock=True)
     if incident["status"] not in OPEN:
-        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents are dispatched", field="status")
+        raise Conflict("incident {incident_id} is {status}: only open incidents are dispatched", field="status",
+                       incident_id=incident_id, status=incident["status"])
     if incident["mediator_id"] == mediator_id:
-        raise Conflict(f"mediator {mediator_id} already has this incident", field="mediator_id")
+        raise Conflict("mediator {mediator_id} already has this incident", field="mediator_id", mediator_id=mediator_id)
     mediator = mediators.get(session, mediator_id)
     if not mediator["on_duty"]:
-        raise Conflict(f"mediator {mediator_id} is off duty", field="mediator_id")
+        raise Conflict("mediator {mediator_id} is off duty", field="mediator_id", mediator_id=mediator_id)
     if mediator["load"] >= mediator["capacity"]:
-        raise Conflict(f"mediator {mediator_id} is at capacity ({mediator['load']}/{mediator['capacity']})",
-                       field="mediator_id")
+        raise Conflict("mediator {mediator_id} is at capacity ({load}/{capacity})",
+                       field="mediator_id", mediator_id=mediator_id, load=mediator["load"],
+                       capacity=mediator["capacity"])
     distance = session.execute(text("""SELECT ST_Distance(m.position::geography, i.position::geography)
         FROM mediators m, incidents i WHERE m.id = :m AND i.id = :i"""), {"m": mediator_id, "i": incident_id}).scalar_one()
     skilled = incident["category"] in mediator["skills"]
@@ -217,7 +220,8 @@ def escalate(session: Session, incident_id: int, *, reason: str, actor: str, dat
     """Move an open incident one level up (矛盾不上交 stops at the district) and dispatch there."""
     incident = _row(session, incident_id, lock=True)
     if incident["status"] not in OPEN:
-        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents escalate", field="status")
+        raise Conflict("incident {incident_id} is {status}: only open incidents escalate", field="status",
+                       incident_id=incident_id, status=incident["status"])
     upper = next_level(incident["responsible_level"])
     if upper is None:
         raise Conflict("the district is the top level: disputes are not pushed higher (矛盾不上交)", field="status")
@@ -234,12 +238,13 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     incident = _row(session, incident_id, lock=True)
     current = incident["status"]
     if to not in TRANSITIONS:
-        raise Invalid(f"unknown status {to}", field="to")
+        raise Invalid("unknown status {to}", field="to", to=to)
     if to == "escalated":
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
     if to not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
-        raise Conflict(f"cannot go from {current} to {to} (allowed: {allowed})", field="to")
+        raise Conflict("cannot go from {current} to {to} (allowed: {allowed})", field="to",
+                       current=current, to=to, allowed=allowed)
     sets, params = ["status = :to"], {"to": to, "id": incident_id}
     if to in ("accepted", "mediating", "agreement", "terminated") and current in OPEN and not incident["mediator_id"]:
         raise Conflict("dispatch a mediator first", field="mediator_id")
@@ -250,7 +255,7 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
         params["form"] = agreement_form
     if to == "terminated":
         if not routes or set(routes) - set(ROUTES):
-            raise Invalid(f"say which routes the parties were told of: {sorted(ROUTES)} (art. 26)", field="routes")
+            raise Invalid("say which routes the parties were told of: {routes} (art. 26)", field="routes", routes=sorted(ROUTES))
         sets += ["termination_routes = :routes", "concluded_at = now()"]
         params["routes"] = sorted(set(routes))
     if to == "refused":
@@ -268,7 +273,8 @@ def extend(session: Session, incident_id: int, *, days: int, agreement: str, act
     """Extend the deadline, only with the parties' recorded agreement."""
     incident = _row(session, incident_id, lock=True)
     if incident["status"] not in OPEN:
-        raise Conflict(f"incident {incident_id} is {incident['status']}: only open incidents get more time", field="status")
+        raise Conflict("incident {incident_id} is {status}: only open incidents get more time", field="status",
+                       incident_id=incident_id, status=incident["status"])
     session.execute(text("UPDATE incidents SET due_at = due_at + make_interval(days => :d) WHERE id = :id"),
                     {"d": days, "id": incident_id})
     _event(session, incident_id, actor=actor, action="extend", note=agreement,

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from geo.i18n import code_of, label
+
 
 class Category(StrEnum):
+    """A dispute category (or a public-safety event); its label in either language is accepted for it."""
+
     MARRIAGE_FAMILY = "marriage_family"
     NEIGHBOURHOOD = "neighbourhood"
     HOUSING_HOMESTEAD = "housing_homestead"
@@ -22,31 +26,30 @@ class Category(StrEnum):
     OTHER = "other"
     PUBLIC_SAFETY = "public_safety"
 
+    @classmethod
+    def _missing_(cls, value):
+        return _by_label(cls, "category", value)
 
-LABELS_ZH = {
-    Category.MARRIAGE_FAMILY: "婚姻家庭",
-    Category.NEIGHBOURHOOD: "邻里",
-    Category.HOUSING_HOMESTEAD: "房屋宅基地",
-    Category.CONTRACT: "合同",
-    Category.BUSINESS_OPERATION: "生产经营",
-    Category.DAMAGES: "损害赔偿",
-    Category.FOREST_LAND: "山林土地",
-    Category.LAND_ACQUISITION_DEMOLITION: "征地拆迁",
-    Category.ENVIRONMENTAL_POLLUTION: "环境污染",
-    Category.LABOUR: "劳动争议",
-    Category.CONSUMER: "消费",
-    Category.MEDICAL: "医疗",
-    Category.ROAD_TRAFFIC_ACCIDENT: "道路交通事故",
-    Category.PROPERTY_MANAGEMENT: "物业",
-    Category.OTHER: "其他",
-    Category.PUBLIC_SAFETY: "治安事件",
-}
+
+LABELS_ZH = {c: label("category", c, "zh-CN") for c in Category}   # the statistics' names
 
 MEDIATION_CATEGORIES = [c for c in Category if c is not Category.PUBLIC_SAFETY]
 
 
 class Severity(StrEnum):
+    """How serious a case is; its label in either language is accepted for it."""
+
     MINOR = "minor"
     GENERAL = "general"
     MAJOR = "major"
     CRITICAL = "critical"
+
+    @classmethod
+    def _missing_(cls, value):
+        return _by_label(cls, "severity", value)
+
+
+def _by_label(enum, vocabulary: str, value):
+    """The member whose label (Chinese or English) is ``value``; None (a ValueError) if none is."""
+    code = code_of(vocabulary, value, tuple(enum)) if isinstance(value, str) else None
+    return enum(code) if code is not None else None

@@ -14,6 +14,7 @@ from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
+from geo.i18n import N_, label, translate
 from geo.mediation.categories import Category
 
 # A mediator's load: open cases (is_open() is inlined, so the partial index of open cases by mediator applies).
@@ -57,7 +58,7 @@ def _out(row, datum: Datum) -> dict:
 def get(session: Session, mediator_id: int, datum: Datum = Datum.WGS84) -> dict:
     row = session.execute(text(_SELECT + " WHERE m.id = :id"), {"id": mediator_id}).first()
     if row is None:
-        raise NotFound(f"no mediator {mediator_id}", field="mediator_id")
+        raise NotFound("no mediator {mediator_id}", field="mediator_id", mediator_id=mediator_id)
     return _out(row, datum)
 
 
@@ -89,16 +90,18 @@ def list_mediators(session: Session, *, village: str | None = None, area: str | 
 def _validate(session: Session, indexes: IndexCache, data: dict, datum: Datum) -> dict:
     if "skills" in data:
         unknown = [s for s in data["skills"] if s not in {c.value for c in Category}]
-        if unknown or not data["skills"]:
-            raise Invalid(f"unknown dispute categories {unknown}" if unknown else "at least one skill", field="skills")
+        if unknown:
+            raise Invalid("unknown dispute categories {unknown}", field="skills", unknown=unknown)
+        if not data["skills"]:
+            raise Invalid("at least one skill", field="skills")
         data["skills"] = sorted(set(data["skills"]))
     if "organisation_id" in data and not session.execute(
             text("SELECT 1 FROM organisations WHERE id = :id"), {"id": data["organisation_id"]}).first():
-        raise Invalid(f"no organisation {data['organisation_id']}", field="organisation_id")
+        raise Invalid("no organisation {organisation_id}", field="organisation_id", organisation_id=data['organisation_id'])
     if "home_village_code" in data and not session.execute(text(
             "SELECT 1 FROM areas_now WHERE code = :c AND level = 'village'"),
             {"c": data["home_village_code"]}).first():
-        raise Invalid(f"no village {data['home_village_code']}", field="home_village_code")
+        raise Invalid("no village {home_village_code}", field="home_village_code", home_village_code=data['home_village_code'])
     if "lon" in data:
         located_inside(session, indexes, [data["lon"]], [data["lat"]], datum)
         data["lon"], data["lat"] = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
@@ -138,21 +141,32 @@ def update(session: Session, indexes: IndexCache, mediator_id: int, changes: dic
 def delete(session: Session, mediator_id: int, *, actor: str) -> None:
     before = get(session, mediator_id)
     if before["load"]:
-        raise Conflict(f"mediator {mediator_id} has {before['load']} open case(s): reassign them first", field="mediator_id")
+        raise Conflict("mediator {mediator_id} has {load} open case(s): reassign them first", field="mediator_id",
+                       mediator_id=mediator_id, load=before['load'])
     session.execute(text("UPDATE incidents SET mediator_id = NULL WHERE mediator_id = :id"), {"id": mediator_id})
     session.execute(text("DELETE FROM mediators WHERE id = :id"), {"id": mediator_id})
     record(session, actor=actor, action="delete", entity="mediator", entity_id=mediator_id, before=before, after=None)
 
 
 def _why_excluded(m: dict, category: str | None) -> list[str]:
+    """Why a nearer mediator was passed over, in the current language."""
     reasons = []
     if not m["on_duty"]:
-        reasons.append("off duty")
+        reasons.append(translate(N_("off duty")))
     if category and category not in m["skills"]:
-        reasons.append(f"not skilled in {category}")
+        reasons.append(translate(N_("not skilled in {category}"), {"category": label("category", category)}))
     if m["load"] >= m["capacity"]:
-        reasons.append(f"at capacity ({m['load']}/{m['capacity']} open cases)")
+        reasons.append(translate(N_("at capacity ({load}/{capacity} open cases)"), m))
     return reasons
+
+
+def _why_ranked(m: dict, category: str | None) -> str:
+    """Why a mediator has its rank, in the current language."""
+    values = {**m, "distance": round(m["distance_m"]), "category": category and label("category", category)}
+    if category:
+        return translate(N_("no. {rank} nearest eligible, {distance} m away: on duty, skilled in {category}, "
+                            "{load}/{capacity} open cases"), values)
+    return translate(N_("no. {rank} nearest eligible, {distance} m away: on duty, {load}/{capacity} open cases"), values)
 
 
 def nearest(session: Session, *, lon: float, lat: float, category: str | None, k: int = 5,
@@ -175,9 +189,7 @@ def nearest(session: Session, *, lon: float, lat: float, category: str | None, k
         limit *= 4
     for rank, m in enumerate(results, start=1):
         m["rank"] = rank
-        skilled = f"skilled in {category}, " if category else ""
-        m["why"] = (f"{_ordinal(rank)} nearest eligible, {m['distance_m']:.0f} m away: on duty, {skilled}"
-                    f"{m['load']}/{m['capacity']} open cases")
+        m["why"] = _why_ranked(m, category)
     answer = {"category": category, "level": level, "area": area, "results": [_with_position(m, datum) for m in results]}
     if with_excluded:
         horizon = results[-1]["distance_m"] if results else float("inf")
@@ -187,10 +199,6 @@ def nearest(session: Session, *, lon: float, lat: float, category: str | None, k
             if m["distance_m"] <= horizon and (reasons := _why_excluded(m, category))
         ]
     return answer
-
-
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def _with_position(m: dict, datum: Datum) -> dict:

@@ -91,8 +91,8 @@ def scope_prefix(scope: str) -> str:
 
 def household_range(plan: Plan, village: str) -> tuple[int, int]:
     """Households per grid the plan aims at in ``village``: its own target, or the default."""
-    settings = get_settings()
-    low, high = plan.household_targets.get(village, (settings.dataset.households_per_grid_min, settings.dataset.households_per_grid_max))
+    dataset = get_settings().dataset
+    low, high = plan.household_targets.get(village, (dataset.households_per_grid_min, dataset.households_per_grid_max))
     return int(low), int(high)
 
 
@@ -100,9 +100,10 @@ def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editab
     query = select(Plan).where(Plan.id == plan_id)
     plan = session.scalar(query.with_for_update() if for_update else query)
     if plan is None:
-        raise NotFound(f"no plan {plan_id}", field="plan_id")
+        raise NotFound("no plan {plan_id}", field="plan_id", plan_id=plan_id)
     if editable and plan.status != "draft":
-        raise Conflict(f"plan {plan_id} is {plan.status}: only drafts can change", field="plan_id")
+        raise Conflict("plan {plan_id} is {status}: only drafts can change", field="plan_id",
+                       plan_id=plan_id, status=plan.status)
     return plan
 
 
@@ -140,18 +141,18 @@ def open_plan(session: Session, *, scope: str, actor: str, description: str = ""
     try:
         parsed = parse_area_code(scope)
     except CodeError as exc:
-        raise Invalid(str(exc), field="scope") from exc
+        raise exc.at("scope") from None
     if parsed.level is Level.GRID:
         raise Invalid("a plan's scope is the city, a district, a town or a village, not a grid", field="scope")
     generation = current_generation(session)
     if generation is None:
         raise Conflict("no boundary generation is published yet", field="scope")
     if not session.scalar(select(Area.id).where(Area.code == scope, in_force(Area, generation))):
-        raise NotFound(f"no area {scope} in generation {generation}", field="scope")
+        raise NotFound("no area {scope} in generation {generation}", field="scope", scope=scope, generation=generation)
     for village, bounds in (household_targets or {}).items():
         if len(village) != 12 or not village.startswith(scope) or not (0 <= bounds[0] <= bounds[1]):
-            raise Invalid(f"household target for {village}: a village in the scope and [min, max] with min <= max",
-                          field="household_targets")
+            raise Invalid("household target for {village}: a village in the scope and [min, max] with min <= max",
+                          field="household_targets", village=village)
     plan = Plan(base_generation=generation, scope_code=scope, description=description, created_by=actor,
                 applied=0, household_targets=household_targets or {}, status="draft")
     session.add(plan)
@@ -200,7 +201,7 @@ def areas(session: Session, plan_id: int, *, codes=None, level: str | None = Non
 def area(session: Session, plan_id: int, code: str, field: str = "code") -> DraftArea:
     found = areas(session, plan_id, codes=[code])
     if not found:
-        raise NotFound(f"no area {code} in plan {plan_id}", field=field)
+        raise NotFound("no area {code} in plan {plan_id}", field=field, code=code, plan_id=plan_id)
     return found[code]
 
 
@@ -222,7 +223,7 @@ def commit_edit(session: Session, plan: Plan, op: str, params: dict, after: dict
                 actor: str) -> PlanEdit:
     """Write the edit's new area versions and log it; edits undone before it are forgotten."""
     if not after:
-        raise Invalid(f"the {op} edit changes nothing", field="op")
+        raise Invalid("the {op} edit changes nothing", field="op", op=op)
     before = areas(session, plan.id, codes=list(after))
     session.execute(text("DELETE FROM plan_edits WHERE plan_id = :plan AND seq > :applied"),
                     {"plan": plan.id, "applied": plan.applied})
@@ -243,7 +244,9 @@ def step(session: Session, plan: Plan, *, forward: bool, actor: str) -> PlanEdit
     seq = plan.applied + 1 if forward else plan.applied
     edit = session.get(PlanEdit, (plan.id, seq)) if seq >= 1 else None
     if edit is None:
-        raise Conflict("nothing to redo" if forward else "nothing to undo", field="plan_id")
+        if forward:
+            raise Conflict("nothing to redo", field="plan_id")
+        raise Conflict("nothing to undo", field="plan_id")
     versions = edit.after if forward else edit.before
     _write(session, plan.id, {code: (DraftArea.from_json(row) if row else None) for code, row in versions.items()})
     before = plan.applied

@@ -59,7 +59,7 @@ class Context:
 
     def editable(self, code: str, field: str = "code") -> DraftArea:
         if code == self.plan.scope_code:
-            raise Invalid(f"{code} is the plan's scope: its outline is fixed in this plan", field=field)
+            raise Invalid("{code} is the plan's scope: its outline is fixed in this plan", field=field, code=code)
         return self.area(code, field)
 
     def new_codes(self, parent: str, kind: Kind, centres: list[shapely.Point]) -> list[str]:
@@ -72,7 +72,8 @@ class Context:
         used = [int(c[-3:]) for c in taken if low <= int(c[-3:]) <= high]
         first = max(used, default=low - 1) + 1
         if first + len(centres) - 1 > high:
-            raise Invalid(f"no free {kind.value} codes left under {parent} ({low:03d}-{high:03d})", field="code")
+            raise Invalid("no free {kind} codes left under {parent} ({low:03d}-{high:03d})", field="code",
+                          kind=kind.value, parent=parent, low=low, high=high)
         xy = local_xy([p.x for p in centres], [p.y for p in centres])
         ranks = reading_order(xy, row_height=300.0)
         codes = [child_code(parent, first + int(r)) for r in ranks]
@@ -124,17 +125,19 @@ def paint(ctx: Context, *, target: str, cells: list[str]) -> Versions:
     chosen = ctx.editable(target, "target")
     ids = []
     for i, cell in enumerate(cells):
+        where = f"cells[{i}]"
         if not _is_hex(cell) or not h3.is_valid_cell(h3.str_to_int(cell)):
-            raise Invalid(f"{cell!r} is not an H3 cell index", field=f"cells[{i}]")
+            raise Invalid("{cell!r} is not an H3 cell index", field=where, cell=cell)
         if h3.get_resolution(h3.str_to_int(cell)) != ctx.resolution:
-            raise Invalid(f"cell {cell} has resolution {h3.get_resolution(h3.str_to_int(cell))}; "
-                          f"paint cells of resolution {ctx.resolution}", field=f"cells[{i}]")
+            raise Invalid("cell {cell} has resolution {resolution}; paint cells of resolution {wanted}", field=where,
+                          cell=cell, resolution=h3.get_resolution(h3.str_to_int(cell)), wanted=ctx.resolution)
         ids.append(h3.str_to_int(cell))
     ids = list(dict.fromkeys(ids))   # a cell named twice is painted once
     parent = ctx.area(chosen.parent_code, "target")
     painted = shapely.intersection(cellmath.hexagon_union(np.array(ids, dtype=np.int64)), parent.geom)
     if as_multi(painted).is_empty:
-        raise Invalid(f"none of the cells is inside {parent.code}, the parent of {target}", field="cells")
+        raise Invalid("none of the cells is inside {parent_code}, the parent of {target}", field="cells",
+                      parent_code=parent.code, target=target)
     versions: Versions = {target: chosen.with_geom(shapely.union(chosen.geom, painted))}
     for code, sibling in areas(ctx.session, ctx.plan.id, level=chosen.level, parent=chosen.parent_code,
                                touching=painted).items():
@@ -165,7 +168,7 @@ def split(ctx: Context, *, code: str, line: shapely.Geometry) -> Versions:
     pieces = [p for part in shapely.get_parts(target.geom)
               for p in shapely.get_parts(shapely.ops.split(part, line))]
     if len(pieces) <= len(shapely.get_parts(target.geom)):
-        raise Invalid(f"the line does not cut {code} in two: it must cross the area from edge to edge", field="line")
+        raise Invalid("the line does not cut {code} in two: it must cross the area from edge to edge", field="line", code=code)
     counts = cellmath.census(ctx.cells, pieces, ctx.resolution, ctx.frame)
     keep = int(np.argmax([hh * 1e9 + shapely.area(p) for p, (hh, _) in zip(pieces, counts)]))
     others = [p for i, p in enumerate(pieces) if i != keep]
@@ -220,10 +223,10 @@ def add_grid(ctx: Context, *, village: str, geometry: shapely.Geometry, name: st
     """A new grid where ``geometry`` meets the village; the village's other grids give way."""
     parent = ctx.area(village, "village")
     if parent.level != Level.VILLAGE:
-        raise Invalid(f"{village} is a {parent.level}, not a village", field="village")
+        raise Invalid("{village} is a {parent_level}, not a village", field="village", village=village, parent_level=parent.level)
     shape = as_multi(shapely.intersection(_polygonal(geometry, "geometry"), parent.geom))
     if shape.is_empty:
-        raise Invalid(f"the polygon does not overlap village {village}", field="geometry")
+        raise Invalid("the polygon does not overlap village {village}", field="geometry", village=village)
     code = ctx.new_codes(village, Kind.GRID, [shapely.point_on_surface(shape)])[0]
     versions: Versions = {code: DraftArea(code, Level.GRID.value, name or _grid_name(parent.name, code), Kind.GRID.value,
                                           village, UNCOUNTED, UNCOUNTED, None, shape)}
@@ -237,13 +240,13 @@ def remove_grid(ctx: Context, *, code: str) -> Versions:
     """Remove a grid: its ground goes to the neighbouring grid it shares most boundary with."""
     grid = ctx.editable(code)
     if grid.level != Level.GRID:
-        raise Invalid(f"{code} is a {grid.level}; only grids can be removed", field="code")
+        raise Invalid("{code} is a {grid_level}; only grids can be removed", field="code", code=code, grid_level=grid.level)
     neighbours = {c: g for c, g in areas(ctx.session, ctx.plan.id, level="grid", parent=grid.parent_code,
                                          touching=grid.geom).items() if c != code}
     shared = {c: shapely.intersection(shapely.boundary(grid.geom), shapely.boundary(g.geom)).length
               for c, g in neighbours.items()}
     if not shared or max(shared.values()) == 0:
-        raise Invalid(f"grid {code} has no neighbouring grid in its village to take its ground", field="code")
+        raise Invalid("grid {code} has no neighbouring grid in its village to take its ground", field="code", code=code)
     heir = max(shared, key=shared.get)
     return {code: None, heir: neighbours[heir].with_geom(shapely.union(neighbours[heir].geom, grid.geom))}
 
@@ -252,7 +255,7 @@ def repair(ctx: Context, *, code: str) -> Versions:
     """Apply ``make_valid`` to one area (offered by the report, never done silently)."""
     target = ctx.editable(code)
     if shapely.is_valid(target.geom):
-        raise Invalid(f"{code} is already valid", field="code")
+        raise Invalid("{code} is already valid", field="code", code=code)
     return {code: target.with_geom(shapely.make_valid(target.geom))}
 
 
@@ -262,7 +265,7 @@ def autogrid_villages(ctx: Context, *, villages: list[str] | None = None, seed: 
     chosen = (areas(ctx.session, ctx.plan.id, codes=villages) if villages
               else areas(ctx.session, ctx.plan.id, level="village"))
     if villages and (missing := sorted(set(villages) - set(chosen))):
-        raise Invalid(f"no village {missing[0]} in this plan", field="villages")
+        raise Invalid("no village {village} in this plan", field="villages", village=missing[0])
     if any(v.level != Level.VILLAGE for v in chosen.values()):
         raise Invalid("autogrid takes village codes", field="villages")
     rng = np.random.default_rng(seed)
@@ -342,7 +345,8 @@ def assign_cells(ctx: Context, *, assignment: dict[int, str]) -> Versions:
             current.update(dict.fromkeys(cellmath.cells_in(grid.geom, ctx.resolution).tolist(), code))
         stray = sorted(set(mapping) - set(cells.tolist()))
         if stray:
-            raise Invalid(f"cell {h3.int_to_str(stray[0])} is not in village {village_code}", field="h3")
+            raise Invalid("cell {cell} is not in village {village_code}", field="h3", cell=h3.int_to_str(stray[0]),
+                          village_code=village_code)
         wanted = np.array([mapping.get(c, current.get(c, "")) for c in cells.tolist()], dtype=object)
         names = sorted({c for c in wanted if c})
         labels = np.array([names.index(c) if c else 0 for c in wanted])
@@ -355,13 +359,14 @@ def import_areas(ctx: Context, *, features: list[DraftArea]) -> Versions:
     (up to MAX_PLAN_AREAS in the draft)."""
     for f in features:
         if f.code == ctx.plan.scope_code or not f.code.startswith(scope_prefix(ctx.plan.scope_code)[:-1]):
-            raise Invalid(f"area {f.code} is not inside the plan's scope {ctx.plan.scope_code}", field="code")
+            raise Invalid("area {f_code} is not inside the plan's scope {plan_scope_code}", field="code",
+                          f_code=f.code, plan_scope_code=ctx.plan.scope_code)
     existing = areas(ctx.session, ctx.plan.id, codes=[f.code for f in features])
     held = ctx.session.scalar(text("SELECT count(*) FROM plan_areas WHERE plan_id = :p"), {"p": ctx.plan.id})
     added = sum(f.code not in existing for f in features)
     if held + added > MAX_PLAN_AREAS:
-        raise Invalid(f"a draft holds at most {MAX_PLAN_AREAS} areas; this import would add {added} to its {held}",
-                      field="file")
+        raise Invalid("a draft holds at most {max_plan_areas} areas; this import would add {added} to its {held}",
+                      field="file", max_plan_areas=MAX_PLAN_AREAS, added=added, held=held)
     return {f.code: replace(f, base_area_id=existing[f.code].base_area_id if f.code in existing else None)
             for f in features}
 
@@ -375,7 +380,7 @@ def apply(session: Session, plan_id: int, op: str, *, actor: str, log_params: di
     """Run one edit on a draft (locked for the transaction), recount households, log it."""
     plan = get_plan(session, plan_id, for_update=True, editable=True)
     if op not in OPS:
-        raise Invalid(f"unknown edit {op!r}; one of {sorted(OPS)}", field="op")
+        raise Invalid("unknown edit {op!r}; one of {ops}", field="op", op=op, ops=sorted(OPS))
     ctx = Context(session, plan, resolution=index_resolution(session))
     versions = OPS[op](ctx, **params)
     changed = [code for code, a in versions.items() if a is not None and a.households == UNCOUNTED]

@@ -81,8 +81,8 @@ def format_of(filename: str) -> Format:
                           (Format.SHAPEFILE, (".zip", ".shp.zip")), (Format.CSV, (".csv",))):
         if name.endswith(suffixes):
             return fmt
-    raise Invalid(f"cannot tell the format of {filename!r}: use .geojson, .gpkg, a zipped Shapefile (.zip) or .csv",
-                  field="file")
+    raise Invalid("cannot tell the format of {filename!r}: use .geojson, .gpkg, a zipped Shapefile (.zip) or .csv",
+                  field="file", filename=filename)
 
 
 class Layer(NamedTuple):
@@ -100,24 +100,26 @@ class _Limits:
     def feature(self, count: int = 1) -> None:
         self.features += count
         if self.features > MAX_FEATURES:
-            raise Invalid(f"{self.name}: at most {MAX_FEATURES} features in a file", field="file")
+            raise Invalid("{file}: at most {most} features in a file", field="file",
+                          file=self.name, most=MAX_FEATURES)
 
     def polygon(self, i: int, vertices: int) -> None:
         if vertices > MAX_VERTICES:
-            raise Invalid(f"feature {i + 1}: at most {MAX_VERTICES} vertices in a polygon, it has {vertices}",
-                          field="geometry")
+            raise Invalid("feature {feature}: at most {max_vertices} vertices in a polygon, it has {vertices}",
+                          field="geometry", feature=i + 1, max_vertices=MAX_VERTICES, vertices=vertices)
         self.vertices += vertices
         if self.vertices > MAX_FILE_VERTICES:
-            raise Invalid(f"{self.name}: at most {MAX_FILE_VERTICES} vertices in a file", field="file")
+            raise Invalid("{file}: at most {most} vertices in a file", field="file",
+                          file=self.name, most=MAX_FILE_VERTICES)
 
 
 def read_layer(data: bytes, fmt: Format, name: str) -> Layer:
     """The features of a boundary file in its declared format, read by that format's reader only."""
     if fmt not in _READERS:
-        raise Invalid(f"{name}: a {fmt.value} file holds no boundaries", field="file")
+        raise Invalid("{file}: a {fmt} file holds no boundaries", field="file", file=name, fmt=fmt.value)
     layer = _READERS[fmt](data, _Limits(name))
     if not layer.features:
-        raise Invalid(f"{name}: the file holds no features", field="file")
+        raise Invalid("{file}: the file holds no features", field="file", file=name)
     return layer
 
 
@@ -134,7 +136,7 @@ def read_areas(data: bytes, fmt: Format, datum: Datum | None, name: str) -> list
     seen = set()
     for a in result:
         if a.code in seen:
-            raise Invalid(f"code {a.code} appears more than once in the file", field="code")
+            raise Invalid("code {code} appears more than once in the file", field="code", code=a.code)
         seen.add(a.code)
     return result
 
@@ -159,17 +161,18 @@ def _read_geojson(data: bytes, limits: _Limits) -> Layer:
     try:
         document = orjson.loads(data.removeprefix(codecs.BOM_UTF8))
     except orjson.JSONDecodeError as exc:
-        raise Invalid(f"{limits.name}: not JSON (line {exc.lineno}, column {exc.colno})", field="file") from exc
+        raise Invalid("{file}: not JSON (line {line}, column {column})", field="file",
+                      file=limits.name, line=exc.lineno, column=exc.colno) from exc
     is_collection = isinstance(document, dict) and document.get("type") == "FeatureCollection"
     features = document.get("features") if is_collection else None
     if not isinstance(features, list):
-        raise Invalid(f"{limits.name}: not a GeoJSON FeatureCollection", field="file")
+        raise Invalid("{file}: not a GeoJSON FeatureCollection", field="file", file=limits.name)
     limits.feature(len(features))
     result = []
     for i, feature in enumerate(features):
         properties = (feature.get("properties") or {}) if isinstance(feature, dict) else None
         if not isinstance(properties, dict):
-            raise Invalid(f"feature {i + 1}: not a GeoJSON Feature with properties", field="file")
+            raise Invalid("feature {feature}: not a GeoJSON Feature with properties", field="file", feature=i + 1)
         geometry = feature.get("geometry")
         polygonal = isinstance(geometry, dict) and geometry.get("type") in ("Polygon", "MultiPolygon")
         result.append((properties, _geojson_polygon(i, geometry, limits) if polygonal else None))
@@ -178,7 +181,7 @@ def _read_geojson(data: bytes, limits: _Limits) -> Layer:
 
 def _geojson_polygon(i: int, geometry: dict, limits: _Limits) -> shapely.Geometry:
     """A GeoJSON (Multi)Polygon as shapely, its vertices counted before it is built."""
-    malformed = Invalid(f"feature {i + 1}: the coordinates are not GeoJSON polygon rings", field="geometry")
+    malformed = Invalid("feature {feature}: the coordinates are not GeoJSON polygon rings", field="geometry", feature=i + 1)
     coordinates = geometry.get("coordinates")
     try:
         polygons = coordinates if geometry["type"] == "MultiPolygon" else [coordinates]
@@ -206,7 +209,7 @@ def _geojson_crs(member, name: str) -> CRS:
             return CRS.from_epsg(int(found[1]))
         except ProjError:
             pass
-    raise Invalid(f"{name}: the crs member must name a known EPSG code (or be left out for WGS-84)", field="crs")
+    raise Invalid("{file}: the crs member must name a known EPSG code (or be left out for WGS-84)", field="crs", file=name)
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -217,7 +220,7 @@ _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}   # by the envelope code, b
 def _read_gpkg(data: bytes, limits: _Limits) -> Layer:
     """The one feature table of a GeoPackage, from a read-only SQLite database in memory."""
     if not data.startswith(_SQLITE_MAGIC):
-        raise Invalid(f"{limits.name}: not a GeoPackage (an SQLite database)", field="file")
+        raise Invalid("{file}: not a GeoPackage (an SQLite database)", field="file", file=limits.name)
     if data[18:20] == b"\x02\x02":   # WAL mode: an upload has no -wal file, so read it as a rollback database
         data = data[:18] + b"\x01\x01" + data[20:]
     database = sqlite3.connect(":memory:")
@@ -228,7 +231,7 @@ def _read_gpkg(data: bytes, limits: _Limits) -> Layer:
         database.executescript("PRAGMA query_only = ON; PRAGMA trusted_schema = OFF;")
         return _gpkg_layer(database, limits)
     except (sqlite3.Error, ValueError, TypeError) as exc:   # a damaged or hostile database; SQLite's text is no help
-        raise Invalid(f"{limits.name}: cannot be read as a GeoPackage", field="file") from exc
+        raise Invalid("{file}: cannot be read as a GeoPackage", field="file", file=limits.name) from exc
     finally:
         database.close()
 
@@ -237,16 +240,19 @@ def _gpkg_layer(database: sqlite3.Connection, limits: _Limits) -> Layer:
     found = {n for (n,) in database.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
                                             "('gpkg_contents', 'gpkg_geometry_columns', 'gpkg_spatial_ref_sys')")}
     if len(found) != 3:   # the catalogue must be tables, not views that compute anything
-        raise Invalid(f"{limits.name}: not a GeoPackage (its gpkg_contents, gpkg_geometry_columns and "
-                      "gpkg_spatial_ref_sys tables are missing)", field="file")
+        raise Invalid("{file}: not a GeoPackage (its gpkg_contents, gpkg_geometry_columns and "
+                      "gpkg_spatial_ref_sys tables are missing)", field="file", file=limits.name)
     tables = database.execute("""SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c
         LEFT JOIN gpkg_geometry_columns g ON g.table_name = c.table_name
         WHERE c.table_name IN (SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%')
         ORDER BY c.table_name""").fetchall()
     layers = [t for t in tables if t[1] is not None]
     if len(layers) != 1:
-        raise Invalid(f"{limits.name}: the GeoPackage must hold one layer with geometry, it has {len(layers)}"
-                      + (" (only attribute tables)" if tables and not layers else ""), field="geometry")
+        if tables and not layers:
+            raise Invalid("{file}: the GeoPackage must hold one layer with geometry, it has only attribute tables",
+                          field="geometry", file=limits.name)
+        raise Invalid("{file}: the GeoPackage must hold one layer with geometry, it has {found}", field="geometry",
+                      file=limits.name, found=len(layers))
     table, column, srs_id = layers[0]
     properties = [c for (c,) in database.execute("SELECT name FROM pragma_table_info(?)", (table,)) if c != column]
     rows = database.execute(f"SELECT {', '.join(map(_quoted, [column, *properties]))} FROM {_quoted(table)} "
@@ -275,7 +281,7 @@ def _gpkg_geometry(i: int, blob) -> shapely.Geometry | None:
             return shapely.from_wkb(blob[8 + envelope:])
         except shapely.errors.ShapelyError:
             pass
-    raise Invalid(f"feature {i + 1}: not a GeoPackage geometry", field="geometry")
+    raise Invalid("feature {feature}: not a GeoPackage geometry", field="geometry", feature=i + 1)
 
 
 def _gpkg_crs(database: sqlite3.Connection, srs_id: int, name: str) -> CRS | None:
@@ -299,7 +305,7 @@ def _wkt_crs(wkt: str, name: str) -> CRS:
     try:
         crs = CRS.from_wkt(wkt)
     except ProjError as exc:
-        raise Invalid(f"{name}: the file's CRS is not one this service can read", field="crs") from exc
+        raise Invalid("{file}: the file's CRS is not one this service can read", field="crs", file=name) from exc
     return crs.source_crs if crs.is_bound else crs
 
 
@@ -311,7 +317,7 @@ def _read_shapefile(data: bytes, limits: _Limits) -> Layer:
     """The one Shapefile in a zip, read by pyshp from the unzipped parts in memory."""
     parts = _unzipped(data, limits.name)
     if "dbf" not in parts:
-        raise Invalid(f"{limits.name}: the Shapefile's .dbf (its properties) is missing", field="file")
+        raise Invalid("{file}: the Shapefile's .dbf (its properties) is missing", field="file", file=limits.name)
     crs = _wkt_crs(parts["prj"].decode("utf-8", "replace"), limits.name) if "prj" in parts else None
     features = []
     try:
@@ -328,7 +334,7 @@ def _read_shapefile(data: bytes, limits: _Limits) -> Layer:
     except Invalid:
         raise
     except Exception as exc:   # pyshp raises many types for a damaged file; its text would not help a planner
-        raise Invalid(f"{limits.name}: the Shapefile cannot be read", field="file") from exc
+        raise Invalid("{file}: the Shapefile cannot be read", field="file", file=limits.name) from exc
     return Layer(crs, features)
 
 
@@ -339,16 +345,18 @@ def _unzipped(data: bytes, name: str) -> dict[str, bytes]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             if len(members) > MAX_ZIP_MEMBERS:
-                raise Invalid(f"{name}: at most {MAX_ZIP_MEMBERS} files in the zip", field="file")
+                raise Invalid("{file}: at most {most} files in the zip", field="file", file=name, most=MAX_ZIP_MEMBERS)
             for member in members:
                 if "/" in member.filename or "\\" in member.filename or ".." in member.filename:
-                    raise Invalid(f"{name}: the zip member {member.filename[:100]!r} is not a plain file name "
-                                  "(the Shapefile's files go at the top of the zip)", field="file")
+                    raise Invalid("{file}: the zip member {member!r} is not a plain file name (the Shapefile's files go "
+                                  "at the top of the zip)", field="file", file=name, member=member.filename[:100])
             if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-                raise Invalid(f"{name}: unzips to more than {MAX_UNZIPPED_BYTES // 2**20} MiB", field="file")
+                raise Invalid("{file}: unzips to more than {mib} MiB", field="file", file=name,
+                              mib=MAX_UNZIPPED_BYTES // 2 ** 20)
             shp = [m.filename for m in members if m.filename.lower().endswith(".shp")]
             if len(shp) != 1:
-                raise Invalid(f"{name}: the zip must hold exactly one .shp, found {len(shp)}", field="file")
+                raise Invalid("{file}: the zip must hold exactly one .shp, found {found}", field="file", file=name,
+                              found=len(shp))
             stem, budget, parts = shp[0][:-4], MAX_UNZIPPED_BYTES, {}
             for member in members:
                 base, _, suffix = member.filename.rpartition(".")
@@ -357,12 +365,13 @@ def _unzipped(data: bytes, name: str) -> dict[str, bytes]:
                         parts[suffix.lower()] = unzipping.read(budget + 1)
                     budget -= len(parts[suffix.lower()])
                     if budget < 0:
-                        raise Invalid(f"{name}: unzips to more than {MAX_UNZIPPED_BYTES // 2**20} MiB", field="file")
+                        raise Invalid("{file}: unzips to more than {mib} MiB", field="file", file=name,
+                              mib=MAX_UNZIPPED_BYTES // 2 ** 20)
             return parts
     except Invalid:
         raise
     except Exception as exc:   # zipfile, zlib, bz2 and lzma raise many types for a damaged or lying archive
-        raise Invalid(f"{name}: not a readable zip archive", field="file") from exc
+        raise Invalid("{file}: not a readable zip archive", field="file", file=name) from exc
 
 
 _READERS = {Format.GEOJSON: _read_geojson, Format.GPKG: _read_gpkg, Format.SHAPEFILE: _read_shapefile}
@@ -374,32 +383,33 @@ def _area(i: int, properties: dict, geometry: shapely.Geometry | None, datum: Da
     try:
         parsed = parse_area_code(code)
     except CodeError as exc:
-        raise Invalid(f"{where}: {exc}", field="code") from exc
+        raise Invalid("{where}: {exc}", field="code", where=where, exc=exc) from exc
     where += f" (code {code})"
     if parsed.level is Level.CITY:
-        raise Invalid(f"{where}: the city outline cannot be imported", field="code")
+        raise Invalid("{where}: the city outline cannot be imported", field="code", where=where)
     if geometry is None or geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        raise Invalid(f"{where}: a Polygon or MultiPolygon geometry is needed", field="geometry")
+        raise Invalid("{where}: a Polygon or MultiPolygon geometry is needed", field="geometry", where=where)
     coordinates = shapely.get_coordinates(geometry)
     if not np.isfinite(coordinates).all():
-        raise Invalid(f"{where}: coordinates must be finite numbers", field="geometry")
+        raise Invalid("{where}: coordinates must be finite numbers", field="geometry", where=where)
     if datum is not Datum.WGS84:
         geometry = geometry_to_wgs84(geometry, datum)
     x0, y0, x1, y1 = geometry.bounds
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise Invalid(f"{where}: coordinates are not longitudes and latitudes (a projected file without its CRS?)",
-                      field="geometry")
+        raise Invalid("{where}: coordinates are not longitudes and latitudes (a projected file without its CRS?)",
+                      field="geometry", where=where)
     level = properties.get("level") or parsed.level.value
     if level != parsed.level.value:
-        raise Invalid(f"{where}: level {level!r} does not match a {len(code)}-digit code", field="level")
+        raise Invalid("{where}: level {level!r} does not match a {digits}-digit code", field="level", where=where,
+                      level=level, digits=len(code))
     try:
         name = check_name(str(properties.get("name") or code), "name")
     except Invalid as exc:
-        raise Invalid(f"{where}: {exc.detail}", field="name") from exc
+        raise Invalid("{where}: {problem}", field="name", where=where, problem=exc) from exc
     kind = properties.get("kind") or parsed.kind.value
     kinds = [k.value for k in Kind]
     if kind not in kinds:
-        raise Invalid(f"{where}: kind {kind!r} is not one of {kinds}", field="kind")
+        raise Invalid("{where}: kind {kind!r} is not one of {kinds}", field="kind", where=where, kind=kind, kinds=kinds)
     return DraftArea(code, level, name, kind, parsed.parent, UNCOUNTED, UNCOUNTED, None, as_multi(geometry))
 
 
@@ -412,7 +422,7 @@ def read_assignment(data: bytes) -> dict[int, str]:
     except csv.Error as exc:   # a field past the csv module's limit, a NUL...
         raise Invalid("the CSV cannot be read as comma-separated h3,grid_code lines", field="file") from exc
     if len(rows) > MAX_ASSIGNED_CELLS:
-        raise Invalid(f"at most {MAX_ASSIGNED_CELLS} cells in one assignment", field="file")
+        raise Invalid("at most {max_assigned_cells} cells in one assignment", field="file", max_assigned_cells=MAX_ASSIGNED_CELLS)
     if not rows or not {"h3", "grid_code"} <= set(rows[0]):
         raise Invalid("the CSV needs a header with columns h3 and grid_code", field="file")
     result = {}
@@ -423,14 +433,14 @@ def read_assignment(data: bytes) -> dict[int, str]:
             if not h3.is_valid_cell(value):
                 raise ValueError
         except (ValueError, OverflowError) as exc:
-            raise Invalid(f"line {line}: {cell!r} is not an H3 cell", field="h3") from exc
+            raise Invalid("line {line}: {cell!r} is not an H3 cell", field="h3", line=line, cell=cell) from exc
         try:
             if parse_area_code(code).level is not Level.GRID:
-                raise CodeError(f"{code} is not a 15-digit grid code")
+                raise CodeError("{code} is not a 15-digit grid code", code=code)
         except CodeError as exc:
-            raise Invalid(f"line {line}: {exc}", field="grid_code") from exc
+            raise Invalid("line {line}: {exc}", field="grid_code", line=line, exc=exc) from exc
         if result.setdefault(value, code) != code:
-            raise Invalid(f"line {line}: cell {cell} is given to two grids", field="h3")
+            raise Invalid("line {line}: cell {cell} is given to two grids", field="h3", line=line, cell=cell)
     return result
 
 
@@ -494,7 +504,7 @@ def import_file(session: Session, plan_id: int, data: bytes, filename: str, crs:
     """One edit from an uploaded file, read with the reader of the format its name declares:
     areas (replacing those with the same code), or a CSV of H3 cell -> grid code."""
     if len(data) > MAX_FILE_BYTES:
-        raise TooLarge(f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB", field="file")
+        raise TooLarge("the file is larger than {mib} MiB", field="file", mib=MAX_FILE_BYTES // 2 ** 20)
     filename = check_name(filename, "file", max_length=FILE_NAME_LENGTH)   # it is kept in the edit log
     fmt = format_of(filename)
     log = {"file": filename, "bytes": len(data), "crs": crs and crs.value}

@@ -32,8 +32,8 @@ _PUBLISH_LOCK = 460100_0005   # pg_advisory_xact_lock key: one publish at a time
 class NotPublishable(Invalid):
     """The draft has errors, or warnings nobody accepted; ``report`` says which."""
 
-    def __init__(self, detail: str, report: dict):
-        super().__init__(detail, field="accept_warnings" if report["errors"] == 0 else "plan_id")
+    def __init__(self, message: str, report: dict, **values):
+        super().__init__(message, field="accept_warnings" if report["errors"] == 0 else "plan_id", **values)
         self.extra = {"report": report}
 
 
@@ -45,15 +45,16 @@ def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str 
     plan = get_plan(session, plan_id, for_update=True, editable=True)
     current = current_generation(session)
     if plan.base_generation != current:
-        raise Conflict(f"plan {plan.id} is based on generation {plan.base_generation}, but generation {current} "
-                       "has been published since: open a new plan on the current generation", field="plan_id")
+        raise Conflict("plan {plan_id} is based on generation {base}, but generation {current} has been published "
+                       "since: open a new plan on the current generation", field="plan_id",
+                       plan_id=plan.id, base=plan.base_generation, current=current)
     changed = changed_codes(session, plan.id)   # one comparison with the base, used by every step below
     report = validate(session, plan, changed=changed)
     if report["errors"]:
-        raise NotPublishable(f"the draft has {report['errors']} errors; see the report", report)
+        raise NotPublishable("the draft has {errors} errors; see the report", report, errors=report["errors"])
     if report["warnings"] and not (accept_warnings or "").strip():
-        raise NotPublishable(f"the draft has {report['warnings']} warnings: publish with a reason in "
-                             "accept_warnings to accept them", report)
+        raise NotPublishable("the draft has {warnings} warnings: publish with a reason in accept_warnings to accept them",
+                             report, warnings=report["warnings"])
     changes = diff(session, plan, changed)
     generation = Generation(description=description or plan.description or f"plan {plan.id}",
                             based_on=plan.base_generation, published_by=actor, plan_id=plan.id,

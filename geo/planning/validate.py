@@ -128,7 +128,7 @@ def _codes_and_parents(draft: dict[str, DraftArea], known: set[str], plan: Plan,
         try:
             parsed = parse_area_code(code)
             if parsed.level.value != a.level:
-                raise CodeError(f"a {a.level} code has {CODE_LENGTH[Level(a.level)]} digits")
+                raise CodeError("a {level} code has {digits} digits", level=a.level, digits=CODE_LENGTH[Level(a.level)])
         except (CodeError, ValueError) as exc:
             report.add("error", "code", [code], f"{code}: {exc}", shapely.point_on_surface(a.geom))
             continue

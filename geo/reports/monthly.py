@@ -51,7 +51,7 @@ _TOUCHES = """(i.registered_at < :end AND (i.concluded_at IS NULL OR i.concluded
 def month_bounds(month: str) -> tuple[datetime, datetime]:
     """Start and end (exclusive) of ``YYYY-MM`` in Haikou time."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
-        raise Invalid(f"month {month!r} is not YYYY-MM", field="month")
+        raise Invalid("month {month!r} is not YYYY-MM", field="month", month=month)
     start = datetime.strptime(month, "%Y-%m").replace(tzinfo=HAIKOU_TIME)
     end = (start + timedelta(days=32)).replace(day=1)
     return start, end
@@ -79,10 +79,10 @@ def report(session: Session, code: str, month: str) -> dict:
     """Every figure of the monthly report of area ``code``."""
     area = area_in_force(session, code)
     if area["level"] not in REPORTED_LEVELS:
-        raise Invalid(f"monthly reports are for the city, a district or a town, not a {area['level']}", field="area")
+        raise Invalid("monthly reports are for the city, a district or a town, not a {level}", field="area", level=area['level'])
     start, end = month_bounds(month)
     if start > datetime.now(HAIKOU_TIME):
-        raise Invalid(f"{month} has not begun: there is nothing to report yet", field="month")
+        raise Invalid("{month} has not begun: there is nothing to report yet", field="month", month=month)
     where = in_area(area["level"], "i.")
     params = {"area": code, "start": start, "end": end, "prefix": area_prefix(code)}
 

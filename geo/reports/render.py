@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.service import stamp
 from geo.cache import ByteCache
+from geo.i18n import N_
 from geo.errors import DomainError
 from geo.reports import charts
 from geo.reports.monthly import report
@@ -114,10 +115,10 @@ DRAWN = ("html", "pdf")   # the formats with a map and charts: the expensive one
 class RendersBusy(DomainError):
     """As many reports as allowed are being drawn: ask again after ``retry_after`` seconds."""
 
-    status, title = 503, "Reports busy"
+    status, title = 503, N_("Reports busy")
 
     def __init__(self, retry_after: int):
-        super().__init__(f"other reports are being drawn; retry in {retry_after} s")
+        super().__init__("other reports are being drawn; retry in {seconds} s", seconds=retry_after)
         self.retry_after = retry_after
 
 
