@@ -30,6 +30,7 @@ from api.routers import (
     ogc,
     plans,
     reports,
+    search,
     tiles,
     warnings,
 )
@@ -134,7 +135,7 @@ def create_app() -> FastAPI:
     app.add_middleware(Gate)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Language)   # outermost: every answer, a refusal too, is in the request's language
-    for module in (health, areas, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,
+    for module in (health, areas, search, locate, mediators, incidents, cameras, tiles, generations, plans, audit, dashboard,
                    warnings, reports, ogc, maps):
         app.include_router(module.router)
     _amend_openapi(app, problems.document, bodies.document)

@@ -45,3 +45,13 @@ class AreaProperties(AreaRead):
 
 class AreaFeature(GeoFeature[AreaProperties]):
     """One area as a GeoJSON Feature; its id is the code."""
+
+
+class AreaFound(AreaBase):
+    """An area whose name or code matched a search, with the names of the areas it lies in."""
+
+    within: list[str] = Field(description="the names of its district, town and village, top down")
+    bbox: list[float] = Field(min_length=4, max_length=4, description="west, south, east, north in the request's crs")
+
+
+AreaSearch = Items[AreaFound]

@@ -106,15 +106,26 @@
       dashboard(code);
     });
   }
+  function find(typed) {   // a code is shown at once; a name is searched, and the best match shown
+    if (/^\d+$/.test(typed)) return show(typed);
+    return get("/search?limit=5&q=" + encodeURIComponent(typed) + (query ? "&" + cfg.query : "")).then(function (found) {
+      if (!found.items) { say(found.detail || found.title); window.lastSearch = found.detail; return; }
+      if (!found.items.length) { say("没有找到“" + typed + "” / nothing named so"); window.lastSearch = null; return; }
+      return show(found.items[0].code).then(function () {
+        var others = found.items.slice(1).map(function (a) { return a.name + "（" + a.within.join(" ") + "）"; });
+        if (others.length) say("另有 also: " + others.join("、"));
+      });
+    });
+  }
   if (cfg.search) {
     var box = L.control({position: "topleft"});
     box.onAdd = function () {
       var div = L.DomUtil.create("div", "leaflet-bar");
       var input = el("input"), go = el("button", "go");
-      input.id = "area-code"; input.placeholder = "area code 区划代码"; input.size = 16;
+      input.id = "area-code"; input.placeholder = "名称或代码 name or code"; input.size = 16;
       go.id = "area-go";
-      go.addEventListener("click", function () { show(input.value.trim()); });
-      input.addEventListener("keydown", function (e) { if (e.key === "Enter") { show(input.value.trim()); } });
+      go.addEventListener("click", function () { find(input.value.trim()); });
+      input.addEventListener("keydown", function (e) { if (e.key === "Enter") { find(input.value.trim()); } });
       message = el("div", "");
       message.id = "area-message";
       message.setAttribute("role", "status");

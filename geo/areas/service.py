@@ -135,3 +135,29 @@ def index_resolution(session: Session) -> int:
     """The H3 resolution of the cell index (one for all generations: a dataset load replaces every
     cell); GRID_H3_RESOLUTION while no cells are loaded."""
     return session.scalar(text("SELECT resolution FROM h3_cells LIMIT 1")) or get_settings().dataset.h3_resolution
+
+
+SEARCH_LEVELS = ("district", "town", "village", "grid")
+
+
+def search(session: Session, query: str, *, level: str | None = None, limit: int = 20) -> list[dict]:
+    """Areas in force whose name holds ``query`` (a full or partial Chinese name) or whose code
+    starts with it: an exact name first, then names that begin with it, then the rest; higher
+    levels before lower. Each with the names of the areas above it and its WGS-84 box."""
+    wanted = query.strip()
+    pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = session.execute(text("""
+        SELECT a.code, a.name, a.level, a.kind, a.parent_code,
+               d.name AS district, t.name AS town, v.name AS village,
+               ST_XMin(a.geom) AS west, ST_YMin(a.geom) AS south, ST_XMax(a.geom) AS east, ST_YMax(a.geom) AS north
+        FROM areas_now a
+        LEFT JOIN areas_now d ON a.level IN ('town', 'village', 'grid') AND d.code = left(a.code, 6)
+        LEFT JOIN areas_now t ON a.level IN ('village', 'grid') AND t.code = left(a.code, 9)
+        LEFT JOIN areas_now v ON a.level = 'grid' AND v.code = left(a.code, 12)
+        WHERE a.level = ANY(:levels) AND (a.name ILIKE :pattern ESCAPE '\\' OR a.code LIKE :prefix)
+        ORDER BY a.name <> :wanted, NOT starts_with(a.name, :wanted), array_position(:levels, a.level::text),
+                 length(a.name), a.code
+        LIMIT :limit"""), {"levels": [level] if level else list(SEARCH_LEVELS), "pattern": pattern,
+                           "prefix": wanted + "%" if wanted.isdigit() else "", "wanted": wanted, "limit": limit})
+    return [{**r, "within": [n for n in (r["district"], r["town"], r["village"]) if n],
+             "bbox": [r["west"], r["south"], r["east"], r["north"]]} for r in rows.mappings()]
