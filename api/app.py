@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -124,7 +125,7 @@ def _operation_id(route: APIRoute) -> str:
 def create_app() -> FastAPI:
     app = FastAPI(title="Haikou grid management", lifespan=lifespan, dependencies=[Depends(authorize)],
                   docs_url=None, redoc_url=None, generate_unique_id_function=_operation_id,
-                  description="Areas, H3 cells, mediation and cameras of Haikou (海口市) on PostGIS.",
+                  description=(Path(__file__).parent / "openapi.md").read_text(encoding="utf-8"),
                   version="0.1.0")
     settings = get_settings()
     app.state.services = Services.made_from(settings)

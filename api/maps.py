@@ -17,6 +17,7 @@ import folium
 
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
+from geo.i18n import N_, translate
 from geo.settings import get_settings
 
 VENDOR_JS = [("leaflet", "/vendor/leaflet/leaflet.js"),
@@ -40,9 +41,9 @@ BASEMAPS = {
     "amap": Basemap("https://webrd01.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
                     "© 高德地图 Amap", Datum.GCJ02),
 }
-EMBED_VIEWS = {"overview": "City overview: villages by households",
-               "area": "One town or village and its grids (?code=)",
-               "heat": "Incident heat (?category=&since=&until=)"}
+EMBED_VIEWS = {"overview": N_("Haikou: villages and communities by households"),
+               "area": N_("A town or village and its grids"),
+               "heat": N_("Where cases come from: incident heat")}
 
 # The overlays: a name in the layer control, the tile layers, and a Leaflet style per layer.
 _LINES = {"districts": ("#7a0177", 2.5), "towns": ("#c51b8a", 1.5), "villages": ("#f768a1", 0.8), "grids": ("#969696", 0.5)}
@@ -127,4 +128,4 @@ def snippet(src: str, view: str, width: int, height: int) -> str:
     if view not in EMBED_VIEWS:
         raise NotFound("no map view {view}; there are {embed_views}", field="view", view=view, embed_views=sorted(EMBED_VIEWS))
     return (f'<iframe src="{escape(src, quote=True)}" width="{width}" height="{height}" '
-            f'style="border:0" loading="lazy" title="{escape(EMBED_VIEWS[view], quote=True)}"></iframe>')
+            f'style="border:0" loading="lazy" title="{escape(translate(EMBED_VIEWS[view]), quote=True)}"></iframe>')

@@ -1,15 +1,17 @@
 """Errors as RFC 9457 problem details (application/problem+json), naming the field."""
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
 from geo.auth.roles import PUBLIC
 from geo.errors import DomainError
-from geo.i18n import N_, translate
+from geo.i18n import N_, current, translate
 from geo.text import InvalidValue
 
 MEDIA_TYPE = "application/problem+json"
@@ -25,13 +27,27 @@ class Problem(DomainError):
 
 
 def problem_response(status: int, title: str, detail: str, *, field: str | None = None,
-                     errors: list | None = None, headers=None, extra: dict | None = None) -> JSONResponse:
+                     errors: list | None = None, headers=None, extra: dict | None = None,
+                     request: Request | None = None) -> Response:
+    """The problem document; for a person's browser opening a page, the same as an HTML page."""
+    if request is not None and "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(_problem_page(status, title, detail, field), status_code=status, headers=headers)
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **(extra or {})}
     if field:
         body["field"] = field
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _problem_page(status: int, title: str, detail: str, field: str | None) -> str:
+    """A plain page saying what went wrong, in the request's language (every value escaped)."""
+    label = translate(N_("Field"))
+    about = f"<p>{escape(label)}: <code>{escape(field)}</code></p>" if field else ""
+    return (f'<!doctype html><html lang="{escape(current())}"><head><meta charset="utf-8">'
+            f'<title>{status} {escape(title)}</title><link rel="icon" href="data:,">'
+            '<style>body{font:16px/1.5 sans-serif;margin:3em;color:#222}</style></head>'
+            f"<body><h1>{status} {escape(title)}</h1><p>{escape(detail)}</p>{about}</body></html>")
 
 
 def media_type(request: Request) -> str:
@@ -84,11 +100,11 @@ def _field(error: dict, body) -> str:
     return ".".join(path) or "body"
 
 
-def error_response(error: DomainError) -> JSONResponse:
+def error_response(error: DomainError, request: Request | None = None) -> Response:
     """The problem document of an error, in the request's language."""
     headers = {"Retry-After": str(error.retry_after)} if error.retry_after else error.headers
     return problem_response(error.status, translate(error.title), error.translated(), field=error.field,
-                            extra=error.extra, headers=headers)
+                            extra=error.extra, headers=headers, request=request)
 
 
 def _message(error: dict) -> str:
@@ -106,19 +122,19 @@ def _message(error: dict) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError):
-        return error_response(exc)
+    async def _domain(request: Request, exc: DomainError):
+        return error_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         if wrong := _wrong_media_type(request, exc):
-            return error_response(wrong)
+            return error_response(wrong, request)
         body = exc.body if isinstance(exc.body, (dict, list)) else None
         errors = [{"field": _field(e, body if e["loc"][:1] == ("body",) else None), "in": e["loc"][0] if e["loc"] else "body",
                    "message": _message(e)} for e in exc.errors()]
         first = errors[0]
         return problem_response(422, translate("Invalid request"), f"{first['field']}: {first['message']}",
-                                field=first["field"], errors=errors)
+                                field=first["field"], errors=errors, request=request)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException):   # the framework's own: an unreadable body is a 400

@@ -219,7 +219,7 @@ class Gate:
                 return await self.app(scope, receive, send)
             response = await self._admit(request, state)
         except DomainError as problem:
-            response = error_response(problem)
+            response = error_response(problem, request)
         except OperationalError:   # a key not yet known, looked up while the database is away
             response = database_unavailable()
         if response is not None:

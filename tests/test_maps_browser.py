@@ -59,6 +59,8 @@ def test_the_api_docs_work_with_no_other_host(browser, live_server):
         hosts = {urlparse(url).netloc for url in requested if not url.startswith(("data:", "blob:"))}
         assert hosts == {urlparse(live_server).netloc}, (path, hosts)
         assert not errors, (path, errors)
+        shown = page.inner_text("body")   # how to get in and how to embed a map, from the docs alone
+        assert "X-API-Key" in shown and "在门户中嵌入地图" in shown and "/embed/{view}/snippet" in shown, path
         page.screenshot(path=str(ARTEFACTS / f"api{path.replace('/', '-')}.png"))
         page.close()
 
@@ -153,6 +155,19 @@ def test_bad_map_parameters_are_problems(client):
     assert client.get("/map", params={"basemap": "google"}).json()["field"] == "basemap"
     assert client.get("/embed/area").json()["field"] == "code"
     assert client.get("/embed/nowhere").status_code == 404
+    assert client.get("/embed/area", params={"code": "460106099"}).status_code == 404   # no such town
+
+
+def test_a_page_opened_with_a_bad_code_says_so_in_chinese_with_a_404(browser, live_server, api_keys):
+    """A portal framing an unknown area, or a person mistyping a map address, sees a page
+    saying what is wrong (in Chinese by default), not the whole city with 200."""
+    page = browser.new_page(locale="zh-CN")
+    answer = page.goto(f"{live_server}/embed/area?code=460106099&key={api_keys['embed']}")
+    assert answer.status == 404 and page.locator("html").get_attribute("lang") == "zh-CN"
+    assert "460106099" in page.inner_text("body") and "未找到" in page.inner_text("h1")
+    answer = page.goto(f"{live_server}/map?basemap=google&key={api_keys['viewer']}&lang=en")
+    assert answer.status == 422 and "basemap" in page.inner_text("body") and page.locator("script").count() == 0
+    page.close()
 
 
 def on_screen(page, lon, lat, leaflet_map="window.planner.map") -> tuple[float, float]:

@@ -17,7 +17,8 @@ def test_a_partial_name_finds_the_area_with_where_it_lies(client):
 def test_an_exact_name_comes_first_then_names_that_begin_with_it(client, engine):
     with engine.connect() as conn:   # a village whose name begins the names of other areas (its grids)
         village = conn.execute(text("""SELECT v.name FROM areas_now v WHERE v.level = 'village' AND EXISTS (
-            SELECT 1 FROM areas_now g WHERE g.name LIKE v.name || '_%' AND g.code <> v.code) ORDER BY v.code LIMIT 1""")).scalar_one()
+            SELECT 1 FROM areas_now g WHERE g.name LIKE v.name || '_%' AND g.code <> v.code)
+            ORDER BY v.code LIMIT 1""")).scalar_one()
     found = client.get("/search", params={"q": village, "limit": 50}).json()["items"]
     assert found[0]["name"] == village and found[0]["level"] == "village"
     begins = [a["name"].startswith(village) for a in found[1:]]

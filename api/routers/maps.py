@@ -12,7 +12,9 @@ from api import maps
 from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
-from geo.areas.service import index_resolution
+from geo.areas.service import area_in_force, index_resolution
+from geo.errors import NotFound
+from geo.i18n import translate
 from geo.mediation.categories import Category
 
 router = APIRouter(tags=["maps"])
@@ -51,13 +53,18 @@ def planner(session: Annotated[Session, Depends(get_read_session)],
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)
-def embed(request: Request, view: str, basemap: Basemap = "none",
+def embed(request: Request, session: Annotated[Session, Depends(get_read_session)], view: str, basemap: Basemap = "none",
           code: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
           category: Category | None = None, since: Moment | None = None, until: Moment | None = None) -> HTMLResponse:
-    """A page made for an iframe: overview, area (?code=) or heat."""
+    """A page made for an iframe: overview, area (?code=, a district, town or village in force) or heat."""
+    if view not in maps.EMBED_VIEWS:
+        raise NotFound("no map view {view}; there are {views}", field="view", view=view, views=sorted(maps.EMBED_VIEWS))
+    title = translate(maps.EMBED_VIEWS[view])
+    if code is not None:   # an unknown code is a 404 page, not the whole city
+        title += " · " + area_in_force(session, code, field="code")["name"]
     filters = {"category": category and category.value, "since": since and since.isoformat(),
                "until": until and until.isoformat()}
-    return _page(request, view, basemap, focus=code, filters=filters,
+    return _page(request, view, basemap, focus=code, filters=filters, title=title,
                  session=getattr(request.state, "page_session", None))
 
 
