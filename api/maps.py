@@ -17,7 +17,7 @@ import folium
 
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
-from geo.i18n import N_, translate
+from geo.i18n import N_, current, translate, words
 from geo.settings import get_settings
 
 VENDOR_JS = [("leaflet", "/vendor/leaflet/leaflet.js"),
@@ -49,30 +49,34 @@ EMBED_VIEWS = {"overview": N_("Haikou: villages and communities by households"),
 _LINES = {"districts": ("#7a0177", 2.5), "towns": ("#c51b8a", 1.5), "villages": ("#f768a1", 0.8), "grids": ("#969696", 0.5)}
 _POINTS = {"cameras": "#33a02c", "mediators": "#1f78b4", "incidents": "#e31a1c"}
 
+# The words map.js shows, in the page's language (sent in its config; values fill the braces).
+MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is named “{name}”"), N_("also: {names}"),
+             N_("full-time mediators: {with_full_time}/{villages} villages ({share}; target 100 %)"),
+             N_("{cameras} cameras; {without} of {grids} grids without one"),
+             N_("days to conclusion: median {median}, p90 {p90}"), N_("open cases overdue: {overdue}/{open} ({share})"),
+             N_("hotspot {cell}"), N_("recent {recent}, expected {expected} (×{ratio}), q {q}"),
+             N_("repeat dispute: {category} ×{cases}"), N_("Alerts"))
+
+
 def _overlays(view: str) -> list[dict]:
-    full = [{"title": "区 Districts", "layers": "districts", "on": True},
-            {"title": "镇/街道 Towns", "layers": "towns", "on": True},
-            {"title": "村/社区 Villages", "layers": "villages", "on": False},
-            {"title": "网格 Grids", "layers": "grids", "on": False},
-            {"title": "事件热力 Incident heat (H3)", "layers": "incident_heat", "on": False},
-            {"title": "事件 Incidents", "layers": "incidents", "on": False},
-            {"title": "调解员 Mediators", "layers": "mediators", "on": False},
-            {"title": "雪亮工程 Cameras", "layers": "cameras", "on": False}]
+    """The overlays of a view: a title in the page's language, the tile layers, shown or not."""
+    def overlay(title: str, layers: str, on: bool, **more) -> dict:
+        return {"title": translate(title), "layers": layers, "on": on, **more}
     if view == "map":
-        return full
+        return [overlay(N_("Districts"), "districts", True), overlay(N_("Towns"), "towns", True),
+                overlay(N_("Villages"), "villages", False), overlay(N_("Grids"), "grids", False),
+                overlay(N_("Incident heat (H3)"), "incident_heat", False), overlay(N_("Incidents"), "incidents", False),
+                overlay(N_("Mediators"), "mediators", False), overlay(N_("Cameras (Sharp Eyes)"), "cameras", False)]
     if view == "overview":
-        return [{"title": "村/社区 Villages by households", "layers": "villages", "fill": "villages_fill", "on": True},
-                {"title": "区 Districts", "layers": "districts", "on": True}]
+        return [overlay(N_("Villages by households"), "villages", True, fill="villages_fill"),
+                overlay(N_("Districts"), "districts", True)]
     if view == "area":
-        return [{"title": "网格 Grids", "layers": "grids", "on": True},
-                {"title": "村/社区 Villages", "layers": "villages", "on": True}]
-    return [{"title": "事件热力 Incident heat (H3)", "layers": "incident_heat", "on": True},
-            {"title": "镇/街道 Towns", "layers": "towns", "on": True}]
+        return [overlay(N_("Grids"), "grids", True), overlay(N_("Villages"), "villages", True)]
+    return [overlay(N_("Incident heat (H3)"), "incident_heat", True), overlay(N_("Towns"), "towns", True)]
 
 
 def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = None, filters: dict | None = None,
-         alerts_as_of: str | None = None, session: str | None = None,
-         title: str = "海口市网格化服务管理 Haikou grid management") -> str:
+         alerts_as_of: str | None = None, session: str | None = None, title: str | None = None) -> str:
     """The HTML of a full map (``view="map"``, with the early-warning layer as of ``alerts_as_of``,
     default now) or of an embed view. Its settings go in a JSON block that /static/map.js reads;
     folium's inline scripts carry ``nonce`` (the page's Content-Security-Policy allows no other).
@@ -87,7 +91,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     datum = chosen.datum if chosen else Datum.WGS84
     fmap = folium.Map(location=[20.02, 110.33], zoom_start=10, tiles=None, control_scale=True, max_zoom=18)
     fmap.default_js, fmap.default_css = VENDOR_JS, VENDOR_CSS
-    fmap.get_root().title = title
+    fmap.get_root().title = title or translate(N_("Haikou grid management"))
     if chosen:
         key = get_settings().web.tianditu_key
         if chosen.needs_key and not key:
@@ -97,7 +101,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     if datum is not Datum.WGS84:
         params["crs"] = datum.value
     config = {"map": fmap.get_name(), "overlays": _overlays(view), "lines": _LINES, "points": _POINTS, "heatTop": 30,
-              "query": urlencode(params), "session": session,
+              "query": urlencode(params), "session": session, "words": words(MAP_WORDS),
               "control": view == "map", "search": view == "map", "focus": focus,
               "alerts": view == "map" and {"as_of": alerts_as_of}}
     header = fmap.get_root().header
@@ -105,7 +109,8 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     header.add_child(folium.Element('<script src="/static/map.js" defer></script>'))
     fmap.get_root().html.add_child(folium.Element(
         f'<script type="application/json" id="map-config">{json_for_html(config)}</script>'))
-    return _INLINE_SCRIPT.sub(f'<script nonce="{nonce}"', fmap.get_root().render())
+    html = _INLINE_SCRIPT.sub(f'<script nonce="{nonce}"', fmap.get_root().render())
+    return html.replace("<html>", f'<html lang="{current()}">', 1)
 
 
 _INLINE_SCRIPT = re.compile(r"<script(?=[\s>])(?![^>]*\b(?:src|type)=)")

@@ -107,6 +107,11 @@ def translate(message: str, values: dict | None = None, language: str | None = N
     return text.format(**values) if values else text
 
 
+def words(messages, language: str | None = None) -> dict[str, str]:
+    """Each message and its translation, for a page's script to show (its values unfilled)."""
+    return {message: translate(message, language=language) for message in messages}
+
+
 def label(vocabulary: str, code: str, language: str | None = None) -> str:
     """The label of an enumerated value (``label("category", "labour")``); the code if it has none."""
     return catalogue(language or current()).pgettext(vocabulary, str(code))

@@ -1,4 +1,5 @@
 """The map pages in a real headless Chromium (Debian's), driven by Playwright: offline, drawn, usable."""
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,6 +66,26 @@ def test_the_api_docs_work_with_no_other_host(browser, live_server):
         page.close()
 
 
+def test_the_map_speaks_chinese_to_a_chinese_browser_and_english_on_request(browser, live_server, admin_key):
+    """Layer names, the search box, the dashboard and the alert layer's name in the page's
+    language: Chinese for a zh-CN browser (nothing English left in them), English with ?lang=en."""
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1200, "height": 800})
+    page.goto(f"{live_server}/map?key={admin_key}")
+    page.wait_for_function("() => window.lastDashboard === '460100'")
+    assert page.locator("html").get_attribute("lang") == "zh-CN" and page.title() == "海口市网格化服务管理"
+    control = page.inner_text(".leaflet-control-layers-overlays")
+    assert "区" in control and "预警" in control and "雪亮工程摄像机" in control
+    seen = " ".join([control, page.inner_text("#dashboard"), page.get_attribute("#area-code", "placeholder"),
+                     page.inner_text("#area-go")])
+    assert not re.findall(r"(?<!H)[A-Za-z]{3,}", seen), seen   # no English word left (H3 and p90 are names)
+    page.goto(f"{live_server}/map?lang=en")
+    page.wait_for_function("() => window.lastDashboard === '460100'")
+    assert page.locator("html").get_attribute("lang") == "en" and "villages" in page.inner_text("#dashboard")
+    assert "Districts" in page.inner_text(".leaflet-control-layers-overlays")
+    page.screenshot(path=str(ARTEFACTS / "map-en.png"))
+    page.close()
+
+
 def test_search_by_area_code_moves_the_map_there(browser, live_server, admin_key):
     page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")
@@ -109,11 +130,11 @@ def test_the_alert_layer_shows_a_planted_hotspot_with_its_evidence(browser, live
         page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}&as_of={AS_OF.isoformat().replace('+', '%2B')}")
         page.wait_for_function("() => window.alertCount !== undefined", timeout=20_000)
         assert page.evaluate("window.alertCount") >= 2   # the hotspot and the repeat dispute
-        page.get_by_text("预警 Alerts").click()
+        page.get_by_text("Alerts", exact=True).click()
         page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive")
         page.locator(".leaflet-overlay-pane path.leaflet-interactive").first.click(force=True)
         popup = page.wait_for_selector(".leaflet-popup-content").inner_text()
-        assert "expected" in popup or "重复纠纷" in popup
+        assert "expected" in popup or "repeat dispute" in popup   # the page is English here (the browser asks for it)
         assert not errors, errors
         page.screenshot(path=str(ARTEFACTS / "alerts.png"))
     finally:
@@ -226,7 +247,7 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
     page.wait_for_load_state("networkidle")
-    page.get_by_text("事件 Incidents").click()
+    page.get_by_text("Incidents", exact=True).click()
     page.wait_for_load_state("networkidle")                  # the incident tiles are drawn
     page.wait_for_timeout(500)
     page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))

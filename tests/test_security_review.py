@@ -84,7 +84,7 @@ def test_stored_markup_stays_text_in_the_full_maps_panel_and_alert_popup(browser
     page.wait_for_function(f"() => window.lastDashboard === '{code}'")
     assert PAYLOAD in page.inner_text("#dashboard")          # the name, shown as the text it is
     page.wait_for_function("() => window.alertCount !== undefined", timeout=20_000)
-    page.get_by_text("预警 Alerts").click()
+    page.get_by_text("Alerts", exact=True).click()
     page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive")
     page.mouse.click(*_on_screen(page, planted))              # the planted hotspot and repeat dispute
     assert PAYLOAD in page.wait_for_selector(".leaflet-popup-content").inner_text()

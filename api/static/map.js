@@ -16,6 +16,11 @@
   function get(path) {
     return fetch(path, {headers: headers, credentials: "same-origin"}).then(function (r) { return r.json(); });
   }
+  function t(message, values) {   // the page's words (cfg.words, in its language), braces filled from values
+    var text = (cfg.words || {})[message] || message;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : all; });
+  }
   function el(tag, text, children) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -61,12 +66,13 @@
       pointToLayer: function (f, at) { return L.circleMarker(at, {radius: 6, color: "#000", weight: 2, fillOpacity: 0}); },
       onEachFeature: function (f, layer) {
         var p = f.properties, e = p.evidence, text = p.kind === "hotspot"
-          ? ["热点 hotspot " + p.cell, "recent " + e.recent + ", expected " + e.expected + " (×" + e.ratio + "), q " +
-             Number(e.q_value).toPrecision(2)]
-          : ["重复纠纷 repeat: " + p.category_zh + " ×" + e.cases, String(e.first).slice(0, 10) + " – " + String(e.last).slice(0, 10)];
+          ? [t("hotspot {cell}", {cell: p.cell}), t("recent {recent}, expected {expected} (×{ratio}), q {q}",
+             {recent: e.recent, expected: e.expected, ratio: e.ratio, q: Number(e.q_value).toPrecision(2)})]
+          : [t("repeat dispute: {category} ×{cases}", {category: p.category_zh, cases: e.cases}),
+             String(e.first).slice(0, 10) + " – " + String(e.last).slice(0, 10)];
         layer.bindPopup(lines(text.concat([p.village + "（" + p.town + "）"])));
       }});
-    overlays["预警 Alerts"] = alerts;
+    overlays[t("Alerts")] = alerts;
     get("/warnings" + (query ? query + "&" : "?") + "format=geojson" +
         (cfg.alerts.as_of ? "&as_of=" + encodeURIComponent(cfg.alerts.as_of) : ""))
       .then(function (fc) { alerts.addData(fc); window.alertCount = fc.features.length; });
@@ -79,13 +85,14 @@
     latest = code;   // a slower answer for an earlier area must not overwrite this one
     get("/dashboard" + (query ? query + "&" : "?") + "lists=false&area=" + encodeURIComponent(code)).then(function (d) {
       if (!d.area || code !== latest) return;
-      var m = d.mediator_coverage, c = d.cameras, t = d.time_to_conclusion_days, o = d.overdue;
+      var m = d.mediator_coverage, c = d.cameras, days = d.time_to_conclusion_days, o = d.overdue;
       panel.replaceChildren(el("b", d.area.name), lines([
-        "专职调解员 full-time mediator: " + m.with_full_time_mediator + "/" + m.villages + " villages (" + pct(m.share) +
-          ", target 100 %)",
-        c.cameras + " cameras; " + c.grids_without_camera + " of " + c.grids + " grids without one",
-        "days to conclusion: median " + t.median + ", p90 " + t.p90,
-        "open cases overdue: " + o.overdue + "/" + o.open + " (" + pct(o.share) + ")"]));
+        t("full-time mediators: {with_full_time}/{villages} villages ({share}; target 100 %)",
+          {with_full_time: m.with_full_time_mediator, villages: m.villages, share: pct(m.share)}),
+        t("{cameras} cameras; {without} of {grids} grids without one",
+          {cameras: c.cameras, without: c.grids_without_camera, grids: c.grids}),
+        t("days to conclusion: median {median}, p90 {p90}", {median: days.median, p90: days.p90}),
+        t("open cases overdue: {overdue}/{open} ({share})", {overdue: o.overdue, open: o.open, share: pct(o.share)})]));
       window.lastDashboard = d.area.code;
     });
   }
@@ -94,7 +101,7 @@
   function show(code) {
     return get("/areas/" + encodeURIComponent(code) + query).then(function (f) {
       if (f.type !== "Feature") {   // a problem document: say why beside the box (as text)
-        say(f.detail || f.title || "not found");
+        say(f.detail || f.title || t("not found"));
         window.lastSearch = f.detail;
         return;
       }
@@ -110,10 +117,10 @@
     if (/^\d+$/.test(typed)) return show(typed);
     return get("/search?limit=5&q=" + encodeURIComponent(typed) + (query ? "&" + cfg.query : "")).then(function (found) {
       if (!found.items) { say(found.detail || found.title); window.lastSearch = found.detail; return; }
-      if (!found.items.length) { say("没有找到“" + typed + "” / nothing named so"); window.lastSearch = null; return; }
+      if (!found.items.length) { say(t("nothing is named “{name}”", {name: typed})); window.lastSearch = null; return; }
       return show(found.items[0].code).then(function () {
         var others = found.items.slice(1).map(function (a) { return a.name + "（" + a.within.join(" ") + "）"; });
-        if (others.length) say("另有 also: " + others.join("、"));
+        if (others.length) say(t("also: {names}", {names: others.join("、")}));
       });
     });
   }
@@ -121,8 +128,8 @@
     var box = L.control({position: "topleft"});
     box.onAdd = function () {
       var div = L.DomUtil.create("div", "leaflet-bar");
-      var input = el("input"), go = el("button", "go");
-      input.id = "area-code"; input.placeholder = "名称或代码 name or code"; input.size = 16;
+      var input = el("input"), go = el("button", t("Search"));
+      input.id = "area-code"; input.placeholder = t("name or code"); input.size = 16;
       go.id = "area-go";
       go.addEventListener("click", function () { find(input.value.trim()); });
       input.addEventListener("keydown", function (e) { if (e.key === "Enter") { find(input.value.trim()); } });
