@@ -17,7 +17,8 @@ import folium
 
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
-from geo.i18n import N_, current, translate, words
+from geo.catalogue import VOCABULARIES
+from geo.i18n import N_, current, label, translate, words
 from geo.settings import get_settings
 
 VENDOR_JS = [("leaflet", "/vendor/leaflet/leaflet.js"),
@@ -56,6 +57,23 @@ MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is n
              N_("days to conclusion: median {median}, p90 {p90}"), N_("open cases overdue: {overdue}/{open} ({share})"),
              N_("hotspot {cell}"), N_("recent {recent}, expected {expected} (×{ratio}), q {q}"),
              N_("repeat dispute: {category} ×{cases}"), N_("Alerts"))
+
+
+# What a tile's properties are called in a popup, and the vocabularies of the coded ones.
+PROPERTY_NAMES = {"code": N_("code"), "name": N_("name"), "kind": N_("kind"), "households": N_("households"),
+                  "id": N_("number"), "industry": N_("industry"), "device_type": N_("device type"),
+                  "heading_deg": N_("heading (°)"), "fov_deg": N_("field of view (°)"), "range_m": N_("range (m)"),
+                  "employment": N_("employment"), "organisation_id": N_("organisation"), "on_duty": N_("on duty"),
+                  "category": N_("category"), "severity": N_("severity"), "status": N_("status"), "h3": N_("H3 cell"),
+                  "value": N_("value")}
+CODED_PROPERTIES = ("kind", "employment", "category", "severity", "status")
+
+
+def _popup_words() -> dict:
+    """Property names and the labels of coded values, in the page's language, for its popups."""
+    return {"names": {key: translate(name) for key, name in PROPERTY_NAMES.items()},
+            "values": {key: {code: label(key, code) for code in VOCABULARIES[key]} for key in CODED_PROPERTIES},
+            "yes": translate(N_("yes")), "no": translate(N_("no"))}
 
 
 def _overlays(view: str) -> list[dict]:
@@ -101,7 +119,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     if datum is not Datum.WGS84:
         params["crs"] = datum.value
     config = {"map": fmap.get_name(), "overlays": _overlays(view), "lines": _LINES, "points": _POINTS, "heatTop": 30,
-              "query": urlencode(params), "session": session, "words": words(MAP_WORDS),
+              "query": urlencode(params), "session": session, "words": words(MAP_WORDS), "popup": _popup_words(),
               "control": view == "map", "search": view == "map", "focus": focus,
               "alerts": view == "map" and {"as_of": alerts_as_of}}
     header = fmap.get_root().header

@@ -7,6 +7,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo import i18n
 from geo.auth import keys
 from planning_helpers import boundaries_restored, border_cell, centre, current_generation, grids_of, village_with_grids
 from warning_helpers import AS_OF, plant, quiet_place, remove_planted
@@ -251,5 +252,17 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     page.wait_for_load_state("networkidle")                  # the incident tiles are drawn
     page.wait_for_timeout(500)
     page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))
-    assert category in page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
+    assert i18n.label("category", category, "en") in popup and "category" in popup   # named, and labelled
     assert not errors, errors   # the old page threw in Leaflet and opened nothing
+    chinese = browser.new_page(locale="zh-CN", viewport={"width": 1200, "height": 800})
+    chinese.goto(f"{live_server}/map?key={admin_key}")
+    chinese.wait_for_function("() => window.haikouMap !== undefined")
+    chinese.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
+    chinese.get_by_text("案件", exact=True).click()
+    chinese.wait_for_load_state("networkidle")
+    chinese.wait_for_timeout(500)
+    chinese.mouse.click(*on_screen(chinese, lon, lat, "window.haikouMap.map"))
+    popup = chinese.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
+    assert i18n.label("category", category, "zh-CN") in popup and "类别" in popup and "category" not in popup
+    chinese.close()

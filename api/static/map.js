@@ -45,9 +45,13 @@
     var layer = L.vectorGrid.protobuf("/tiles/" + names + "/{z}/{x}/{y}.mvt" + query,
         {vectorTileLayerStyles: styles, interactive: true, maxNativeZoom: 18,
          fetchOptions: {headers: headers, credentials: "same-origin"}});
-    layer.on("click", function (e) {
-      var properties = e.layer.properties;
-      var rows = Object.keys(properties).map(function (k) { return el("tr", null, [el("th", k), el("td", properties[k])]); });
+    layer.on("click", function (e) {   // the feature's properties under their names, coded values as labels
+      var properties = e.layer.properties, words = cfg.popup || {names: {}, values: {}};
+      var rows = Object.keys(properties).map(function (k) {
+        var v = properties[k], coded = (words.values[k] || {})[v];
+        var shown = coded !== undefined ? coded : v === true ? words.yes : v === false ? words.no : v;
+        return el("tr", null, [el("th", words.names[k] || k), el("td", shown)]);
+      });
       L.popup().setLatLng(e.latlng).setContent(el("table", null, rows)).openOn(map);
     });
     return layer;
