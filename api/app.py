@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +50,7 @@ VENDOR = {"/vendor/leaflet": _NODE / "leaflet" / "dist",
           "/vendor/swagger-ui": _NODE / "swagger-ui-dist",
           "/static": PROJECT_ROOT / "api" / "static"}
 REDOC_BUNDLE = "/vendor/redoc/redoc.standalone.js"
+_FOREIGN_SOURCE = re.compile(rb'src:"https?://[^"]*"')
 EMPTY_SVG = b"data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%22%2F%3E"
 
 
@@ -106,10 +108,10 @@ async def redoc(request: Request) -> HTMLResponse:
 
 @lru_cache(maxsize=1)
 def _redoc_bundle() -> bytes:
-    """ReDoc's bundle with the one foreign address it would load (the Redocly logo of its
-    footer) made an empty image."""
+    """ReDoc's bundle with every element source it names on another host (today its footer's
+    logo) made an empty image: nothing it draws loads from outside."""
     bundle = (_NODE / "redoc" / "bundles" / "redoc.standalone.js").read_bytes()
-    return bundle.replace(b"https://cdn.redoc.ly/redoc/logo-mini.svg", EMPTY_SVG)
+    return _FOREIGN_SOURCE.sub(b'src:"' + EMPTY_SVG + b'"', bundle)
 
 
 async def redoc_bundle(_: Request) -> Response:
