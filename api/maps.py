@@ -58,6 +58,25 @@ MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is n
              N_("hotspot {cell}"), N_("recent {recent}, expected {expected} (×{ratio}), q {q}"),
              N_("repeat dispute: {category} ×{cases}"), N_("Alerts"))
 
+# The words planner.js shows (its HTML is api/templates/planner.html).
+PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click adds more)."), N_("valid"),
+                 N_("{errors} errors"), N_("{errors} errors, {warnings} warnings ({scope})"), N_("error"), N_("warning"),
+                 N_("repair (make_valid)"),
+                 N_("{added} added, {removed} removed, {changed} changed; reassigned: {incidents_reassigned} open "
+                    "incidents, {cameras_reassigned} cameras, {mediators_reassigned} mediators"),
+                 N_("Plan {id} · scope {scope} · on generation {base_generation} · {status} · {edits_applied} edits"),
+                 N_("draft"), N_("published"), N_("discarded"), N_("refused: {reason}"), N_("select {n} grids first"),
+                 N_("select a grid first"), N_("draw the line; double-click to finish"),
+                 N_("draw the polygon; click the first point to close"), N_("Paint cells"), N_("Stop painting"),
+                 N_("click cells to give them to {grid}"), N_("boundary redrawn"), N_("grid added"), N_("area split"),
+                 N_("grids merged"), N_("grid removed"), N_("village divided into balanced grids"),
+                 N_("shape repaired"), N_("cells painted"), N_("undone"), N_("redone"),
+                 N_("generation {generation} published"),
+                 N_("published as generation {generation}: these boundaries are in force now"),
+                 N_("cannot open plan {plan}: {reason}"), N_("Click to start the shape."),
+                 N_("Click to go on drawing the shape."), N_("Click the first point to close the shape."),
+                 N_("Click to start the line."), N_("Click to go on drawing the line."),
+                 N_("Click the last point again to finish the line."), N_("A boundary may not cross itself."))
 
 # What a tile's properties are called in a popup, and the vocabularies of the coded ones.
 PROPERTY_NAMES = {"code": N_("code"), "name": N_("name"), "kind": N_("kind"), "households": N_("households"),
@@ -124,6 +143,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
               "alerts": view == "map" and {"as_of": alerts_as_of}}
     header = fmap.get_root().header
     header.add_child(folium.Element('<link rel="icon" href="data:,">'))
+    header.add_child(folium.Element('<script src="/static/words.js" defer></script>'))
     header.add_child(folium.Element('<script src="/static/map.js" defer></script>'))
     fmap.get_root().html.add_child(folium.Element(
         f'<script type="application/json" id="map-config">{json_for_html(config)}</script>'))

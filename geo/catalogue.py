@@ -29,16 +29,17 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
 _MESSAGE_CALLS = ("N_", "translate", "DomainError", "Invalid", "NotFound", "Conflict", "TooLarge", "NotPublishable",
                   "Unauthenticated", "CodeError", "__init__")
 _SOURCES = ("geo", "api", "tiles")
+_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]   # templates: their _() calls
 _SKIPPED = ("geo/dataset", "geo/migrations")   # the loader's reports are for the engineer who runs it
 
 
 def template() -> Catalog:
     """The messages of the code and the vocabularies' labels, as a catalogue template."""
     catalogue = Catalog(project="haikou-grid", charset="utf-8")
-    keywords = [{name: None for name in _MESSAGE_CALLS}, {"Problem": (2,)}, {"Problem": (3,)}]
+    keywords = [{name: None for name in _MESSAGE_CALLS}, {"Problem": (2,)}, {"Problem": (3,)}, {"_": None}]
     for folder in _SOURCES:
         for keyword in keywords:
-            found = extract_from_dir(ROOT / folder, method_map=[("**.py", "python")], keywords=keyword,
+            found = extract_from_dir(ROOT / folder, method_map=_METHODS, keywords=keyword,
                                      comment_tags=(), strip_comment_tags=True,
                                      directory_filter=lambda path: not path.replace("\\", "/").endswith(_SKIPPED))
             for filename, line, message, _comments, _context in found:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT = "zh-CN"
@@ -124,3 +125,12 @@ def code_of(vocabulary: str, text: str, codes) -> str | None:
         if text == code or any(text == label(vocabulary, code, language) for language in LANGUAGES):
             return code
     return None
+
+
+def templates(folder: Path) -> Environment:
+    """The Jinja templates in ``folder``: autoescaped, with ``_("message {name}", name=value)``,
+    ``label(vocabulary, code)`` and ``language`` in the language of the work in hand
+    (``gridctl i18n extract`` finds the ``_()`` messages in them)."""
+    environment = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]))
+    environment.globals.update(_=lambda message, **values: translate(message, values), label=label, language=current)
+    return environment

@@ -219,7 +219,7 @@ def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client
         click_at(page, *centre(cell))
         assert page.inner_text("#paint-count") == "1"
         page.click("#apply-paint")
-        page.wait_for_function("() => document.getElementById('status').textContent.includes('paint applied')")
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('cells painted')")
         assert page.inner_text("#report-status") == "valid"
         assert "1 changed" not in page.inner_text("#diff") and "2 changed" in page.inner_text("#diff")
         page.fill("#accept-warnings", "checked in the browser test")

@@ -412,4 +412,4 @@ def test_the_planner_page_paints_cells_of_the_index_resolution(client, engine):
     page = client.get("/planner").text
     config = json.loads(page.split('<script type="application/json" id="planner-config">')[1].split("</script>")[0])
     with engine.connect() as conn:
-        assert config == {"h3Resolution": conn.execute(text("SELECT resolution FROM h3_cells LIMIT 1")).scalar_one()}
+        assert config["h3Resolution"] == conn.execute(text("SELECT resolution FROM h3_cells LIMIT 1")).scalar_one()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from geo.reports import charts
 from geo.codes import HAIKOU_TIME
 from geo.reports.monthly import month_bounds, report
+from page_text import HAN, english_words, visible_text, without
 from warning_helpers import plant, quiet_place, remove_planted
 
 MONTH = "2026-10"
@@ -79,7 +80,8 @@ def test_the_pdf_has_chinese_text_in_a_cjk_font_a_map_and_the_alerts(client, eng
         place = quiet_place(session)
         plant(session, place)
     try:
-        response = client.get("/reports/monthly", params={"area": place["town_code"], "month": MONTH, "format": "pdf"})
+        response = client.get("/reports/monthly", params={"area": place["town_code"], "month": MONTH, "format": "pdf",
+                                                           "lang": "zh-CN"})
         body = client.get("/reports/monthly", params={"area": place["town_code"], "month": MONTH}).json()
     finally:
         with Session(engine) as session, session.begin():
@@ -96,10 +98,28 @@ def test_the_pdf_has_chinese_text_in_a_cjk_font_a_map_and_the_alerts(client, eng
     assert any("WenQuanYi" in f or "CJK" in f for f in fonts), fonts
 
 
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_the_report_page_speaks_one_language(client, town, language):
+    """In Chinese, no English word is left but the fixed ones (H3, CSV, UTC); in English, the
+    report's own words are English and only the data's names are Chinese."""
+    page = client.get("/reports/monthly", params={"area": town, "month": MONTH, "format": "html", "lang": language})
+    body = client.get("/reports/monthly", params={"area": town, "month": MONTH}).json()
+    words = visible_text(page.text)
+    assert f'<html lang="{language}">' in page.text
+    if language == "zh-CN":
+        assert english_words(words) == set(), english_words(words)
+        assert "概况" in words and "邻里" in words and "每千户受理" in page.text   # the chart's legend too
+    else:
+        names = [body["area"]["name"], *(v["name"] for v in body["villages"]),
+                 *(v["town"] for v in body["villages"]), *(m["organisation"] for m in body["mediators"])]
+        assert HAN.findall(without(words, names)) == [], HAN.findall(without(words, names))[:20]
+        assert "Summary" in words and "Neighbourhood" in words
+
+
 def test_html_has_the_map_and_charts_and_csv_has_every_table(client, town):
     page = client.get("/reports/monthly", params={"area": town, "month": MONTH, "format": "html"})
     assert page.headers["content-type"].startswith("text/html")
-    assert page.text.count("<svg") == 3 and "每千户受理" in page.text
+    assert page.text.count("<svg") == 3 and "cases per 1,000 households" in page.text
     body = client.get("/reports/monthly", params={"area": town, "month": MONTH}).json()
     archive = zipfile.ZipFile(io.BytesIO(client.get("/reports/monthly", params={"area": town, "month": MONTH,
                                                                                   "format": "csv"}).content))

@@ -14,7 +14,7 @@ from api.links import public
 from api.params import AwareMoment, Moment
 from geo.areas.service import area_in_force, index_resolution
 from geo.errors import NotFound
-from geo.i18n import translate
+from geo.i18n import templates, translate, words
 from geo.mediation.categories import Category
 
 router = APIRouter(tags=["maps"])
@@ -39,7 +39,7 @@ def full_map(request: Request, basemap: Basemap = "none",
     return _page(request, "map", basemap, alerts_as_of=as_of and as_of.isoformat())
 
 
-PLANNER_PAGE = Path(__file__).resolve().parents[1] / "static" / "planner.html"
+PAGES = templates(Path(__file__).resolve().parents[1] / "templates")
 
 
 @router.get("/planner", response_class=HTMLResponse)
@@ -48,8 +48,8 @@ def planner(session: Annotated[Session, Depends(get_read_session)],
     """The planner's page for a draft (?plan=): draw, paint cells, split, merge, see the report
     and the diff, undo, publish. Without ?plan= it offers to open one. The page paints cells
     of the index's own H3 resolution."""
-    config = maps.json_for_html({"h3Resolution": index_resolution(session)})
-    return HTMLResponse(PLANNER_PAGE.read_text(encoding="utf-8").replace("PLANNER_CONFIG", config))
+    config = maps.json_for_html({"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS)})
+    return HTMLResponse(PAGES.get_template("planner.html").render(config=config))
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)

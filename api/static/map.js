@@ -16,11 +16,7 @@
   function get(path) {
     return fetch(path, {headers: headers, credentials: "same-origin"}).then(function (r) { return r.json(); });
   }
-  function t(message, values) {   // the page's words (cfg.words, in its language), braces filled from values
-    var text = (cfg.words || {})[message] || message;
-    return text.replace(/\{(\w+)\}/g, function (all, name) {
-      return values && values[name] !== undefined && values[name] !== null ? String(values[name]) : all; });
-  }
+  var t = window.gridWords(cfg.words);   // the page's words, in its language (/static/words.js)
   function el(tag, text, children) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);

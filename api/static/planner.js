@@ -11,7 +11,14 @@
                                       pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 8, color: "#d00"}); }}).addTo(map);
   var paintLayer = L.layerGroup().addTo(map);
   var $ = function (id) { return document.getElementById(id); };
-  var config = JSON.parse($("planner-config").textContent);   // from the server: the index's H3 resolution
+  var config = JSON.parse($("planner-config").textContent);   // from the server: the H3 resolution, the words
+  var t = window.gridWords(config.words);   // the page's words, in its language (/static/words.js)
+  var handlers = L.drawLocal.draw.handlers;   // Leaflet.draw's hints while drawing, in the page's language
+  handlers.polygon.tooltip = {start: t("Click to start the shape."), cont: t("Click to go on drawing the shape."),
+                              end: t("Click the first point to close the shape.")};
+  handlers.polyline.tooltip = {start: t("Click to start the line."), cont: t("Click to go on drawing the line."),
+                               end: t("Click the last point again to finish the line.")};
+  handlers.polyline.error = t("A boundary may not cross itself.");
   var selected = [], painting = false, paintCells = {}, resolution = config.h3Resolution, plan = null, fitted = false;
 
   function status(text) { $("status").textContent = text; }
@@ -52,9 +59,9 @@
     gridLayer.setStyle(gridStyle);
     var items = selected.map(function (code) {
       var f = findGrid(code);
-      return f ? code + " " + f.properties.name + " · " + f.properties.households + " households" : code;
+      return f ? code + " " + f.properties.name + " · " + t("{households} households", f.properties) : code;
     });
-    $("selection").textContent = items.length ? items.join("\n") : "Click a grid (shift-click adds more).";
+    $("selection").textContent = items.length ? items.join("\n") : t("Click a grid (shift-click adds more).");
     window.plannerSelection = selected.slice();
   }
 
@@ -77,21 +84,21 @@
 
   function showReport(report) {
     problemLayer.clearLayers();
-    $("report-status").textContent = report.valid ? "valid" : report.errors + " errors";
+    $("report-status").textContent = report.valid ? t("valid") : t("{errors} errors", report);
     $("report-status").dataset.edit = report.edit;
     var list = $("report");
     list.innerHTML = "";
     var summary = document.createElement("div");
-    summary.textContent = report.errors + " errors, " + report.warnings + " warnings (" + report.scope + ")";
+    summary.textContent = t("{errors} errors, {warnings} warnings ({scope})", report);
     list.appendChild(summary);
     report.problems.forEach(function (problem) {
       var row = document.createElement("div");
       row.className = "problem " + problem.severity;
-      row.textContent = problem.severity + ": " + problem.message;
+      row.textContent = t(problem.severity) + ": " + problem.message;
       if (problem.repair) {
         var fix = document.createElement("button");
-        fix.textContent = "repair (make_valid)";
-        fix.onclick = function (e) { e.stopPropagation(); edit({op: "repair", code: problem.repair.code}); };
+        fix.textContent = t("repair (make_valid)");
+        fix.onclick = function (e) { e.stopPropagation(); edit({op: "repair", code: problem.repair.code}, t("shape repaired")); };
         row.appendChild(fix);
       }
       if (problem.geometry) {
@@ -105,16 +112,15 @@
 
   function showDiff() {
     return api("GET", "/plans/" + planId + "/diff").then(function (diff) {
-      var c = diff.counts;
-      $("diff").textContent = c.added + " added, " + c.removed + " removed, " + c.changed + " changed; reassigned: " +
-        c.incidents_reassigned + " open incidents, " + c.cameras_reassigned + " cameras, " + c.mediators_reassigned + " mediators";
+      $("diff").textContent = t("{added} added, {removed} removed, {changed} changed; reassigned: " +
+        "{incidents_reassigned} open incidents, {cameras_reassigned} cameras, {mediators_reassigned} mediators", diff.counts);
     });
   }
 
   function showPlan(summary) {
     plan = summary;
-    $("plan-info").textContent = "Plan " + summary.id + " · scope " + summary.scope + " · on generation " +
-      summary.base_generation + " · " + summary.status + " · " + summary.edits_applied + " edits";
+    $("plan-info").textContent = t("Plan {id} · scope {scope} · on generation {base_generation} · {status} · " +
+      "{edits_applied} edits", Object.assign({}, summary, {status: t(summary.status)}));
     var draft = summary.status === "draft";
     $("undo").disabled = !draft || !summary.can_undo;
     $("redo").disabled = !draft || !summary.can_redo;
@@ -132,17 +138,21 @@
     return promise.then(function (answer) {
       return refresh(answer || {}).then(function () { status(done); });
     }).catch(function (error) {
-      status("refused: " + error.message);
-      if (error.data && error.data.report) showReport(error.data.report);
+      refused(error);
     }).then(function () { busy(false); });
   }
 
-  function edit(body) {
-    return run(api("POST", "/plans/" + planId + "/edits", body), body.op + " applied");
+  function refused(error) {   // the API's reason, in the page's language (the request asked in it)
+    status(t("refused: {reason}", {reason: error.message}));
+    if (error.data && error.data.report) showReport(error.data.report);
+  }
+
+  function edit(body, done) {
+    return run(api("POST", "/plans/" + planId + "/edits", body), done);
   }
 
   function needSelection(n) {
-    if (selected.length < n) { status("select " + (n > 1 ? n + " grids" : "a grid") + " first"); return false; }
+    if (selected.length < n) { status(n > 1 ? t("select {n} grids first", {n: n}) : t("select a grid first")); return false; }
     return true;
   }
 
@@ -150,7 +160,7 @@
     var handler = kind === "line" ? new L.Draw.Polyline(map) : new L.Draw.Polygon(map);
     map.once(L.Draw.Event.CREATED, function (event) { then(event.layer.toGeoJSON().geometry); });
     handler.enable();
-    status(kind === "line" ? "draw the line; double-click to finish" : "draw the polygon; click the first point to close");
+    status(kind === "line" ? t("draw the line; double-click to finish") : t("draw the polygon; click the first point to close"));
   }
 
   function paint(latlng) {
@@ -168,50 +178,47 @@
     paintLayer.clearLayers();
     $("paint-count").textContent = "0";
     $("apply-paint").disabled = true;
-    $("tool-paint").textContent = "Paint cells";
+    $("tool-paint").textContent = t("Paint cells");
   }
 
   map.on("click", function (event) { if (painting) paint(event.latlng); });
 
   $("tool-replace").onclick = function () {
-    if (needSelection(1)) draw("polygon", function (g) { edit({op: "replace", code: selected[0], geometry: g}); });
+    if (needSelection(1)) draw("polygon", function (g) { edit({op: "replace", code: selected[0], geometry: g}, t("boundary redrawn")); });
   };
   $("tool-add").onclick = function () {
-    if (needSelection(1)) draw("polygon", function (g) { edit({op: "add_grid", village: selected[0].slice(0, 12), geometry: g}); });
+    if (needSelection(1)) draw("polygon", function (g) { edit({op: "add_grid", village: selected[0].slice(0, 12), geometry: g}, t("grid added")); });
   };
   $("tool-split").onclick = function () {
-    if (needSelection(1)) draw("line", function (g) { edit({op: "split", code: selected[0], line: g}); });
+    if (needSelection(1)) draw("line", function (g) { edit({op: "split", code: selected[0], line: g}, t("area split")); });
   };
-  $("tool-merge").onclick = function () { if (needSelection(2)) edit({op: "merge", codes: selected.slice()}); };
-  $("tool-remove").onclick = function () { if (needSelection(1)) edit({op: "remove_grid", code: selected[0]}); };
+  $("tool-merge").onclick = function () { if (needSelection(2)) edit({op: "merge", codes: selected.slice()}, t("grids merged")); };
+  $("tool-remove").onclick = function () { if (needSelection(1)) edit({op: "remove_grid", code: selected[0]}, t("grid removed")); };
   $("tool-autogrid").onclick = function () {
-    if (needSelection(1)) edit({op: "autogrid", villages: [selected[0].slice(0, 12)]});
+    if (needSelection(1)) edit({op: "autogrid", villages: [selected[0].slice(0, 12)]}, t("village divided into balanced grids"));
   };
   $("tool-paint").onclick = function () {
     if (painting) { stopPainting(); status(""); return; }
     if (!needSelection(1)) return;
     painting = true;
-    $("tool-paint").textContent = "Stop painting";
-    status("click cells to give them to " + selected[0]);
+    $("tool-paint").textContent = t("Stop painting");
+    status(t("click cells to give them to {grid}", {grid: selected[0]}));
   };
   $("apply-paint").onclick = function () {
     var cells = Object.keys(paintCells), target = selected[0];
     stopPainting();
-    edit({op: "paint", target: target, cells: cells});
+    edit({op: "paint", target: target, cells: cells}, t("cells painted"));
   };
-  $("undo").onclick = function () { run(api("POST", "/plans/" + planId + "/undo"), "undone"); };
-  $("redo").onclick = function () { run(api("POST", "/plans/" + planId + "/redo"), "redone"); };
+  $("undo").onclick = function () { run(api("POST", "/plans/" + planId + "/undo"), t("undone")); };
+  $("redo").onclick = function () { run(api("POST", "/plans/" + planId + "/redo"), t("redone")); };
   $("publish").onclick = function () {
     var reason = $("accept-warnings").value.trim();
     busy(true);
     api("POST", "/plans/" + planId + "/publish", reason ? {accept_warnings: reason} : {}).then(function (result) {
-      status("generation " + result.generation + " published");
-      $("diff").textContent = "published as generation " + result.generation + ": these boundaries are in force now";
+      status(t("generation {generation} published", result));
+      $("diff").textContent = t("published as generation {generation}: these boundaries are in force now", result);
       window.publishedGeneration = result.generation;
-    }).catch(function (error) {
-      status("refused: " + error.message);
-      if (error.data && error.data.report) showReport(error.data.report);
-    }).then(function () {   // published, or refused because the plan changed elsewhere: show what it is now
+    }).catch(refused).then(function () {   // published, or refused because the plan changed elsewhere: show what it is now
       return api("GET", "/plans/" + planId).then(showPlan, function () {});
     }).then(function () { busy(false); });
   };
@@ -219,7 +226,7 @@
     event.preventDefault();
     api("POST", "/plans", {scope: $("scope").value}).then(function (created) {
       location.search = "?plan=" + created.id;
-    }).catch(function (error) { status("refused: " + error.message); });
+    }).catch(refused);
   };
 
   window.planner = {map: map, grids: gridLayer};
@@ -231,7 +238,7 @@
       showReport(both[1]);
       return loadAreas().then(showDiff);
     }).then(function () { window.plannerReady = true; status(""); })
-      .catch(function (error) { status("cannot open plan " + planId + ": " + error.message); })
+      .catch(function (error) { status(t("cannot open plan {plan}: {reason}", {plan: planId, reason: error.message})); })
       .then(function () { busy(false); });
   } else {
     window.plannerReady = true;

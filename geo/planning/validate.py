@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.codes import CODE_LENGTH, CodeError, Level, parse_area_code
+from geo.i18n import N_, label, translate
 from geo.planning.draft import NOISE_M2, DraftArea, areas, household_range, scope_prefix, separate_pieces
 from geo.planning.models import Plan
 from geo.plane import local_xy
@@ -56,8 +57,10 @@ class Report:
         self.problems: list[dict] = []
 
     def add(self, severity: str, check: str, codes: list[str], message: str,
-            geometry: shapely.Geometry | None = None, **extra) -> None:
-        problem = {"severity": severity, "check": check, "codes": codes, "message": message, **extra}
+            geometry: shapely.Geometry | None = None, values: dict | None = None, **extra) -> None:
+        """A problem; its message (with ``values`` in its braces) in the language of the request."""
+        problem = {"severity": severity, "check": check, "codes": codes, "message": translate(message, values),
+                   **extra}
         if geometry is not None and not geometry.is_empty:
             problem["geometry"] = _geojson(geometry)
         self.problems.append(problem)
@@ -94,8 +97,8 @@ def validate(session: Session, plan: Plan, focus: set[str] | None = None, change
     for code in sorted(changed & set(valid)):
         _shape(valid[code], plan, report)
     result = report.as_dict(plan)
-    result["scope"] = (f"every change since generation {plan.base_generation}" if whole
-                       else "the edited areas, their siblings and children")
+    result["scope"] = (translate(N_("every change since generation {generation}"), {"generation": plan.base_generation})
+                       if whole else translate(N_("the edited areas, their siblings and children")))
     return result
 
 
@@ -111,15 +114,15 @@ def removed_parents(session: Session, plan: Plan) -> set[str]:
 
 def _geometry_ok(a: DraftArea, report: Report) -> bool:
     if a.geom.is_empty:
-        report.add("error", "empty", [a.code], f"{a.code} has no area left")
+        report.add("error", "empty", [a.code], N_("{code} has no area left"), values={"code": a.code})
         return False
     if shapely.is_valid(a.geom):
         return True
     reason = shapely.is_valid_reason(a.geom)
     where = re.search(r"\[([-\d.eE]+) ([-\d.eE]+)\]", reason)
     point = shapely.Point(float(where[1]), float(where[2])) if where else shapely.point_on_surface(a.geom)
-    report.add("error", "invalid_geometry", [a.code], f"{a.code}: {reason}", point,
-               repair={"op": "repair", "code": a.code})
+    report.add("error", "invalid_geometry", [a.code], N_("{code} is not a valid shape: {reason}"), point,
+               values={"code": a.code, "reason": reason}, repair={"op": "repair", "code": a.code})
     return False
 
 
@@ -130,16 +133,17 @@ def _codes_and_parents(draft: dict[str, DraftArea], known: set[str], plan: Plan,
             if parsed.level.value != a.level:
                 raise CodeError("a {level} code has {digits} digits", level=a.level, digits=CODE_LENGTH[Level(a.level)])
         except (CodeError, ValueError) as exc:
-            report.add("error", "code", [code], f"{code}: {exc}", shapely.point_on_surface(a.geom))
+            report.add("error", "code", [code], N_("{code}: {reason}"), shapely.point_on_surface(a.geom),
+                       values={"code": code, "reason": exc.translated() if isinstance(exc, CodeError) else str(exc)})
             continue
         if code == plan.scope_code:
             continue
         if a.parent_code not in known:
-            report.add("error", "parent", [code], f"{code}: its parent {a.parent_code} is not in the draft",
-                       shapely.point_on_surface(a.geom))
+            report.add("error", "parent", [code], N_("{code}: its parent {parent} is not in the draft"),
+                       shapely.point_on_surface(a.geom), values={"code": code, "parent": a.parent_code})
         elif not code.startswith(a.parent_code) and parsed.level is not Level.DISTRICT:
-            report.add("error", "code", [code], f"{code} does not start with its parent's code {a.parent_code}",
-                       shapely.point_on_surface(a.geom))
+            report.add("error", "code", [code], N_("{code} does not start with its parent's code {parent}"),
+                       shapely.point_on_surface(a.geom), values={"code": code, "parent": a.parent_code})
 
 
 def _pieces(geometry: shapely.Geometry) -> list[shapely.Polygon]:
@@ -154,7 +158,8 @@ def _family(parent: DraftArea, children: list[DraftArea], report: Report) -> Non
     for child in children:
         for piece in _pieces(shapely.difference(child.geom, parent.geom)):
             report.add("error", "outside_parent", [child.code, parent.code],
-                       f"{child.code} reaches {_m2(piece)} outside its parent {parent.code}", piece,
+                       N_("{code} reaches {area} outside its parent {parent}"), piece,
+                       values={"code": child.code, "area": _m2(piece), "parent": parent.code},
                        area_m2=round(_metric(piece).area, 2))
     if not shapely.coverage_is_valid(geoms):
         tree = shapely.STRtree(geoms)
@@ -164,15 +169,19 @@ def _family(parent: DraftArea, children: list[DraftArea], report: Report) -> Non
                 continue
             for piece in _pieces(shapely.intersection(geoms[i], geoms[j])):
                 report.add("error", "overlap", [children[i].code, children[j].code],
-                           f"{children[i].code} and {children[j].code} overlap by {_m2(piece)}", piece,
+                           N_("{code} and {other} overlap by {area}"), piece,
+                           values={"code": children[i].code, "other": children[j].code, "area": _m2(piece)},
                            area_m2=round(_metric(piece).area, 2))
     for piece in _pieces(shapely.difference(parent.geom, shapely.union_all(geoms))):
         flat = _metric(piece)
         width = 2 * flat.area / flat.length
-        kind = "a sliver" if width < GAP_WIDTH_M else "a gap"
-        report.add("error", "gap", [parent.code],
-                   f"{kind} of {_m2(piece)} (about {width:.1f} m wide) in {parent.code} belongs to none of its "
-                   f"{children[0].level}s", piece, area_m2=round(flat.area, 2), width_m=round(width, 2))
+        message = (N_("a sliver of {area} (about {width} m wide) in {parent} belongs to none of its parts ({level})")
+                   if width < GAP_WIDTH_M else
+                   N_("a gap of {area} (about {width} m wide) in {parent} belongs to none of its parts ({level})"))
+        report.add("error", "gap", [parent.code], message, piece,
+                   values={"area": _m2(piece), "width": f"{width:.1f}", "parent": parent.code,
+                           "level": label("level", children[0].level)},
+                   area_m2=round(flat.area, 2), width_m=round(width, 2))
 
 
 def _m2(piece: shapely.Geometry) -> str:
@@ -184,16 +193,18 @@ def _shape(a: DraftArea, plan: Plan, report: Report) -> None:
     parts = [p for p in separate_pieces(a.geom) if _metric(p).area >= NOISE_M2]
     if len(parts) > 1:
         small = min(parts, key=lambda p: p.area)
-        report.add("error", "contiguity", [a.code], f"{a.code} is in {len(parts)} separate pieces", small,
-                   pieces=len(parts))
+        report.add("error", "contiguity", [a.code], N_("{code} is in {pieces} separate pieces"), small,
+                   values={"code": a.code, "pieces": len(parts)}, pieces=len(parts))
     score = polsby_popper(a.geom)
     if score < MIN_POLSBY_POPPER:
         report.add("warning", "compactness", [a.code],
-                   f"{a.code} is not compact: Polsby-Popper {score:.2f} < {MIN_POLSBY_POPPER}", None,
+                   N_("{code} is not compact: Polsby-Popper {score} < {least}"), None,
+                   values={"code": a.code, "score": f"{score:.2f}", "least": MIN_POLSBY_POPPER},
                    polsby_popper=round(score, 3))
     if a.level == Level.GRID:
         low, high = household_range(plan, a.parent_code)
         if not low <= a.households <= high:
             report.add("warning", "households", [a.code],
-                       f"{a.code} has {a.households} households; the target for {a.parent_code} is {low}-{high}",
-                       None, households=a.households, target=[low, high])
+                       N_("{code} has {households} households; the target for {parent} is {low}-{high}"), None,
+                       values={"code": a.code, "households": a.households, "parent": a.parent_code, "low": low,
+                               "high": high}, households=a.households, target=[low, high])

@@ -1,6 +1,6 @@
 """The report's map and charts as SVG, drawn with matplotlib (no display, no global pyplot state).
 
-Text stays text in the SVG (``svg.fonttype = none``): the browser or WeasyPrint sets it
+Labels are in the language of the work in hand. Text stays text in the SVG (``svg.fonttype = none``): the browser or WeasyPrint sets it
 in the CJK font installed at set-up, so Chinese labels render and can be searched.
 Names from the data (villages on the map) are drawn as plain text, never mathtext;
 matplotlib escapes text, attributes and comments in the SVG, so the page can inline it.
@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.codes import area_prefix
+from geo.i18n import N_, label, translate
 
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC"]
 LABELLED_VILLAGES = 40   # more names than this would hide the map
@@ -51,9 +52,9 @@ def trend(rows: list[dict]) -> str:
     fig = _figure(7.0, 2.6)
     ax = fig.subplots()
     months = [r["month"][2:] for r in rows]
-    ax.bar(months, [r["registered"] for r in rows], color="#9ecae1", label="受理 registered")
-    ax.plot(months, [r["concluded"] for r in rows], color="#08519c", marker="o", label="办结 concluded")
-    ax.set_ylabel("件 cases")
+    ax.bar(months, [r["registered"] for r in rows], color="#9ecae1", label=translate(N_("registered")))
+    ax.plot(months, [r["concluded"] for r in rows], color="#08519c", marker="o", label=translate(N_("concluded")))
+    ax.set_ylabel(translate(N_("cases")))
     ax.tick_params(axis="x", labelsize=8)
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -65,10 +66,10 @@ def categories(rows: list[dict]) -> str:
     shown = [r for r in rows if r["registered"]][::-1]
     fig = _figure(7.0, 0.25 * max(len(shown), 4) + 0.8)
     ax = fig.subplots()
-    ax.barh([r["category_zh"] for r in shown], [r["registered"] for r in shown], color="#fd8d3c")
+    ax.barh([label("category", r["category"]) for r in shown], [r["registered"] for r in shown], color="#fd8d3c")
     for y, r in enumerate(shown):
         ax.text(r["registered"], y, f" {r['registered']}", va="center", fontsize=8)
-    ax.set_xlabel("本月受理 registered this month")
+    ax.set_xlabel(translate(N_("registered this month")))
     ax.tick_params(axis="y", labelsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
@@ -86,14 +87,14 @@ def area_map(session: Session, code: str, villages: list[dict], alerts: list[dic
     ax = fig.subplots()
     frame.plot(ax=ax, column="rate", cmap="YlOrRd", edgecolor="#777777", linewidth=0.3, legend=True,
                missing_kwds={"color": "#eeeeee"},
-               legend_kwds={"label": "每千户受理 cases per 1,000 households", "shrink": 0.6})
+               legend_kwds={"label": translate(N_("cases per 1,000 households")), "shrink": 0.6})
     hot = [shapely.geometry.shape(a["geometry"]) for a in alerts if a["kind"] == "hotspot"]
     if hot:
-        gpd.GeoSeries(hot, crs=4326).boundary.plot(ax=ax, color="#d7301f", linewidth=1.6, label="热点 hotspot (H3)")
+        gpd.GeoSeries(hot, crs=4326).boundary.plot(ax=ax, color="#d7301f", linewidth=1.6, label=translate(N_("hotspot (H3)")))
     points = [a["geometry"]["coordinates"] for a in alerts if a["kind"] == "repeat"]
     if points:
         ax.scatter([p[0] for p in points], [p[1] for p in points], marker="x", color="black", s=25, linewidths=1,
-                   label="重复纠纷 repeat disputes")
+                   label=translate(N_("repeat disputes")))
     if hot or points:
         ax.legend(frameon=False, fontsize=8, loc="lower left")
     if len(frame) <= LABELLED_VILLAGES:

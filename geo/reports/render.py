@@ -12,17 +12,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from geo.areas.service import stamp
 from geo.cache import ByteCache
-from geo.i18n import N_
+from geo.i18n import N_, current, templates
 from geo.errors import DomainError
 from geo.reports import charts
 from geo.reports.monthly import report
 
-_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+_TEMPLATES = templates(Path(__file__).parent / "templates")
 MEDIATOR_ROWS = 30   # the page lists the busiest; the CSV has all
 VILLAGE_ROWS = 60    # a town's villages all fit; a district's or the city's page lists the 60 with most cases
 TABLES = ("categories", "villages", "towns", "mediators", "trend")
@@ -124,7 +123,7 @@ class RendersBusy(DomainError):
 
 class RenderedReports:
     """Rendered reports by (boundary generation, dataset load, data version, area, month,
-    format), up to ``max_bytes``; at most ``at_once`` HTML or PDF drawn at a time, beyond
+    format, language), up to ``max_bytes``; at most ``at_once`` HTML or PDF drawn at a time, beyond
     which ``RendersBusy`` (never a queue)."""
 
     def __init__(self, max_bytes: int, at_once: int):
@@ -134,7 +133,7 @@ class RenderedReports:
 
     def get(self, session: Session, area: str, month: str, format: str) -> tuple[bytes, bool]:
         """(the report in ``format``, whether it was kept from an earlier request)."""
-        key = (*stamp(session), area, month, format)
+        key = (*stamp(session), area, month, format, current())
         if (body := self.kept.get(key)) is not None:
             return body, True
         if format not in DRAWN:
