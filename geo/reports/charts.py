@@ -1,7 +1,8 @@
 """The report's map and charts as SVG, drawn with matplotlib (no display, no global pyplot state).
 
-Labels are in the language of the work in hand. Text stays text in the SVG (``svg.fonttype = none``): the browser or WeasyPrint sets it
-in the CJK font installed at set-up, so Chinese labels render and can be searched.
+Labels are in the language of the work in hand. Text stays text in the SVG (``svg.fonttype =
+none``): the browser or WeasyPrint sets it in the CJK font installed at set-up, so Chinese
+labels render and can be searched.
 Names from the data (villages on the map) are drawn as plain text, never mathtext;
 matplotlib escapes text, attributes and comments in the SVG, so the page can inline it.
 """
