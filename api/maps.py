@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
 import folium
 
+from geo.areas.service import LABEL_ZOOMS
+from geo.codes import HAIKOU_TIME
 from geo.crs import Datum
+from geo.incidents.statuses import OPEN, STATUSES
 from geo.errors import Invalid, NotFound
 from geo.catalogue import VOCABULARIES
 from geo.i18n import N_, current, label, translate, words
@@ -23,7 +27,7 @@ from geo.settings import get_settings
 
 VENDOR_JS = [("leaflet", "/vendor/leaflet/leaflet.js"),
              ("vectorgrid", "/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js")]
-VENDOR_CSS = [("leaflet_css", "/vendor/leaflet/leaflet.css")]
+VENDOR_CSS = [("leaflet_css", "/vendor/leaflet/leaflet.css"), ("map_css", "/static/map.css")]
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,14 @@ EMBED_VIEWS = {"overview": N_("Haikou: villages and communities by households"),
 
 # The overlays: a name in the layer control, the tile layers, and a Leaflet style per layer.
 _LINES = {"districts": ("#7a0177", 2.5), "towns": ("#c51b8a", 1.5), "villages": ("#f768a1", 0.8), "grids": ("#969696", 0.5)}
-_POINTS = {"cameras": "#33a02c", "mediators": "#1f78b4", "incidents": "#e31a1c"}
+_POINTS = {"cameras": "#33a02c", "mediators": "#1f78b4"}
+# Colour ramps: the value at the dark end (more is as dark), and what the numbers count.
+_RAMP = ("#ffffb2", "#bd0026")
+_RAMPS = {"incident_heat": (30, N_("incidents per H3 cell")), "villages_fill": (8000, N_("households per village"))}
+# Incidents by status: open ones warm (overdue ones ringed in black), concluded ones cool and hidden by default.
+STATUS_COLOURS = {"registered": "#fd8d3c", "accepted": "#fdae6b", "mediating": "#e31a1c", "escalated": "#7a0177",
+                  "refused": "#bdbdbd", "agreement": "#31a354", "terminated": "#969696", "follow_up": "#74c476",
+                  "confirmation_requested": "#6baed6", "archived": "#d9d9d9"}
 
 # The words map.js shows, in the page's language (sent in its config; values fill the braces).
 MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is named “{name}”"), N_("also: {names}"),
@@ -56,7 +67,8 @@ MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is n
              N_("{cameras} cameras; {without} of {grids} grids without one"),
              N_("days to conclusion: median {median}, p90 {p90}"), N_("open cases overdue: {overdue}/{open} ({share})"),
              N_("hotspot {cell}"), N_("recent {recent}, expected {expected} (×{ratio}), q {q}"),
-             N_("repeat dispute: {category} ×{cases}"), N_("Alerts"))
+             N_("repeat dispute: {category} ×{cases}"), N_("Alerts"), N_("Legend"), N_("hotspot"),
+             N_("repeat dispute"), N_("data as of {moment}"))
 
 # The words planner.js shows (its HTML is api/templates/planner.html).
 PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click adds more)."), N_("valid"),
@@ -84,7 +96,7 @@ PROPERTY_NAMES = {"code": N_("code"), "name": N_("name"), "kind": N_("kind"), "h
                   "heading_deg": N_("heading (°)"), "fov_deg": N_("field of view (°)"), "range_m": N_("range (m)"),
                   "employment": N_("employment"), "organisation_id": N_("organisation"), "on_duty": N_("on duty"),
                   "category": N_("category"), "severity": N_("severity"), "status": N_("status"), "h3": N_("H3 cell"),
-                  "value": N_("value")}
+                  "value": N_("value"), "open": N_("open"), "due": N_("due by")}
 CODED_PROPERTIES = ("kind", "employment", "category", "severity", "status")
 
 
@@ -95,14 +107,33 @@ def _popup_words() -> dict:
             "yes": translate(N_("yes")), "no": translate(N_("no"))}
 
 
+def _symbol(layer: str, only: str | None) -> dict:
+    """How the legend draws an overlay: a line, a point, a colour ramp with its numbers, or
+    incidents' colours by status (``only`` the open or the concluded ones)."""
+    if layer in _LINES:
+        return {"line": _LINES[layer][0], "width": _LINES[layer][1]}
+    if layer in _POINTS:
+        return {"point": _POINTS[layer]}
+    if layer in _RAMPS:
+        top, counts = _RAMPS[layer]
+        return {"ramp": _RAMP, "top": top, "counts": translate(counts)}
+    shown = [status for status in STATUSES if (status in OPEN) == (only == "open")]
+    return {"statuses": [{"color": STATUS_COLOURS[status], "text": label("status", status)} for status in shown],
+            "overdue": translate(N_("overdue (ringed)")) if only == "open" else None}
+
+
 def _overlays(view: str) -> list[dict]:
-    """The overlays of a view: a title in the page's language, the tile layers, shown or not."""
-    def overlay(title: str, layers: str, on: bool, **more) -> dict:
-        return {"title": translate(title), "layers": layers, "on": on, **more}
+    """The overlays of a view: a title in the page's language, the tile layers, shown or not,
+    and the legend's symbol."""
+    def overlay(title: str, layers: str, on: bool, fill: str | None = None, only: str | None = None) -> dict:
+        return {"title": translate(title), "layers": layers, "on": on, "fill": fill, "only": only,
+                "symbol": _symbol(fill or layers, only)}
     if view == "map":
         return [overlay(N_("Districts"), "districts", True), overlay(N_("Towns"), "towns", True),
                 overlay(N_("Villages"), "villages", False), overlay(N_("Grids"), "grids", False),
-                overlay(N_("Incident heat (H3)"), "incident_heat", False), overlay(N_("Incidents"), "incidents", False),
+                overlay(N_("Incident heat (H3)"), "incident_heat", False),
+                overlay(N_("Incidents: open"), "incidents", False, only="open"),
+                overlay(N_("Incidents: concluded"), "incidents", False, only="concluded"),
                 overlay(N_("Mediators"), "mediators", False), overlay(N_("Cameras (Sharp Eyes)"), "cameras", False)]
     if view == "overview":
         return [overlay(N_("Villages by households"), "villages", True, fill="villages_fill"),
@@ -112,12 +143,20 @@ def _overlays(view: str) -> list[dict]:
     return [overlay(N_("Incident heat (H3)"), "incident_heat", True), overlay(N_("Towns"), "towns", True)]
 
 
+def _labelled(view: str) -> list[str]:
+    """The levels whose names a view writes on the map (each from its zoom in LABEL_ZOOMS)."""
+    return {"map": ["district", "town", "village", "grid"], "overview": ["district", "village"],
+            "area": ["village", "grid"], "heat": ["town"]}[view]
+
+
 def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = None, filters: dict | None = None,
-         alerts_as_of: str | None = None, session: str | None = None, title: str | None = None) -> str:
+         alerts_as_of: str | None = None, session: str | None = None, title: str | None = None,
+         data_as_of: datetime | None = None) -> str:
     """The HTML of a full map (``view="map"``, with the early-warning layer as of ``alerts_as_of``,
     default now) or of an embed view. Its settings go in a JSON block that /static/map.js reads;
     folium's inline scripts carry ``nonce`` (the page's Content-Security-Policy allows no other).
-    An embed page sends ``session`` as its credentials (it has no cookie in a portal's frame)."""
+    An embed page sends ``session`` as its credentials (it has no cookie in a portal's frame).
+    The legend gives ``data_as_of`` in Haikou time."""
     if view != "map" and view not in EMBED_VIEWS:
         raise NotFound("no map view {view}; there are {embed_views}", field="view", view=view, embed_views=sorted(EMBED_VIEWS))
     if basemap not in BASEMAPS:
@@ -126,7 +165,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
         raise Invalid("the area view needs ?code=", field="code")
     chosen = BASEMAPS[basemap]
     datum = chosen.datum if chosen else Datum.WGS84
-    fmap = folium.Map(location=[20.02, 110.33], zoom_start=10, tiles=None, control_scale=True, max_zoom=18)
+    fmap = folium.Map(location=[20.02, 110.33], zoom_start=10, tiles=None, control_scale=False, max_zoom=18)
     fmap.default_js, fmap.default_css = VENDOR_JS, VENDOR_CSS
     fmap.get_root().title = title or translate(N_("Haikou grid management"))
     if chosen:
@@ -137,9 +176,12 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     params = {k: v for k, v in (filters or {}).items() if v}
     if datum is not Datum.WGS84:
         params["crs"] = datum.value
-    config = {"map": fmap.get_name(), "overlays": _overlays(view), "lines": _LINES, "points": _POINTS, "heatTop": 30,
+    config = {"map": fmap.get_name(), "overlays": _overlays(view), "lines": _LINES, "points": _POINTS,
+              "ramp": _RAMP, "ramps": {name: top for name, (top, _) in _RAMPS.items()}, "statuses": STATUS_COLOURS,
+              "open": OPEN, "labels": {"levels": _labelled(view), "zooms": LABEL_ZOOMS},
               "query": urlencode(params), "session": session, "words": words(MAP_WORDS), "popup": _popup_words(),
               "control": view == "map", "search": view == "map", "focus": focus,
+              "asOf": data_as_of and data_as_of.astimezone(HAIKOU_TIME).strftime("%Y-%m-%d %H:%M"),
               "alerts": view == "map" and {"as_of": alerts_as_of}}
     header = fmap.get_root().header
     header.add_child(folium.Element('<link rel="icon" href="data:,">'))

@@ -31,7 +31,7 @@ def test_the_full_map_draws_our_tiles_with_nothing_from_outside(browser, live_se
     page.wait_for_selector(".leaflet-tile-pane path", timeout=20_000)
     page.wait_for_load_state("networkidle")
     assert page.locator(".leaflet-tile-pane path").count() > 10
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 9
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 10
     hosts = {urlparse(url).netloc for url in requested if not url.startswith("data:")}
     assert hosts == {urlparse(live_server).netloc}, hosts
     assert any(".mvt" in url for url in requested)
@@ -198,6 +198,11 @@ def on_screen(page, lon, lat, leaflet_map="window.planner.map") -> tuple[float, 
         var box = m.getContainer().getBoundingClientRect(); return [p.x + box.left, p.y + box.top]; }}""", [lat, lon])
 
 
+def toggle(page, overlay):
+    """Click an overlay's name in the layer control (it is on the map after, or off)."""
+    page.locator(".leaflet-control-layers").get_by_text(overlay, exact=True).click()
+
+
 def click_at(page, lon, lat):
     """A real mouse click where the planner's map shows (lon, lat)."""
     page.mouse.click(*on_screen(page, lon, lat))
@@ -243,12 +248,12 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     with engine.connect() as conn:
         lon, lat, category = conn.execute(text(
             "SELECT ST_X(position), ST_Y(position), category FROM incidents WHERE source = 'generated' "
-            "ORDER BY id LIMIT 1")).one()
+            "AND is_open(status) ORDER BY id LIMIT 1")).one()
     page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
     page.wait_for_function("() => window.haikouMap !== undefined")
     page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
     page.wait_for_load_state("networkidle")
-    page.get_by_text("Incidents", exact=True).click()
+    toggle(page, "Incidents: open")
     page.wait_for_load_state("networkidle")                  # the incident tiles are drawn
     page.wait_for_timeout(500)
     page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))
@@ -259,10 +264,41 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     chinese.goto(f"{live_server}/map?key={admin_key}")
     chinese.wait_for_function("() => window.haikouMap !== undefined")
     chinese.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
-    chinese.get_by_text("案件", exact=True).click()
+    toggle(chinese, "案件：在办")
     chinese.wait_for_load_state("networkidle")
     chinese.wait_for_timeout(500)
     chinese.mouse.click(*on_screen(chinese, lon, lat, "window.haikouMap.map"))
     popup = chinese.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
     assert i18n.label("category", category, "zh-CN") in popup and "类别" in popup and "category" not in popup
     chinese.close()
+
+
+def test_the_map_explains_itself_a_legend_for_what_is_shown_and_names_that_fit_the_zoom(browser, live_server,
+                                                                                      admin_key, engine):
+    """The legend lists the overlays on the map with their symbols (a ramp with its numbers,
+    incidents by status); names are written district by district at low zoom, grid by grid
+    close in; an area is clicked anywhere inside, not only on its line."""
+    page, _, errors = open_page(browser, f"{live_server}/map?key={admin_key}")
+    page.wait_for_function("() => window.labelsShown !== undefined")
+    assert page.evaluate("window.labelsShown") == {"level": "district", "count": 4}
+    assert set(page.locator(".area-label-district").all_inner_texts()) == {"秀英区", "龙华区", "琼山区", "美兰区"}
+    legend = page.inner_text("#legend")
+    assert "Districts" in legend and "Towns" in legend and "Grids" not in legend and "data as of" in legend
+    toggle(page, "Incident heat (H3)")
+    toggle(page, "Incidents: open")
+    legend = page.inner_text("#legend")
+    assert "incidents per H3 cell" in legend and "≥ 30" in legend
+    assert "Mediating" in legend and "overdue (ringed)" in legend and "Agreement reached" not in legend
+    with engine.connect() as conn:   # a grid's inside, far from its boundary
+        code, lon, lat = conn.execute(text("""SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) p
+            FROM areas_now WHERE level = 'town' ORDER BY area_m2 DESC LIMIT 1) t""")).one()
+    page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 15)", [lat, lon])
+    page.wait_for_function("() => window.labelsShown.level === 'grid'")
+    assert page.locator(".area-label-grid").count() == page.evaluate("window.labelsShown.count") > 0
+    toggle(page, "Incident heat (H3)")   # off again: the town's fill is on top
+    toggle(page, "Incidents: open")
+    page.wait_for_load_state("networkidle")
+    page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))
+    popup = page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
+    assert code in popup   # the town's popup, from a click in the middle of it
+    assert not errors, errors

@@ -69,9 +69,10 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
         SELECT m.position AS geom, m.id, m.employment, m.organisation_id, m.on_duty
           FROM mediators m WHERE m.position && {BOX} ORDER BY m.id"""),
     Layer("incidents", "incidents as points, high zoom only (no personal data)", 15, 22, 5000,
-          {"id": "Number", "category": "String", "severity": "String", "status": "String"},
-          dynamic=True, filters=INCIDENT_FILTERS, sql=f"""
-        SELECT i.position AS geom, i.id, i.category, i.severity, i.status
+          {"id": "Number", "category": "String", "severity": "String", "status": "String", "open": "Boolean",
+           "due": "Number"}, dynamic=True, filters=INCIDENT_FILTERS, sql=f"""
+        SELECT i.position AS geom, i.id, i.category, i.severity, i.status, is_open(i.status) AS open,
+               extract(epoch FROM i.due_at)::bigint AS due
           FROM incidents i WHERE i.position && {BOX} AND {_INCIDENT_WHERE} ORDER BY i.registered_at DESC"""),
     Layer("incident_heat", "incident counts " + _PER_CELL, 8, 14, 20000, {"h3": "String", "value": "Number"},
           dynamic=True, filters=INCIDENT_FILTERS, h3_sql=f"""

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from api.dependencies import get_read_session
 from api.params import Offset, parse_bbox
 from api.problems import Problem
-from api.schemas.areas import AreaFeature, AreaItems, AreaList
+from api.schemas.areas import AreaFeature, AreaItems, AreaLabels, AreaList
 from geo.areas import service
 from geo.codes import CodeError, parse_area_code
-from geo.crs import Datum, geometry_from_wgs84
+from geo.crs import Datum, from_wgs84, geometry_from_wgs84
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a published generation (default: current)")]
@@ -32,6 +32,21 @@ def list_areas(session: Annotated[Session, Depends(get_read_session)],
     total, items = service.list_areas(session, level=level, parent=parent, limit=limit, offset=offset,
                                       bbox=parse_bbox(bbox, crs), generation=generation)
     return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/labels", response_model=AreaLabels)
+def area_labels(session: Annotated[Session, Depends(get_read_session)],
+                level: Literal["district", "town", "village", "grid"],
+                bbox: Annotated[str, Query(description="west,south,east,north in crs: the map's view")],
+                crs: Datum = Datum.WGS84) -> dict:
+    """Where a map writes the names of one level's areas in force in its view (a point inside
+    each), the largest first, at most 500. The map pages label districts at low zoom and then,
+    zooming in, towns (zoom 11), villages (13) and grids (15)."""
+    points = service.label_points(session, level, parse_bbox(bbox, crs))
+    if points and crs is not Datum.WGS84:
+        lons, lats = from_wgs84([p["lon"] for p in points], [p["lat"] for p in points], crs)
+        points = [{**p, "lon": float(lon), "lat": float(lat)} for p, lon, lat in zip(points, lons, lats)]
+    return {"level": level, "crs": crs, "items": points}
 
 
 AreaCode = Annotated[str, Path(description="6, 9, 12 or 15-digit area code")]

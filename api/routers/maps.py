@@ -12,7 +12,7 @@ from api import maps
 from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
-from geo.areas.service import area_in_force, index_resolution
+from geo.areas.service import area_in_force, data_as_of, index_resolution
 from geo.errors import NotFound
 from geo.i18n import templates, translate, words
 from geo.mediation.categories import Category
@@ -30,13 +30,13 @@ def _page(request: Request, view: str, basemap: str, **options) -> HTMLResponse:
 
 
 @router.get("/map", response_class=HTMLResponse)
-def full_map(request: Request, basemap: Basemap = "none",
+def full_map(request: Request, session: Annotated[Session, Depends(get_read_session)], basemap: Basemap = "none",
              as_of: Annotated[AwareMoment | None, Query(description="moment of the alert layer (default now)")]
              = None) -> HTMLResponse:
     """Area levels with a layer control, H3 incident heat, incidents, mediators, cameras,
     early-warning alerts; search by area code; click a feature for its details. Opened with
     ``?key=``, the key becomes a session cookie and the page reloads without it."""
-    return _page(request, "map", basemap, alerts_as_of=as_of and as_of.isoformat())
+    return _page(request, "map", basemap, alerts_as_of=as_of and as_of.isoformat(), data_as_of=data_as_of(session))
 
 
 PAGES = templates(Path(__file__).resolve().parents[1] / "templates")
@@ -64,7 +64,7 @@ def embed(request: Request, session: Annotated[Session, Depends(get_read_session
         title += " · " + area_in_force(session, code, field="code")["name"]
     filters = {"category": category and category.value, "since": since and since.isoformat(),
                "until": until and until.isoformat()}
-    return _page(request, view, basemap, focus=code, filters=filters, title=title,
+    return _page(request, view, basemap, focus=code, filters=filters, title=title, data_as_of=data_as_of(session),
                  session=getattr(request.state, "page_session", None))
 
 

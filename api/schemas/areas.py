@@ -1,7 +1,9 @@
 """Areas: the city, districts, towns, villages and grids of a generation."""
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 from api.schemas.common import Items, LabelField, Labelled, Page
 from api.schemas.common import GeoFeature
@@ -32,6 +34,23 @@ class AreaRead(AreaBase):
 
 
 AreaList = Page[AreaRead]
+
+
+class AreaLabel(BaseModel):
+    """Where a map writes an area's name: a point inside the area."""
+
+    code: str
+    name: str
+    lon: float
+    lat: float
+
+
+class AreaLabels(BaseModel):
+    """The names of one level's areas in a map's view, largest areas first."""
+
+    level: Literal["district", "town", "village", "grid"]
+    crs: Datum = Field(description="the datum of lon and lat")
+    items: list[AreaLabel]
 AreaItems = Items[AreaRead]
 
 

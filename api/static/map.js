@@ -26,18 +26,30 @@
   function lines(rows) {   // rows of text, one <div> each
     return el("div", null, rows.map(function (row) { return el("div", row); }));
   }
-  function ramp(v, top) { var t = Math.min(1, v / top); return "rgb(" + Math.round(255 - 66 * t) + "," +
-      Math.round(255 - 255 * t) + "," + Math.round(178 - 140 * t) + ")"; }
-  function styleFor(name) {
-    if (cfg.lines[name]) return {weight: cfg.lines[name][1], color: cfg.lines[name][0], fill: false};
-    if (cfg.points[name]) return {radius: 4, weight: 1, color: cfg.points[name], fill: true, fillOpacity: 0.8};
-    if (name === "villages_fill") return function (p) {
-      return {fill: true, fillOpacity: 0.6, weight: 0.5, color: "#666", fillColor: ramp(p.households, 8000)}; };
-    return function (p) { return {fill: true, fillOpacity: 0.6, weight: 0, fillColor: ramp(p.value, cfg.heatTop)}; };
+  function rgb(hex) { return [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); }); }
+  function ramp(v, top) {   // cfg.ramp's light end at 0, its dark end at top and above
+    var t = Math.min(1, v / top), low = rgb(cfg.ramp[0]), high = rgb(cfg.ramp[1]);
+    return "rgb(" + low.map(function (c, i) { return Math.round(c + (high[i] - c) * t); }).join(",") + ")";
   }
-  function tiles(names, stylesByLayer) {
+  function overdue(p) { return p.open && p.due !== undefined && p.due * 1000 < Date.now(); }
+  function styleFor(name, only) {
+    // Areas are filled (transparently), so that a click anywhere inside opens the popup, not only on the line.
+    if (cfg.lines[name]) return {weight: cfg.lines[name][1], color: cfg.lines[name][0], fill: true,
+                                 fillColor: cfg.lines[name][0], fillOpacity: 0};
+    if (cfg.points[name]) return {radius: 4, weight: 1, color: cfg.points[name], fill: true, fillOpacity: 0.8};
+    if (name === "incidents") return function (p) {   // only the open or the concluded ones; overdue ones ringed
+      if ((only === "open") !== Boolean(p.open)) return [];
+      var late = overdue(p);
+      return {radius: late ? 6 : 4, weight: late ? 2.5 : 1, color: late ? "#000" : cfg.statuses[p.status],
+              fill: true, fillColor: cfg.statuses[p.status], fillOpacity: 0.9};
+    };
+    if (name === "villages_fill") return function (p) {
+      return {fill: true, fillOpacity: 0.6, weight: 0.5, color: "#666", fillColor: ramp(p.households, cfg.ramps[name])}; };
+    return function (p) { return {fill: true, fillOpacity: 0.6, weight: 0, fillColor: ramp(p.value, cfg.ramps[name])}; };
+  }
+  function tiles(names, stylesByLayer, only) {
     var styles = {};
-    names.split(",").forEach(function (n) { styles[n] = stylesByLayer[n] || styleFor(n); });
+    names.split(",").forEach(function (n) { styles[n] = stylesByLayer[n] || styleFor(n, only); });
     var layer = L.vectorGrid.protobuf("/tiles/" + names + "/{z}/{x}/{y}.mvt" + query,
         {vectorTileLayerStyles: styles, interactive: true, maxNativeZoom: 18,
          fetchOptions: {headers: headers, credentials: "same-origin"}});
@@ -45,7 +57,8 @@
       var properties = e.layer.properties, words = cfg.popup || {names: {}, values: {}};
       var rows = Object.keys(properties).map(function (k) {
         var v = properties[k], coded = (words.values[k] || {})[v];
-        var shown = coded !== undefined ? coded : v === true ? words.yes : v === false ? words.no : v;
+        var shown = coded !== undefined ? coded : v === true ? words.yes : v === false ? words.no
+          : k === "due" ? new Date(v * 1000).toLocaleString(document.documentElement.lang) : v;
         return el("tr", null, [el("th", words.names[k] || k), el("td", shown)]);
       });
       L.popup().setLatLng(e.latlng).setContent(el("table", null, rows)).openOn(map);
@@ -56,7 +69,8 @@
   cfg.overlays.forEach(function (o) {
     var styles = {};
     if (o.fill) styles[o.layers] = styleFor(o.fill);
-    overlays[o.title] = tiles(o.layers, styles);
+    overlays[o.title] = tiles(o.layers, styles, o.only);
+    overlays[o.title].symbol = o.symbol;
     if (o.on) overlays[o.title].addTo(map);
   });
   if (cfg.alerts) {
@@ -73,11 +87,15 @@
         layer.bindPopup(lines(text.concat([p.village + "（" + p.town + "）"])));
       }});
     overlays[t("Alerts")] = alerts;
+    alerts.symbol = {alerts: true};
     get("/warnings" + (query ? query + "&" : "?") + "format=geojson" +
         (cfg.alerts.as_of ? "&as_of=" + encodeURIComponent(cfg.alerts.as_of) : ""))
       .then(function (fc) { alerts.addData(fc); window.alertCount = fc.features.length; });
   }
+  L.control.scale({imperial: false}).addTo(map);
   if (cfg.control) L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  legend();
+  labels();
   var panel = null, latest = null;
   function pct(x) { return x === null || x === undefined ? "-" : (x * 100).toFixed(1) + " %"; }
   function dashboard(code) {
@@ -153,5 +171,72 @@
     dashboard("460100");
   }
   if (cfg.focus) show(cfg.focus);
+
+  // The legend: each overlay on the map with its symbol (a line, a point, a colour ramp and its
+  // numbers, incidents' colours by status), and the date of the data.
+  function swatch(css) { var s = el("span"); s.className = "legend-swatch"; s.style.cssText = css; return s; }
+  function row(symbol, text) { var r = el("div", null, [symbol, el("span", text)]); r.className = "legend-row"; return r; }
+  function entries(title, symbol) {
+    if (symbol.line) return [row(swatch("border-top: " + symbol.width + "px solid " + symbol.line + "; height: 0"), title)];
+    if (symbol.point) return [row(swatch("background: " + symbol.point + "; border-radius: 50%"), title)];
+    if (symbol.ramp) {
+      var bar = swatch("width: 120px; background: linear-gradient(to right, " + symbol.ramp.join(", ") + ")");
+      var numbers = el("div", null, [el("span", "0"), el("span", String(symbol.top / 2)), el("span", "≥ " + symbol.top)]);
+      numbers.className = "legend-numbers";
+      return [el("div", title), row(bar, ""), numbers, el("div", symbol.counts)];
+    }
+    if (symbol.alerts) return [el("div", title), row(swatch("border: 2px solid #d7301f"), t("hotspot")),
+                               row(swatch("border: 2px solid #000; border-radius: 50%"), t("repeat dispute"))];
+    var rows = [el("div", title)].concat(symbol.statuses.map(function (s) {
+      return row(swatch("background: " + s.color + "; border-radius: 50%"), s.text); }));
+    if (symbol.overdue) rows.push(row(swatch("border: 2.5px solid #000; border-radius: 50%"), symbol.overdue));
+    return rows;
+  }
+  function legend() {
+    var box = L.control({position: "bottomright"});
+    box.onAdd = function () {
+      var div = L.DomUtil.create("div", "leaflet-bar map-legend");
+      div.id = "legend";
+      div.style.cssText = "background: white; padding: 4px 8px; font: 12px sans-serif; max-width: 220px";
+      function draw() {
+        var shown = [el("b", t("Legend"))];
+        Object.keys(overlays).forEach(function (title) {
+          if (map.hasLayer(overlays[title])) shown = shown.concat(entries(title, overlays[title].symbol));
+        });
+        if (cfg.asOf) shown.push(el("div", t("data as of {moment}", {moment: cfg.asOf})));
+        div.replaceChildren.apply(div, shown);
+      }
+      map.on("overlayadd overlayremove", draw);
+      draw();
+      return div;
+    };
+    box.addTo(map);
+  }
+
+  // Names on the map: the finest level of the view whose names fit at this zoom (cfg.labels).
+  function labelLevel(zoom) {
+    var fitting = cfg.labels.levels.filter(function (level) { return cfg.labels.zooms[level] <= zoom; });
+    return fitting.length ? fitting[fitting.length - 1] : cfg.labels.levels[0];
+  }
+  function labels() {
+    var group = L.layerGroup().addTo(map), asked = 0;
+    function refresh() {
+      var level = labelLevel(map.getZoom()), b = map.getBounds(), mine = ++asked;
+      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+      get("/areas/labels?level=" + level + "&bbox=" + bbox.join(",") + (query ? "&" + cfg.query : "")).then(function (found) {
+        if (mine !== asked || !found.items) return;   // a later view's answer wins; a problem draws no names
+        group.clearLayers();
+        found.items.forEach(function (a) {
+          var name = el("span", a.name);
+          name.className = "area-label area-label-" + level;
+          group.addLayer(L.marker([a.lat, a.lon], {interactive: false, keyboard: false,
+            icon: L.divIcon({className: "area-label-icon", html: name, iconSize: null})}));
+        });
+        window.labelsShown = {level: level, count: found.items.length};
+      });
+    }
+    map.on("moveend", refresh);
+    refresh();
+  }
   window.haikouMap = {map: map, overlays: overlays, show: show};
 })();

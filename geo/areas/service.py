@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select, text
@@ -34,6 +35,14 @@ class Stamp(NamedTuple):
 
 def stamp(session: Session) -> Stamp:
     return Stamp(*session.execute(text(STAMP_SQL)).one())
+
+
+def data_as_of(session: Session) -> datetime | None:
+    """When the data last changed: the latest of the boundaries' publication, the dataset's
+    load and the last recorded change (the moments of the three parts of the Stamp)."""
+    return session.scalar(text("""SELECT greatest((SELECT max(created_at) FROM generations),
+                                                  (SELECT max(loaded_at) FROM dataset_loads),
+                                                  (SELECT max(at) FROM audit_log))"""))
 
 
 def current_generation(session: Session) -> int | None:
@@ -161,3 +170,20 @@ def search(session: Session, query: str, *, level: str | None = None, limit: int
                            "prefix": wanted + "%" if wanted.isdigit() else "", "wanted": wanted, "limit": limit})
     return [{**r, "within": [n for n in (r["district"], r["town"], r["village"]) if n],
              "bbox": [r["west"], r["south"], r["east"], r["north"]]} for r in rows.mappings()]
+
+
+LABEL_ZOOMS = {"district": 0, "town": 11, "village": 13, "grid": 15}   # the zoom from which a level's names fit
+LABELS_AT_MOST = 500
+
+
+def label_points(session: Session, level: str, bbox: tuple[float, float, float, float],
+                 limit: int = LABELS_AT_MOST) -> list[dict]:
+    """Where a map writes the names of a level's areas in force touching a WGS-84 box: a
+    point inside each (ST_PointOnSurface), the largest areas first, at most ``limit``."""
+    rows = session.execute(text("""
+        SELECT code, name, ST_X(at) AS lon, ST_Y(at) AS lat
+          FROM (SELECT code, name, area_m2, ST_PointOnSurface(geom) AS at FROM areas_now
+                 WHERE level = :level AND geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)
+                 ORDER BY area_m2 DESC, code LIMIT :limit) chosen"""),
+        {"level": level, "west": bbox[0], "south": bbox[1], "east": bbox[2], "north": bbox[3], "limit": limit})
+    return [dict(r) for r in rows.mappings()]

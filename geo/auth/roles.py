@@ -34,7 +34,8 @@ SESSION_PAGES = re.compile(r"^/(map|planner)/?$")
 PUBLIC_LAYERS = frozenset({"districts", "towns", "villages", "grids", "incident_heat", "households", "camera_coverage"})
 PRIVATE_LAYERS = frozenset({"incidents", "mediators", "cameras", "camera_fov"})
 EMBED_PAGES = ("overview", "area", "heat")
-EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/\d+$|^/search$")   # an embedded area page looks up its outline
+# An embedded page draws tiles, looks up its area's outline, searches, and labels the areas in its view.
+EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
 ADMIN_ONLY_READS = re.compile(r"^/audit")
 # Writes (any method but GET and HEAD), first match wins.
