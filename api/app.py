@@ -38,6 +38,7 @@ from api.routers import (
 )
 from api.security import Gate, authorize
 from api.state import Services
+from geo.i18n import N_, current, translate
 from geo.db import session_factory
 from geo.settings import PROJECT_ROOT, get_settings
 
@@ -84,15 +85,21 @@ def _amend_openapi(app: FastAPI, *steps) -> None:
     app.openapi = openapi
 
 
+DOCS_TITLE = N_("Haikou grid management API")
+
+
 def _with_nonce(request: Request, page: HTMLResponse) -> HTMLResponse:
-    """A documentation page whose inline scripts run under the request's CSP nonce."""
-    return HTMLResponse(page.body.decode().replace("<script>", f'<script nonce="{request.state.csp_nonce}">'))
+    """A documentation page whose inline scripts run under the request's CSP nonce, in the
+    request's language (its own words; Swagger UI's and ReDoc's stay English: they have no
+    translations)."""
+    html = page.body.decode().replace("<script>", f'<script nonce="{request.state.csp_nonce}">')
+    return HTMLResponse(html.replace("<html>", f'<html lang="{current()}">', 1))
 
 
 async def docs(request: Request) -> HTMLResponse:
     """Swagger UI from our own /vendor: it works offline."""
     return _with_nonce(request, get_swagger_ui_html(
-        openapi_url="/openapi.json", title="Haikou grid management API",
+        openapi_url="/openapi.json", title=translate(DOCS_TITLE),
         swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js", swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="data:,"))
 
@@ -102,7 +109,7 @@ async def redoc(request: Request) -> HTMLResponse:
     in a worker it makes from a blob: URL."""
     request.scope["state"]["csp_worker_sources"] = ("blob:",)
     return _with_nonce(request, get_redoc_html(
-        openapi_url="/openapi.json", title="Haikou grid management API", redoc_js_url=REDOC_BUNDLE,
+        openapi_url="/openapi.json", title=translate(DOCS_TITLE), redoc_js_url=REDOC_BUNDLE,
         redoc_favicon_url="data:,", with_google_fonts=False))
 
 

@@ -17,6 +17,8 @@ from urllib.parse import urlencode, urlsplit
 import folium
 
 from geo.areas.service import LABEL_ZOOMS
+from geo.auth.keys import Principal
+from geo.auth.roles import PUBLIC_LAYERS, Role
 from geo.codes import HAIKOU_TIME
 from geo.crs import Datum
 from geo.incidents.statuses import OPEN, STATUSES
@@ -61,6 +63,7 @@ STATUS_COLOURS = {"registered": "#fd8d3c", "accepted": "#fdae6b", "mediating": "
                   "refused": "#bdbdbd", "agreement": "#31a354", "terminated": "#969696", "follow_up": "#74c476",
                   "confirmation_requested": "#6baed6", "archived": "#d9d9d9"}
 
+LEAFLET_WORDS = (N_("Zoom in"), N_("Zoom out"), N_("Layers"))   # Leaflet's own (see /static/words.js)
 # The words map.js shows, in the page's language (sent in its config; values fill the braces).
 MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is named “{name}”"), N_("also: {names}"),
              N_("full-time mediators: {with_full_time}/{villages} villages ({share}; target 100 %)"),
@@ -68,7 +71,7 @@ MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is n
              N_("days to conclusion: median {median}, p90 {p90}"), N_("open cases overdue: {overdue}/{open} ({share})"),
              N_("hotspot {cell}"), N_("recent {recent}, expected {expected} (×{ratio}), q {q}"),
              N_("repeat dispute: {category} ×{cases}"), N_("Alerts"), N_("Legend"), N_("hotspot"),
-             N_("repeat dispute"), N_("data as of {moment}"))
+             N_("repeat dispute"), N_("data as of {moment}"), *LEAFLET_WORDS)
 
 # The words planner.js shows (its HTML is api/templates/planner.html).
 PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click adds more)."), N_("valid"),
@@ -88,7 +91,8 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("cannot open plan {plan}: {reason}"), N_("Click to start the shape."),
                  N_("Click to go on drawing the shape."), N_("Click the first point to close the shape."),
                  N_("Click to start the line."), N_("Click to go on drawing the line."),
-                 N_("Click the last point again to finish the line."), N_("A boundary may not cross itself."))
+                 N_("Click the last point again to finish the line."), N_("A boundary may not cross itself."),
+                 *LEAFLET_WORDS)
 
 # What a tile's properties are called in a popup, and the vocabularies of the coded ones.
 PROPERTY_NAMES = {"code": N_("code"), "name": N_("name"), "kind": N_("kind"), "households": N_("households"),
@@ -167,7 +171,8 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     datum = chosen.datum if chosen else Datum.WGS84
     fmap = folium.Map(location=[20.02, 110.33], zoom_start=10, tiles=None, control_scale=False, max_zoom=18)
     fmap.default_js, fmap.default_css = VENDOR_JS, VENDOR_CSS
-    fmap.get_root().title = title or translate(N_("Haikou grid management"))
+    title = title or translate(N_("Haikou grid management"))
+    fmap.get_root().title = title
     if chosen:
         key = get_settings().web.tianditu_key
         if chosen.needs_key and not key:
@@ -180,7 +185,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
               "ramp": _RAMP, "ramps": {name: top for name, (top, _) in _RAMPS.items()}, "statuses": STATUS_COLOURS,
               "open": OPEN, "labels": {"levels": _labelled(view), "zooms": LABEL_ZOOMS},
               "query": urlencode(params), "session": session, "words": words(MAP_WORDS), "popup": _popup_words(),
-              "control": view == "map", "search": view == "map", "focus": focus,
+              "control": view == "map", "search": view == "map", "focus": focus, "title": view != "map" and title,
               "asOf": data_as_of and data_as_of.astimezone(HAIKOU_TIME).strftime("%Y-%m-%d %H:%M"),
               "alerts": view == "map" and {"as_of": alerts_as_of}}
     header = fmap.get_root().header
@@ -206,6 +211,24 @@ def image_hosts(basemap: str) -> tuple[str, ...]:
     """The hosts a page's basemap draws from (for its Content-Security-Policy)."""
     chosen = BASEMAPS.get(basemap)
     return (urlsplit(chosen.url).scheme + "://" + urlsplit(chosen.url).netloc,) if chosen else ()
+
+
+LAYER_NAMES = {"districts": N_("Districts"), "towns": N_("Towns"), "villages": N_("Villages"), "grids": N_("Grids"),
+               "incident_heat": N_("Incident heat (H3)"), "households": N_("Households (H3)"),
+               "camera_coverage": N_("Camera coverage (H3)"), "incidents": N_("Incidents"), "mediators": N_("Mediators"),
+               "cameras": N_("Cameras (Sharp Eyes)"), "camera_fov": N_("Cameras' fields of view")}
+
+
+def embed_scope(principal: Principal | None) -> dict:
+    """What an embed key opens, in words of the page's language: the caller's key if it is an
+    embed key, else what a new embed key opens by default (no origins: those the key names)."""
+    embed = principal is not None and principal.role is Role.EMBED
+    origins, views, layers = (principal.origins, principal.views, principal.layers) if embed else ((), None, None)
+    comma = "、" if current() == "zh-CN" else ", "
+    return {"origins": list(origins),
+            "views": comma.join(translate(EMBED_VIEWS[v]) for v in sorted(views or EMBED_VIEWS)),
+            "layers": comma.join(translate(LAYER_NAMES[name]) for name in sorted(
+                PUBLIC_LAYERS if layers is None else layers, key=list(LAYER_NAMES).index))}
 
 
 def snippet(src: str, view: str, width: int, height: int) -> str:

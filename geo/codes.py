@@ -12,6 +12,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from geo.errors import Invalid
+from geo.i18n import N_
 
 CITY_CODE = "460100"
 HAIKOU_BOUNDS = (110.10, 19.52, 110.72, 20.12)   # the city's lon/lat extent (WGS-84), west, south, east, north
@@ -82,25 +83,26 @@ _TOWN_KINDS = (Kind.SUBDISTRICT, Kind.TOWN, Kind.TOWNSHIP)
 _VILLAGE_KINDS = (Kind.COMMUNITY, Kind.VILLAGE)
 
 
-def _kind_by_range(code: str, start: int, kinds: tuple[Kind, ...], what: str) -> Kind:
+def _kind_by_range(code: str, start: int, kinds: tuple[Kind, ...], out_of_range: str) -> Kind:
     n = int(code[start:start + 3])
     for kind in kinds:
         low, high = SEQUENCES[kind]
         if low <= n <= high:
             return kind
-    raise CodeError("{what} code {code}: digits {first}-{last} must be {low:03d}-{high:03d}, got {got}",
-                    what=what, code=code, first=start + 1, last=start + 3, low=SEQUENCES[kinds[0]][0],
+    raise CodeError(out_of_range, code=code, first=start + 1, last=start + 3, low=SEQUENCES[kinds[0]][0],
                     high=SEQUENCES[kinds[-1]][1], got=code[start:start + 3])
 
 
 def town_kind(code: str) -> Kind:
     """街道 001-099, 镇 100-199, 乡 200-399 (digits 7-9)."""
-    return _kind_by_range(code, 6, _TOWN_KINDS, "town")
+    return _kind_by_range(code, 6, _TOWN_KINDS,
+                          N_("town code {code}: digits {first}-{last} must be {low:03d}-{high:03d}, got {got}"))
 
 
 def village_kind(code: str) -> Kind:
     """社区 001-199, 村 200-399 (digits 10-12)."""
-    return _kind_by_range(code, 9, _VILLAGE_KINDS, "village")
+    return _kind_by_range(code, 9, _VILLAGE_KINDS,
+                          N_("village code {code}: digits {first}-{last} must be {low:03d}-{high:03d}, got {got}"))
 
 
 def parse_area_code(code: str) -> AreaCode:

@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 HAN = re.compile(r"[\u4e00-\u9fff]")
 # Latin words a Chinese page may show: names of standards and formats, units, brands of the map software.
 FIXED_WORDS = {"H3", "CSV", "UTC", "Polsby", "Popper", "make_valid", "km", "Leaflet", "OpenStreetMap", "API", "GeoJSON",
-               "MVT", "OGC", "PDF", "JSON", "HTML", "iframe", "key", "EMBED_KEY", "WGS", "GCJ", "BD"}
+               "MVT", "OGC", "PDF", "JSON", "HTML", "iframe", "key", "EMBED_KEY", "WGS", "GCJ", "BD", "TileJSON", "Origin",
+               "Shift"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 
 

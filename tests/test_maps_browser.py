@@ -173,6 +173,23 @@ def test_the_snippet_embeds_a_working_iframe(browser, live_server, client, engin
     assert frame.locator(".leaflet-tile-pane path").count() > 0
 
 
+def test_the_snippet_page_shows_the_frame_and_what_the_key_opens(browser, live_server, api_keys):
+    """Opened in a browser with the embed key, the snippet is a page: the <iframe> to paste
+    (as text, carrying the key), how the key works, and the key's origins, views and layers."""
+    key = api_keys["embed"]
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{live_server}/embed/area/snippet?code=460106005&width=640&key={key}")
+    snippet = page.inner_text("#snippet")
+    assert snippet.startswith("<iframe") and f"key={key}" in snippet and "code=460106005" in snippet
+    assert "https://portal.example" in page.inner_text("#scope-origins")
+    layers = page.inner_text("#scope-layers")   # asked for not from the portal: the public layers only
+    assert "网格" in layers and "案件" not in layers and "摄像机视野" not in layers
+    page.click("#open-view")
+    page.wait_for_function("() => window.lastSearch !== undefined", timeout=20_000)
+    assert "/embed/area" in page.url and page.locator("#map-title").is_visible()
+    page.close()
+
+
 def test_bad_map_parameters_are_problems(client):
     assert client.get("/map", params={"basemap": "google"}).json()["field"] == "basemap"
     assert client.get("/embed/area").json()["field"] == "code"

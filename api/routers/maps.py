@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from api import maps
@@ -68,12 +68,24 @@ def embed(request: Request, session: Annotated[Session, Depends(get_read_session
                  session=getattr(request.state, "page_session", None))
 
 
-@router.get("/embed/{view}/snippet", response_class=PlainTextResponse)
+@router.get("/embed/{view}/snippet", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {}, "text/html": {}},
+                             "description": "the <iframe> as text; for a browser, a page around it"}})
 def embed_snippet(request: Request, view: str, width: Annotated[int, Query(ge=100, le=4000)] = 800,
-                  height: Annotated[int, Query(ge=100, le=4000)] = 600) -> str:
+                  height: Annotated[int, Query(ge=100, le=4000)] = 600) -> Response:
     """The <iframe> HTML to paste into another portal; other query parameters go to the view.
     Asked for with an embed key, the frame carries that key; asked for by anyone else, it
-    says ``key=EMBED_KEY`` for the portal to fill in (no other key is ever copied)."""
+    says ``key=EMBED_KEY`` for the portal to fill in (no other key is ever copied). A browser
+    (Accept: text/html) gets a page around it: how the key works and what it opens."""
     src = public(f"/embed/{view}", [(k, v) for k, v in request.query_params.multi_items() if k in EMBED_PARAMETERS])
-    key = getattr(request.state, "embed_key", None) or "EMBED_KEY"
-    return maps.snippet(src + ("&" if "?" in src else "?") + f"key={key}", view, width, height)
+    key = getattr(request.state, "embed_key", None)
+
+    def keyed(credential: str) -> str:
+        return src + ("&" if "?" in src else "?") + f"key={credential}"
+    snippet = maps.snippet(keyed(key or "EMBED_KEY"), view, width, height)
+    if "text/html" not in request.headers.get("accept", ""):
+        return PlainTextResponse(snippet)
+    preview = keyed(key) if key else src
+    return HTMLResponse(PAGES.get_template("snippet.html").render(
+        view=view, title=translate(maps.EMBED_VIEWS[view]), snippet=snippet, embed_key=key, preview=preview,
+        scope=maps.embed_scope(getattr(request.state, "principal", None))))

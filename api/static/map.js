@@ -31,10 +31,12 @@
     var t = Math.min(1, v / top), low = rgb(cfg.ramp[0]), high = rgb(cfg.ramp[1]);
     return "rgb(" + low.map(function (c, i) { return Math.round(c + (high[i] - c) * t); }).join(",") + ")";
   }
+  var coloured = cfg.overlays.some(function (o) { return o.fill; });
   function overdue(p) { return p.open && p.due !== undefined && p.due * 1000 < Date.now(); }
   function styleFor(name, only) {
-    // Areas are filled (transparently), so that a click anywhere inside opens the popup, not only on the line.
-    if (cfg.lines[name]) return {weight: cfg.lines[name][1], color: cfg.lines[name][0], fill: true,
+    // Areas are filled (transparently), so that a click anywhere inside opens the popup, not only on
+    // the line; on a view with a coloured fill (villages by households) the fill answers instead.
+    if (cfg.lines[name]) return {weight: cfg.lines[name][1], color: cfg.lines[name][0], fill: !coloured,
                                  fillColor: cfg.lines[name][0], fillOpacity: 0};
     if (cfg.points[name]) return {radius: 4, weight: 1, color: cfg.points[name], fill: true, fillOpacity: 0.8};
     if (name === "incidents") return function (p) {   // only the open or the concluded ones; overdue ones ringed
@@ -94,8 +96,20 @@
   }
   L.control.scale({imperial: false}).addTo(map);
   if (cfg.control) L.control.layers(null, overlays, {collapsed: false}).addTo(map);
+  if (cfg.title) {   // an embed says what it shows
+    var heading = L.control({position: "topright"});
+    heading.onAdd = function () {
+      var div = el("div", cfg.title);
+      div.id = "map-title";
+      div.className = "leaflet-bar";
+      div.style.cssText = "background: white; padding: 4px 10px; font: bold 14px sans-serif";
+      return div;
+    };
+    heading.addTo(map);
+  }
   legend();
   labels();
+  window.gridWords.leaflet(map, t);
   var panel = null, latest = null;
   function pct(x) { return x === null || x === undefined ? "-" : (x * 100).toFixed(1) + " %"; }
   function dashboard(code) {
@@ -226,13 +240,19 @@
       get("/areas/labels?level=" + level + "&bbox=" + bbox.join(",") + (query ? "&" + cfg.query : "")).then(function (found) {
         if (mine !== asked || !found.items) return;   // a later view's answer wins; a problem draws no names
         group.clearLayers();
+        var placed = [];   // the boxes of the names written so far: the largest areas' names go first
         found.items.forEach(function (a) {
           var name = el("span", a.name);
           name.className = "area-label area-label-" + level;
-          group.addLayer(L.marker([a.lat, a.lon], {interactive: false, keyboard: false,
-            icon: L.divIcon({className: "area-label-icon", html: name, iconSize: null})}));
+          var marker = L.marker([a.lat, a.lon], {interactive: false, keyboard: false,
+            icon: L.divIcon({className: "area-label-icon", html: name, iconSize: null})});
+          group.addLayer(marker);
+          var box = name.getBoundingClientRect();
+          if (placed.some(function (p) { return box.left < p.right && p.left < box.right && box.top < p.bottom &&
+                                                p.top < box.bottom; })) group.removeLayer(marker);
+          else placed.push(box);
         });
-        window.labelsShown = {level: level, count: found.items.length};
+        window.labelsShown = {level: level, count: placed.length};
       });
     }
     map.on("moveend", refresh);

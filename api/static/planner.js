@@ -13,6 +13,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var config = JSON.parse($("planner-config").textContent);   // from the server: the H3 resolution, the words
   var t = window.gridWords(config.words);   // the page's words, in its language (/static/words.js)
+  window.gridWords.leaflet(map, t);
   var handlers = L.drawLocal.draw.handlers;   // Leaflet.draw's hints while drawing, in the page's language
   handlers.polygon.tooltip = {start: t("Click to start the shape."), cont: t("Click to go on drawing the shape."),
                               end: t("Click the first point to close the shape.")};

@@ -10,3 +10,15 @@ window.gridWords = function (words) {
     });
   };
 };
+
+// Leaflet's own words (zoom buttons, the layer switch) in the page's language, through t().
+window.gridWords.leaflet = function (map, t) {
+  "use strict";
+  function name(selector, text) {
+    document.querySelectorAll(selector).forEach(function (e) { e.title = text; e.setAttribute("aria-label", text); });
+  }
+  name(".leaflet-control-zoom-in", t("Zoom in"));
+  name(".leaflet-control-zoom-out", t("Zoom out"));
+  name(".leaflet-control-layers-toggle", t("Layers"));
+  if (map.attributionControl) map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+};
