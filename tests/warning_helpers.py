@@ -20,7 +20,9 @@ SOURCE = "planted by a test"
 
 def quiet_place(session: Session) -> dict:
     """An incident whose H3 resolution-8 disk had 5 to 20 cases in the year: a place with a
-    baseline, yet quiet enough for a cluster to stand out."""
+    baseline, yet quiet enough for a cluster to stand out; and whose disk's cells all have
+    their centres in the incident's own village (alerts place a hotspot by the centre of
+    the cell the scan names, which may be a neighbour of the planted one)."""
     rows = session.execute(text("""SELECT id, h3, ST_X(position) AS lon, ST_Y(position) AS lat, district_code, town_code,
                                           village_code, grid_code FROM incidents WHERE h3 IS NOT NULL ORDER BY id""")).all()
     per_cell: dict[int, int] = {}
@@ -28,9 +30,17 @@ def quiet_place(session: Session) -> dict:
     for cell in parents:
         per_cell[cell] = per_cell.get(cell, 0) + 1
     for row, cell in zip(rows, parents):
-        if 5 <= sum(per_cell.get(c, 0) for c in h3.grid_disk(cell, 1)) <= 20:
+        if 5 <= sum(per_cell.get(c, 0) for c in h3.grid_disk(cell, 1)) <= 20 and _disk_in(session, cell, row.village_code):
             return dict(row._mapping)
     raise AssertionError("no quiet place in the dataset")
+
+
+def _disk_in(session: Session, cell: int, village: str) -> bool:
+    centres = [h3.cell_to_latlng(c) for c in h3.grid_disk(cell, 1)]
+    return bool(session.scalar(text("""
+        SELECT bool_and(ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326)))
+          FROM areas_now a, unnest(CAST(:lon AS float8[]), CAST(:lat AS float8[])) AS p(lon, lat) WHERE a.code = :v"""),
+        {"v": village, "lon": [c[1] for c in centres], "lat": [c[0] for c in centres]}))
 
 
 def plant(session: Session, place: dict, *, count: int = PLANTED, category: str = "neighbourhood",

@@ -104,7 +104,7 @@ def generate_city(outlines: gpd.GeoDataFrame, town_list: list, settings: dict, s
                                     settings["households"]["urban_threshold"], edges, rng)
             villages = hierarchy.villages(cells, households, towns, settings["areas"]["villages"],
                                           settings["areas"]["town_community_share"], edges, rng)
-            grids = hierarchy.grids(cells, households, villages, settings["areas"], edges)
+            grids = hierarchy.grids(cells, households, villages, settings["areas"], edges, rng)
         with progress.step("polygons"):
             piece_grid = geography.piece_owners(pieces, cells, grids.label)
             grid_geoms = geography.area_polygons(cells, grids.label, crossed, pieces, piece_grid, len(grids.codes))

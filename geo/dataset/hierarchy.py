@@ -3,7 +3,9 @@
 Towns: 街道 (subdistricts) are k-means regions of the district's urban cells
 (households as weight), 镇 (towns) of its rural cells (area as weight). Villages:
 k-means inside each town. Grids: balanced recursive bisection of each village by
-households. Every level is repaired to be contiguous inside its parent.
+households. Each parent is cut in a plane bent by a random field on the scale of its
+children (``_bent``), so edges wander as drawn boundaries do instead of running straight.
+Every level is repaired to be contiguous inside its parent.
 """
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ import numpy as np
 from geo.codes import Kind, child_code
 from geo.dataset.geography import Cells
 from geo.dataset.names import place_names
-from geo.dataset.partition import balanced_bisection, grid_count, make_contiguous, reading_order, weighted_kmeans
+from geo.dataset.partition import (balanced_bisection, grid_count, make_contiguous, reading_order, warped,
+                                   weighted_kmeans)
 from geo.dataset.sources import Town
 
 MIN_SUBDISTRICT_HOUSEHOLDS = 8_000
+URBAN_EDGE_WAVE_M = 8_000.0
 
 
 @dataclass
@@ -38,11 +42,19 @@ def _centroids(xy: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     return sums / np.maximum(count, 1)
 
 
+def _bent(xy: np.ndarray, parts: int, rng: np.random.Generator) -> np.ndarray:
+    """``xy`` in a plane bent by waves twice as long as the ``parts`` regions it is cut into are wide."""
+    width = np.sqrt(max(float(np.prod(np.ptp(xy, axis=0))), 1.0) / parts)
+    return warped(xy, rng, 2 * width)
+
+
 def towns(cells: Cells, density: np.ndarray, households: np.ndarray, district_codes: list[str],
           town_list: list[Town], urban_threshold: float, edges: np.ndarray,
           rng: np.random.Generator) -> Partition:
     label = np.full(len(cells), -1)
     codes = [t.code for t in town_list]
+    wobble = (warped(cells.xy, rng, URBAN_EDGE_WAVE_M) - cells.xy)[:, 0]   # the urban edge: a bent contour, no circle
+    density = density * np.exp(0.5 * wobble / max(np.abs(wobble).max(), 1e-9))
     for d, district in enumerate(district_codes):
         members = np.flatnonzero(cells.district == d)
         subs = [i for i, t in enumerate(town_list) if t.district_code == district and t.kind is Kind.SUBDISTRICT]
@@ -56,7 +68,7 @@ def towns(cells: Cells, density: np.ndarray, households: np.ndarray, district_co
             if not group:
                 continue
             weight = np.ones(len(part)) if weight_of is None else weight_of[part] + 1e-3
-            local = weighted_kmeans(cells.xy[part], weight, len(group), rng)
+            local = weighted_kmeans(_bent(cells.xy[part], len(group), rng), weight, len(group), rng)
             ranks = reading_order(_centroids(cells.xy[part], local, len(group)), row_height=3000.0)
             label[part] = np.array(group)[ranks[local]]
     label = make_contiguous(label, cells.district, edges, np.ones(len(cells)))
@@ -86,7 +98,7 @@ def villages(cells: Cells, households: np.ndarray, town_level: Partition, total:
         members = np.flatnonzero(town_level.label == t)
         k = int(quota[t])
         weight = households[members] / max(households[members].sum(), 1) + 1.0 / len(members)
-        local = weighted_kmeans(cells.xy[members], weight, k, rng)
+        local = weighted_kmeans(_bent(cells.xy[members], k, rng), weight, k, rng)
         centres = _centroids(cells.xy[members], local, k)
         if town_level.kinds[t] is Kind.SUBDISTRICT:
             communities = np.ones(k, dtype=bool)
@@ -114,7 +126,7 @@ def villages(cells: Cells, households: np.ndarray, town_level: Partition, total:
 
 
 def grids(cells: Cells, households: np.ndarray, village_level: Partition, settings: dict,
-          edges: np.ndarray) -> Partition:
+          edges: np.ndarray, rng: np.random.Generator) -> Partition:
     low, high = settings["grid_households_min"], settings["grid_households_max"]
     target = settings["grid_households_target"]
     label = np.full(len(cells), -1)
@@ -122,7 +134,7 @@ def grids(cells: Cells, households: np.ndarray, village_level: Partition, settin
     for v, village_code in enumerate(village_level.codes):
         members = np.flatnonzero(village_level.label == v)
         k = min(grid_count(households[members].sum(), low, high, target), len(members))
-        local = balanced_bisection(cells.xy[members], households[members].astype(float), k)
+        local = balanced_bisection(_bent(cells.xy[members], k, rng), households[members].astype(float), k)
         centres = _centroids(cells.xy[members], local, k)
         row = np.sqrt(len(members) / k) * 50.0
         ranks = reading_order(centres, row_height=row)

@@ -67,6 +67,24 @@ def balanced_bisection(xy: np.ndarray, weights: np.ndarray, k: int) -> np.ndarra
     return labels
 
 
+def warped(xy: np.ndarray, rng: np.random.Generator, wavelength_m: float, octaves: int = 5) -> np.ndarray:
+    """``xy`` moved by a smooth random field: per octave, two waves per axis in random
+    directions, each half the length of the one before. Regions cut with straight lines in
+    the warped plane (k-means, bisection) have irregular edges in the real one, as
+    boundaries drawn along streams, roads and field edges do. Each wave tilts the plane by
+    at most 0.25, so the field bends without folding a region through its neighbour
+    (make_contiguous mends what it does)."""
+    moved = np.asarray(xy, dtype=float).copy()
+    for octave in range(octaves):
+        length = wavelength_m / 2 ** octave
+        for axis in (0, 1):
+            for _ in range(2):
+                angle, phase = rng.uniform(0, 2 * np.pi, size=2)
+                along = xy @ np.array([np.cos(angle), np.sin(angle)])
+                moved[:, axis] += 0.25 * length / (2 * np.pi) * np.sin(2 * np.pi * along / length + phase)
+    return moved
+
+
 def make_contiguous(labels: np.ndarray, parents: np.ndarray, edges: np.ndarray,
                     size: np.ndarray, rounds: int = 20) -> np.ndarray:
     """Give every stray piece of a region to the neighbouring region it touches most.
