@@ -10,15 +10,19 @@ _SECRETS = [(re.compile(r"(?i)\b(key=)(hk_[0-9a-f]{8}_)?[^&\s\"]*"), r"\1\2***")
             (re.compile(r"\b(hk_[0-9a-f]{8}_)[A-Za-z0-9_-]+"), r"\1***"),
             (re.compile(r"\bhs_[0-9a-f]{8}_[0-9a-f_]+"), "hs_***")]
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 def mask(text: str) -> str:
     """``text`` with every key and session masked, however the URL encoded it."""
     plain = unquote(text)
-    if plain != text and any(pattern.search(plain) for pattern, _ in _SECRETS):
+    decoded = plain != text and any(pattern.search(plain) for pattern, _ in _SECRETS)
+    if decoded:
         text = plain   # an encoded key (hk%5F..., %6Bey=) is masked in its decoded form
     for pattern, kept in _SECRETS:
         text = pattern.sub(kept, text)
-    return text
+    # What decoding made a control character (%0A) is encoded again: no request forges a log line.
+    return _CONTROL.sub(lambda c: f"%{ord(c.group()):02X}", text) if decoded else text
 
 
 class MaskSecrets(logging.Filter):

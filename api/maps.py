@@ -172,7 +172,7 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     fmap = folium.Map(location=[20.02, 110.33], zoom_start=10, tiles=None, control_scale=False, max_zoom=18)
     fmap.default_js, fmap.default_css = VENDOR_JS, VENDOR_CSS
     title = title or translate(N_("Haikou grid management"))
-    fmap.get_root().title = title
+    fmap.get_root().title = escape(title)   # folium writes it into <title> as it is; it may hold an area's name
     if chosen:
         key = get_settings().web.tianditu_key
         if chosen.needs_key and not key:

@@ -120,6 +120,11 @@ def _message(error: dict) -> str:
     return translate(template, {k: v for k, v in error.get("ctx", {}).items() if isinstance(v, (str, int, float))})
 
 
+# The framework's own answers for a path no route has, or a method it does not take.
+_FRAMEWORK = {404: (N_("Not found"), N_("there is no page or operation at {path}")),
+              405: (N_("Method not allowed"), N_("{path} does not take {method}"))}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -137,9 +142,11 @@ def install(app: FastAPI) -> None:
                                 field=first["field"], errors=errors, request=request)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException):   # the framework's own: an unreadable body is a 400
-        return problem_response(exc.status_code, translate(str(exc.detail)), translate(str(exc.detail)),
-                                headers=exc.headers, field="body" if exc.status_code == 400 else None)
+    async def _http(request: Request, exc: HTTPException):   # the framework's own: an unreadable body is a 400
+        title, detail = _FRAMEWORK.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        return problem_response(exc.status_code, translate(title),
+                                translate(detail, {"path": request.url.path, "method": request.method}),
+                                headers=exc.headers, field="body" if exc.status_code == 400 else None, request=request)
 
     @app.exception_handler(UnicodeEncodeError)
     async def _unencodable(_: Request, exc: UnicodeEncodeError):   # a lone surrogate (JSON "\ud800") in text

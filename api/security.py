@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
 from api.problems import Problem, database_unavailable, error_response
+from geo.codes import CODE_LENGTH, Level
 from geo.errors import DomainError
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
@@ -158,6 +159,20 @@ def _embed_scope(request: Request, principal: Principal, state: dict) -> None:
     view = request.url.path.split("/")[2] if request.url.path.startswith("/embed/") else None
     if view is not None and view not in principal.views:
         raise Problem(403, "Forbidden", "this embed key does not serve the {view} view", field="view", view=view)
+    level = _area_level(request)   # an area's outline, or names on the map: only of the levels its layers show
+    if level is not None and level + "s" not in state["layers"]:
+        raise Problem(403, "Forbidden", "this embed key does not serve the {layer} layer", field="level", layer=level + "s")
+
+
+def _area_level(request: Request) -> str | None:
+    """The level of areas an embed page asks about: /areas/labels?level=, or /areas/{code}'s."""
+    path = request.url.path
+    if path == "/areas/labels":
+        return request.query_params.get("level")
+    if found := re.fullmatch(r"/areas/(\d+)", path):
+        return {length: level.value for level, length in CODE_LENGTH.items() if level is not Level.CITY}.get(
+            len(found.group(1)))   # the city's outline is the districts'
+    return None
 
 
 _HOST = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::\d{1,5})?$")

@@ -410,3 +410,14 @@ def test_an_assignment_csv_with_impossible_cells_is_refused(client, plan, cell):
     body = f"h3,grid_code\n{cell},460106005001001\n".encode()
     problem = upload(client, plan, "cells.csv", body)
     assert problem.status_code == 422 and problem.json()["field"] in ("h3", "file"), problem.text
+
+
+def test_a_new_grid_drawn_crossing_itself_is_refused_not_a_500(client, plan):
+    """A bow-tie outline made GEOS throw while cutting it from the village (a 500)."""
+    grid = grid_collection(client, plan)["features"][0]
+    west, south, east, north = shapely.geometry.shape(grid["geometry"]).bounds
+    bow_tie = {"type": "Polygon", "coordinates": [[[west, south], [east, north], [east, south], [west, north], [west, south]]]}
+    drawn = client.post(f"/plans/{plan}/edits", json={"op": "add_grid", "village": grid["properties"]["code"][:12],
+                                                      "geometry": bow_tie})
+    assert drawn.status_code == 422 and drawn.json()["field"] == "geometry", drawn.text
+    assert edits_applied(client, plan) == 0

@@ -143,3 +143,14 @@ def test_the_reasons_of_a_ranking_are_in_the_request_language(visitor, admin_key
                                headers={"X-API-Key": admin_key}).json()
         assert all(word.search(m["why"]) for m in ranked["results"]), ranked["results"]
         assert all(word.search(r) or language == "en" for m in ranked.get("excluded", []) for r in m["reasons"])
+
+
+def test_a_path_no_route_has_is_a_problem_in_the_request_language(visitor, client, api_keys):
+    """The framework's own 404 and 405 were English JSON ("Not Found"), to a browser too."""
+    viewer = {"X-API-Key": api_keys["viewer"]}
+    missing = visitor.get("/nonexistent", headers=viewer)
+    assert missing.status_code == 404 and missing.json()["title"] == "未找到" and "/nonexistent" in missing.json()["detail"]
+    page = visitor.get("/nonexistent", headers={**viewer, "Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html") and "未找到" in page.text
+    wrong = client.post("/areas/labels")   # in English, the client's language
+    assert wrong.status_code == 405 and wrong.json()["title"] == "Method not allowed"

@@ -310,10 +310,13 @@ def test_the_map_explains_itself_a_legend_for_what_is_shown_and_names_that_fit_t
         code, lon, lat = conn.execute(text("""SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) p
             FROM areas_now WHERE level = 'town' ORDER BY area_m2 DESC LIMIT 1) t""")).one()
     page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 15)", [lat, lon])
+    page.wait_for_function("() => window.labelsShown.level === 'town'")   # grids' names only with their lines
+    toggle(page, "Grids")
     page.wait_for_function("() => window.labelsShown.level === 'grid'")
     assert page.locator(".area-label-grid").count() == page.evaluate("window.labelsShown.count") > 0
-    toggle(page, "Incident heat (H3)")   # off again: the town's fill is on top
+    toggle(page, "Incident heat (H3)")   # off again, with the grids: the town's fill is on top
     toggle(page, "Incidents: open")
+    toggle(page, "Grids")
     page.wait_for_load_state("networkidle")
     page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))
     popup = page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()

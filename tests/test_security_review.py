@@ -419,3 +419,45 @@ def test_review_findings_are_clear_4xx_answers(anonymous, client, admin_key, api
     assert slash.status_code == 303 and "key=" not in slash.headers["location"]
     preview = anonymous.get("/embed/overview", params={"key": admin_key}, follow_redirects=False)
     assert preview.status_code == 303 and "grid_session" in preview.cookies   # a non-embed key: a cookie, like /map
+
+
+def test_an_area_name_that_closes_the_title_stays_text_on_its_embed_page(client, engine, api_keys):
+    """The area view's title holds the area's name; folium writes a title as it is, so a name
+    with ``</title><script>`` (written before names were checked) ran, with the page's nonce."""
+    name = "村</title><script>alert(1)</script>"
+    with Session(engine) as session, session.begin():
+        code, old = session.execute(text("""SELECT code, name FROM areas WHERE level = 'village'
+                                               AND generation_high IS NULL ORDER BY code LIMIT 1""")).one()
+        session.execute(text("UPDATE areas SET name = :n WHERE code = :c AND generation_high IS NULL"), {"n": name, "c": code})
+    try:
+        page = client.get("/embed/area", params={"code": code}, headers={"X-API-Key": api_keys["embed"]}).text
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(text("UPDATE areas SET name = :n WHERE code = :c AND generation_high IS NULL"),
+                            {"n": old, "c": code})
+    assert "<script>alert(1)" not in page and "alert(1)</script>" not in page
+    assert "&lt;/title&gt;&lt;script&gt;alert(1)" in page.split("</title>")[0]
+
+
+def test_a_request_line_cannot_forge_a_log_line():
+    """Masking decodes a request line that hides a key; what decoding made a line break stays encoded."""
+    from api.logs import mask
+
+    line = 'GET /health?key=x&y=%0AINFO:%20%20%2010.0.0.9:1%20-%20%22DELETE%20/audit%20HTTP/1.1%22%20204 HTTP/1.1'
+    masked = mask(line)
+    assert "\n" not in masked and "key=***" in masked and "%0A" in masked
+
+
+def test_an_embed_key_reads_outlines_and_names_only_of_its_layers(anonymous, engine):
+    from geo.auth import keys
+
+    with Session(engine) as session, session.begin():
+        key, _ = keys.create(session, name="tests-embed-districts", role="embed", expires_days=1,
+                             origins=["https://portal.example"], layers=["districts"])
+    asked = {"X-API-Key": key}
+    assert anonymous.get("/areas/labels", params={"level": "district", "bbox": "110,19.5,110.8,20.2"},
+                         headers=asked).status_code == 200
+    refused = anonymous.get("/areas/labels", params={"level": "grid", "bbox": "110,19.5,110.8,20.2"}, headers=asked)
+    assert refused.status_code == 403 and refused.json()["field"] == "level"
+    assert anonymous.get("/areas/460106", headers=asked).status_code == 200
+    assert anonymous.get("/areas/460106005001", headers=asked).status_code == 403

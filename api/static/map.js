@@ -32,6 +32,9 @@
     return "rgb(" + low.map(function (c, i) { return Math.round(c + (high[i] - c) * t); }).join(",") + ")";
   }
   var coloured = cfg.overlays.some(function (o) { return o.fill; });
+  function haikouDay(moment) {   // the day in Haikou (UTC+8) of an ISO moment, as the reports count days
+    return new Date(moment).toLocaleDateString("sv-SE", {timeZone: "Asia/Shanghai"});
+  }
   function overdue(p) { return p.open && p.due !== undefined && p.due * 1000 < Date.now(); }
   function styleFor(name, only) {
     // Areas are filled (transparently), so that a click anywhere inside opens the popup, not only on
@@ -84,8 +87,9 @@
         var p = f.properties, e = p.evidence, text = p.kind === "hotspot"
           ? [t("hotspot {cell}", {cell: p.cell}), t("recent {recent}, expected {expected} (×{ratio}), q {q}",
              {recent: e.recent, expected: e.expected, ratio: e.ratio, q: Number(e.q_value).toPrecision(2)})]
-          : [t("repeat dispute: {category} ×{cases}", {category: p.category_zh, cases: e.cases}),
-             String(e.first).slice(0, 10) + " – " + String(e.last).slice(0, 10)];
+          : [t("repeat dispute: {category} ×{cases}", {category: (cfg.popup.values.category || {})[p.category] ||
+                                                            p.category, cases: e.cases}),
+             haikouDay(e.first) + " – " + haikouDay(e.last)];
         layer.bindPopup(lines(text.concat([p.village + "（" + p.town + "）"])));
       }});
     overlays[t("Alerts")] = alerts;
@@ -211,7 +215,8 @@
     box.onAdd = function () {
       var div = L.DomUtil.create("div", "leaflet-bar map-legend");
       div.id = "legend";
-      div.style.cssText = "background: white; padding: 4px 8px; font: 12px sans-serif; max-width: 220px";
+      div.style.cssText = "background: white; padding: 4px 8px; font: 12px sans-serif; max-width: 220px; " +
+        "max-height: 35vh; overflow-y: auto";   // a small screen keeps the layer switch above it clear
       function draw() {
         var shown = [el("b", t("Legend"))];
         Object.keys(overlays).forEach(function (title) {
@@ -228,15 +233,21 @@
   }
 
   // Names on the map: the finest level of the view whose names fit at this zoom (cfg.labels).
-  function labelLevel(zoom) {
-    var fitting = cfg.labels.levels.filter(function (level) { return cfg.labels.zooms[level] <= zoom; });
-    return fitting.length ? fitting[fitting.length - 1] : cfg.labels.levels[0];
+  function drawn(level) {   // a level's lines are on the map (its overlay is switched on)
+    return cfg.overlays.some(function (o) { return o.layers === level + "s" && map.hasLayer(overlays[o.title]); });
+  }
+  function labelLevel(zoom) {   // the finest level on the map whose names fit at this zoom, else the coarsest on it
+    var shown = cfg.labels.levels.filter(drawn);
+    var fitting = shown.filter(function (level) { return cfg.labels.zooms[level] <= zoom; });
+    return fitting.length ? fitting[fitting.length - 1] : shown[0];
   }
   function labels() {
     var group = L.layerGroup().addTo(map), asked = 0;
     function refresh() {
       var level = labelLevel(map.getZoom()), b = map.getBounds(), mine = ++asked;
-      var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+      if (!level) { group.clearLayers(); window.labelsShown = {level: null, count: 0}; return; }
+      var bbox = [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -90), Math.min(b.getEast(), 180),
+                  Math.min(b.getNorth(), 90)].map(function (v) { return v.toFixed(5); });
       get("/areas/labels?level=" + level + "&bbox=" + bbox.join(",") + (query ? "&" + cfg.query : "")).then(function (found) {
         if (mine !== asked || !found.items) return;   // a later view's answer wins; a problem draws no names
         group.clearLayers();
@@ -255,7 +266,7 @@
         window.labelsShown = {level: level, count: placed.length};
       });
     }
-    map.on("moveend", refresh);
+    map.on("moveend overlayadd overlayremove", refresh);
     refresh();
   }
   window.haikouMap = {map: map, overlays: overlays, show: show};

@@ -21,6 +21,7 @@ from geo.areas.models import DatasetLoad
 from geo.cameras.service import cells_seen
 from geo.changes import announce
 from geo.dataset import checks
+from geo.errors import Invalid
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
 from geo.dataset.entities import GENERATED
 from geo.hexes import cells_of
@@ -28,6 +29,7 @@ from geo.incidents import partitions
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.planning import exchange
 from geo.progress import steps
+from geo.text import check_name
 
 TABLES = "areas, area_shapes, h3_cells, incidents, mediators, organisations, cameras, camera_cells, generations, dataset_loads"
 
@@ -51,6 +53,14 @@ def read_boundaries(path: Path) -> gpd.GeoDataFrame:
     if frame.crs is not None and frame.crs.to_epsg() not in (4326, 4490):
         frame = frame.to_crs(4326)
     frame["code"] = frame["code"].astype(str)
+    bad_names = []
+    for code, name in zip(frame["code"], frame["name"]):   # names reach pages: the plan import's rule holds here too
+        try:
+            check_name(name, "name")
+        except Invalid as exc:
+            bad_names.append(checks.Problem(code, exc.translated("en")))
+    if bad_names:
+        raise checks.BoundaryError(bad_names)
     for column in ("households", "population"):
         if column not in frame:
             frame[column] = None

@@ -224,7 +224,10 @@ def add_grid(ctx: Context, *, village: str, geometry: shapely.Geometry, name: st
     parent = ctx.area(village, "village")
     if parent.level != Level.VILLAGE:
         raise Invalid("{village} is a {parent_level}, not a village", field="village", village=village, parent_level=parent.level)
-    shape = as_multi(shapely.intersection(_polygonal(geometry, "geometry"), parent.geom))
+    drawn = _polygonal(geometry, "geometry")
+    if not shapely.is_valid(drawn):   # GEOS cannot cut an outline that crosses itself from the village
+        raise Invalid("the new grid's outline crosses itself; draw it again without crossing", field="geometry")
+    shape = as_multi(shapely.intersection(drawn, parent.geom))
     if shape.is_empty:
         raise Invalid("the polygon does not overlap village {village}", field="geometry", village=village)
     code = ctx.new_codes(village, Kind.GRID, [shapely.point_on_surface(shape)])[0]

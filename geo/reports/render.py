@@ -8,13 +8,14 @@ import math
 import threading
 import time
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 from sqlalchemy.orm import Session
 
 from geo.areas.service import stamp
+from geo.codes import HAIKOU_TIME
 from geo.cache import ByteCache
 from geo.i18n import N_, current, templates
 from geo.errors import DomainError
@@ -34,7 +35,12 @@ def html(session: Session, report: dict) -> str:
              "trend": charts.trend(report["trend"]), "categories": charts.categories(report["categories"])}
     return _TEMPLATES.get_template("monthly.html").render(
         r=report, s=report["summary"], charts=drawn, mediator_rows=MEDIATOR_ROWS, villages=_village_rows(report),
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+        generated=datetime.now(HAIKOU_TIME).strftime("%Y-%m-%d %H:%M"), day=_haikou_day)
+
+
+def _haikou_day(moment: str) -> str:
+    """The day in Haikou (UTC+8) of an ISO moment: the report counts days there."""
+    return datetime.fromisoformat(moment).astimezone(HAIKOU_TIME).date().isoformat()
 
 
 def _village_rows(report: dict) -> list[dict]:
