@@ -63,7 +63,7 @@ STATUS_COLOURS = {"registered": "#fd8d3c", "accepted": "#fdae6b", "mediating": "
                   "refused": "#bdbdbd", "agreement": "#31a354", "terminated": "#969696", "follow_up": "#74c476",
                   "confirmation_requested": "#6baed6", "archived": "#d9d9d9"}
 
-LEAFLET_WORDS = (N_("Zoom in"), N_("Zoom out"), N_("Layers"))   # Leaflet's own (see /static/words.js)
+LEAFLET_WORDS = (N_("Zoom in"), N_("Zoom out"), N_("Layers"), N_("Close"))   # Leaflet's own (see /static/words.js)
 # The words map.js shows, in the page's language (sent in its config; values fill the braces).
 MAP_WORDS = (N_("name or code"), N_("Search"), N_("not found"), N_("nothing is named “{name}”"), N_("also: {names}"),
              N_("full-time mediators: {with_full_time}/{villages} villages ({share}; target 100 %)"),

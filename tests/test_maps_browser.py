@@ -287,6 +287,7 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     chinese.mouse.click(*on_screen(chinese, lon, lat, "window.haikouMap.map"))
     popup = chinese.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
     assert i18n.label("category", category, "zh-CN") in popup and "类别" in popup and "category" not in popup
+    assert chinese.get_attribute(".leaflet-popup-close-button", "aria-label") == "关闭"   # Leaflet's own was English
     chinese.close()
 
 

@@ -21,4 +21,8 @@ window.gridWords.leaflet = function (map, t) {
   name(".leaflet-control-zoom-out", t("Zoom out"));
   name(".leaflet-control-layers-toggle", t("Layers"));
   if (map.attributionControl) map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  map.on("popupopen", function (e) {   // each popup's close button is made with an English label
+    var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) close.setAttribute("aria-label", t("Close"));
+  });
 };
