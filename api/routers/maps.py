@@ -48,8 +48,8 @@ def planner(session: Annotated[Session, Depends(get_read_session)],
     """The planner's page for a draft (?plan=): draw, paint cells, split, merge, see the report
     and the diff, undo, publish. Without ?plan= it offers to open one. The page paints cells
     of the index's own H3 resolution."""
-    config = maps.json_for_html({"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS)})
-    return HTMLResponse(PAGES.get_template("planner.html").render(config=config))
+    config = {"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS)}
+    return HTMLResponse(PAGES.get_template("planner.html").render(config=config))   # tojson escapes <, >, &, '
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)
