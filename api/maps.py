@@ -216,7 +216,8 @@ def image_hosts(basemap: str) -> tuple[str, ...]:
 LAYER_NAMES = {"districts": N_("Districts"), "towns": N_("Towns"), "villages": N_("Villages"), "grids": N_("Grids"),
                "incident_heat": N_("Incident heat (H3)"), "households": N_("Households (H3)"),
                "camera_coverage": N_("Camera coverage (H3)"), "incidents": N_("Incidents"), "mediators": N_("Mediators"),
-               "cameras": N_("Cameras (Sharp Eyes)"), "camera_fov": N_("Cameras' fields of view")}
+               "cameras": N_("Cameras (Sharp Eyes)"), "camera_fov": N_("Cameras' fields of view"),
+               "labels": N_("Area names")}
 
 
 def embed_scope(principal: Principal | None) -> dict:

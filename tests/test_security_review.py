@@ -32,7 +32,8 @@ from tiles.registry import LAYERS
 
 # Stored markup of every kind a page might run: a tag with a handler, a script, a javascript: URL.
 PAYLOAD = '<img src=x onerror="window.__ran.push(\'img\')"><script>window.__ran.push(\'script\')</script>'
-PROBE = "window.__ran = []; document.addEventListener('securitypolicyviolation', e => window.__ran.push('csp:' + e.violatedDirective));"
+PROBE = ("window.__ran = []; "
+         "document.addEventListener('securitypolicyviolation', e => window.__ran.push('csp:' + e.violatedDirective));")
 
 
 @pytest.fixture(scope="module")
@@ -324,7 +325,7 @@ def test_a_forged_host_poisons_no_url(anonymous, client, admin_key, settings):
     tilejson = client.get("/tiles/villages.json", params={"key": admin_key, "crs": "gcj02"}).json()
     assert tilejson["tiles"] == [f"{settings.web.public_url}tiles/villages/{{z}}/{{x}}/{{y}}.mvt?crs=gcj02"]
     style = client.get("/styles/overview.json", params={"key": admin_key}).json()
-    assert style["sources"]["haikou"]["url"] == f"{settings.web.public_url}tiles/districts,towns,villages.json"
+    assert style["sources"]["haikou"]["url"] == f"{settings.web.public_url}tiles/districts,towns,villages,labels.json"
     items = client.get("/collections/villages/items", params={"key": admin_key, "limit": 5}).json()
     assert all(link["href"].startswith(settings.web.public_url) and "key=" not in link["href"] for link in items["links"])
     snippet = client.get("/embed/overview/snippet", params={"key": admin_key}).text

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from geo.areas.service import LABEL_ZOOMS
+
 BOX = "ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
 # H3 aggregate layers read their rows through ``cells``: the tile's parent cells with the
 # range [lo, hi] of resolution-11 children each (see tiles.render), so indexes on h3 work.
@@ -43,6 +45,20 @@ def _areas(level: str, description: str, minzoom: int, maxzoom: int, cap: int) -
          ORDER BY a.code""")
 
 
+def _labels() -> Layer:
+    """One point per area in force (ST_PointOnSurface, the point /areas/labels gives), in the
+    one tile that holds it, so a name is written once; each level from its zoom in LABEL_ZOOMS,
+    districts first, then the largest areas, so a map places the names that matter first."""
+    from_zoom = " ".join(f"WHEN '{level}' THEN {zoom}" for level, zoom in LABEL_ZOOMS.items())
+    levels = ", ".join(f"'{level}'" for level in LABEL_ZOOMS)
+    return Layer("labels", "names of the areas, as points where they fit (区 to 网格 by zoom)", 0, 22, 3000,
+                 {"code": "String", "name": "String", "level": "String"}, key="code", sql=f"""
+        SELECT l.at AS geom, a.code, a.name, a.level
+          FROM areas a CROSS JOIN LATERAL (SELECT ST_PointOnSurface(a.geom) AS at) l
+         WHERE :z >= CASE a.level::text {from_zoom} END AND {current("a")} AND a.geom && {BOX} AND l.at && {BOX}
+         ORDER BY array_position(ARRAY[{levels}], a.level::text), a.area_m2 DESC, a.code""")
+
+
 _PER_CELL = "per H3 cell, resolution 7 to 10 by zoom"
 
 
@@ -56,6 +72,7 @@ LAYERS: dict[str, Layer] = {layer.name: layer for layer in (
     _areas("town", "towns and subdistricts (镇/街道)", 7, 22, 200),
     _areas("village", "villages and communities (村/社区)", 9, 22, 1000),
     _areas("grid", "grids (网格)", 11, 22, 3000),
+    _labels(),
     Layer("cameras", "Sharp Eyes cameras (points)", 13, 22, 5000,
           {"id": "String", "industry": "String", "device_type": "String", "heading_deg": "Number",
            "fov_deg": "Number", "range_m": "Number"}, dynamic=True, sql=f"""

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.auth.models import ApiKey, ServiceSecret
-from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role
+from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role, with_labels
 from geo.i18n import N_
 from geo.errors import DomainError, Invalid, NotFound
 from geo.settings import Auth, Settings
@@ -118,7 +118,7 @@ def _principal(row: ApiKey | None, expires: float | None = None, from_portal: bo
     embed = role is Role.EMBED
     principal = Principal(f"key:{row.name}", role, row.prefix, tuple(row.origins or ()),
                           views=frozenset(row.views or EMBED_PAGES) if embed else None,
-                          layers=frozenset(PUBLIC_LAYERS if row.layers is None else row.layers) if embed else None,
+                          layers=with_labels(frozenset(PUBLIC_LAYERS if row.layers is None else row.layers)) if embed else None,
                           expires=ends, from_portal=from_portal)
     if principal.expired():
         raise Unauthenticated("this API key has expired")

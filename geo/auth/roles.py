@@ -23,17 +23,25 @@ class Role(StrEnum):
 
 READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
 SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER}
-# Open without credentials: health, the API documents and the pages' own scripts and styles.
-PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static)/")
+# Open without credentials: health, the API documents, the pages' own scripts and styles and
+# the map fonts (glyphs) that MapLibre styles name.
+PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static|fonts)/")
 # Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
 SESSION_PAGES = re.compile(r"^/(map|planner)/?$")
 
 # What a public page may show: boundaries and aggregates. Individual incidents, mediators
 # and camera geometry are PRIVATE_LAYERS: an embed key serves them only when it names them
 # and the request comes from one of its portals. Every tile layer is in one set (a test checks).
-PUBLIC_LAYERS = frozenset({"districts", "towns", "villages", "grids", "incident_heat", "households", "camera_coverage"})
+AREA_LAYERS = frozenset({"districts", "towns", "villages", "grids"})
+PUBLIC_LAYERS = AREA_LAYERS | {"labels", "incident_heat", "households", "camera_coverage"}
 PRIVATE_LAYERS = frozenset({"incidents", "mediators", "cameras", "camera_fov"})
 EMBED_PAGES = ("overview", "area", "heat")
+
+
+def with_labels(layers: frozenset[str]) -> frozenset[str]:
+    """``layers`` and, if they hold an area layer, ``labels``: the names it writes are the area
+    layers' own ``name``, so a key for areas may draw them."""
+    return layers | {"labels"} if layers & AREA_LAYERS else layers
 # An embedded page draws tiles, looks up its area's outline, searches, and labels the areas in its view.
 EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
