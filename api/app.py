@@ -48,6 +48,7 @@ VENDOR = {"/vendor/leaflet": _NODE / "leaflet" / "dist",
           "/vendor/vectorgrid": _NODE / "leaflet.vectorgrid" / "dist",
           "/vendor/leaflet-draw": _NODE / "leaflet-draw" / "dist",
           "/vendor/h3-js": _NODE / "h3-js" / "dist",
+          "/vendor/maplibre-gl": _NODE / "maplibre-gl" / "dist",   # for portals drawing our styles offline
           "/vendor/swagger-ui": _NODE / "swagger-ui-dist",
           "/static": PROJECT_ROOT / "api" / "static"}
 REDOC_BUNDLE = "/vendor/redoc/redoc.standalone.js"

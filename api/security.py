@@ -19,14 +19,14 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from api.problems import Problem, database_unavailable, error_response
 from geo.codes import CODE_LENGTH, Level
 from geo.errors import DomainError
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
-from geo.auth.roles import PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
+from geo.auth.roles import EMBEDDABLE, PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
 from geo.db import session_factory
 from geo.settings import get_settings
 
@@ -192,6 +192,20 @@ def _check_request(request: Request) -> None:
                           field=name.replace("\x00", "") or "query")
 
 
+def _preflight(request: Request) -> Response | None:
+    """The answer to a portal's CORS preflight for what an embed key may read (a MapLibre map
+    sending its key in X-API-Key asks first): GET with that header, from the asking origin.
+    It opens nothing: the request that follows is checked like any other, its origin too."""
+    origin = request.headers.get("origin")
+    path = request.url.path
+    if request.method != "OPTIONS" or not origin or "access-control-request-method" not in request.headers \
+            or not (EMBEDDABLE.match(path) or path.startswith("/fonts/")):
+        return None
+    return Response(status_code=204, headers={
+        "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, HEAD",
+        "Access-Control-Allow-Headers": "X-API-Key", "Access-Control-Max-Age": "600", "Vary": "Origin"})
+
+
 def _same_origin(request: Request) -> None:
     """A write carried by the session cookie must come from this service's own pages: a form
     or script on another origin, even of the same site, is refused (SameSite alone lets a
@@ -230,9 +244,10 @@ class Gate:
         state = scope.setdefault("state", {})
         try:
             _check_request(request)
-            if PUBLIC.match(request.url.path):
+            response = _preflight(request)
+            if response is None and PUBLIC.match(request.url.path):
                 return await self.app(scope, receive, send)
-            response = await self._admit(request, state)
+            response = response or await self._admit(request, state)
         except DomainError as problem:
             response = error_response(problem, request)
         except OperationalError:   # a key not yet known, looked up while the database is away

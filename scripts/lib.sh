@@ -68,7 +68,7 @@ ensure_web() {
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
   local stamp="web/node_modules/.installed-$(sha256sum web/package-lock.json | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
-    say "installing the map JavaScript (Leaflet, VectorGrid) from the npm registry"
+    say "installing the page JavaScript and map glyphs (Leaflet, MapLibre, Swagger UI, Noto Sans) from the npm registry"
     (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in web/ failed"
     touch "$stamp"
   fi

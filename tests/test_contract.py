@@ -16,8 +16,9 @@ from schemathesis.core.transport import Response as Answer
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import text
 
+from api.routers.tiles import MVT, PBF
+
 JSON_TYPES = ("application/json", "application/geo+json")
-MVT = "application/vnd.mapbox-vector-tile"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 
 
@@ -77,7 +78,8 @@ def test_a_wrong_answer_breaks_the_contract(live_server, admin_key, document):
 def test_a_generated_client_calls_the_api(document, live_server, api_keys, engine, tmp_path):
     spec, config = tmp_path / "openapi.json", tmp_path / "generator.json"
     spec.write_bytes(orjson.dumps(document))
-    config.write_bytes(orjson.dumps({"content_type_overrides": {MVT: "application/octet-stream"}}))   # tiles are bytes
+    bytes_types = {MVT: "application/octet-stream", PBF: "application/octet-stream"}   # tiles and glyphs are bytes
+    config.write_bytes(orjson.dumps({"content_type_overrides": bytes_types}))
     made = subprocess.run([str(GENERATOR), "generate", "--path", str(spec), "--output-path", str(tmp_path / "client"),
                            "--meta", "none", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path,
                           timeout=300, env={**os.environ, "PATH": f"{GENERATOR.parent}:{os.environ['PATH']}"})   # its ruff

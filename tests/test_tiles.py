@@ -6,6 +6,7 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from geo.codes import HAIKOU_BOUNDS
 from geo.crs import from_wgs84
 from tiles.cache import TileCache
 from tiles.grid import EXTENT
@@ -151,3 +152,62 @@ def test_styles_draw_only_registered_layers_from_the_views_tilejson(client):
     used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
     assert used and used <= known
     assert client.get("/styles/nowhere.json").json()["field"] == "view"
+
+
+def _labels_in(client, z, box):
+    """Every label feature of the tiles at zoom ``z`` covering ``box`` (west, south, east, north)."""
+    (x0, y0), (x1, y1) = tile_of(box[0], box[3], z), tile_of(box[2], box[1], z)
+    found = []
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            response = client.get(f"/tiles/labels/{z}/{x}/{y}.mvt")
+            assert response.status_code in (200, 204)
+            found += decode(response.content).get("labels", {"features": []})["features"] if response.content else []
+    return found
+
+
+def test_each_area_is_named_once_by_one_label_point_from_its_levels_zoom(client, engine):
+    with engine.connect() as conn:
+        districts = dict(conn.execute(text("SELECT code, name FROM areas_now WHERE level = 'district'")).all())
+        town_code, town, west, south, east, north = conn.execute(text("""
+            SELECT code, name, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)
+              FROM areas_now WHERE level = 'town' ORDER BY area_m2 LIMIT 1""")).one()
+    city = _labels_in(client, 9, HAIKOU_BOUNDS)
+    assert sorted(f["properties"]["code"] for f in city) == sorted(districts)   # each once, across tiles
+    assert {f["properties"]["name"] for f in city} == set(districts.values())
+    assert {f["properties"]["level"] for f in city} == {"district"}            # towns only from zoom 11
+    close = _labels_in(client, 13, (west, south, east, north))
+    levels = {f["properties"]["level"] for f in close}
+    assert (town_code, town) in {(f["properties"]["code"], f["properties"]["name"]) for f in close}
+    assert {"town", "village"} <= levels and "grid" not in levels               # grids only from zoom 15
+
+
+def test_styles_write_names_in_fonts_served_here_for_any_portal(client, anonymous):
+    style = client.get("/styles/overview.json").json()
+    symbols = [layer for layer in style["layers"] if layer["type"] == "symbol"]
+    assert [layer["id"] for layer in symbols] == ["village-label", "town-label", "district-label"]
+    assert all(layer["source-layer"] == "labels" and layer["layout"]["text-field"] == ["get", "name"] for layer in symbols)
+    assert [layer["minzoom"] for layer in symbols] == [13, 11, 0]
+    glyphs = style["glyphs"].replace("http://testserver", "")
+    url = glyphs.format(fontstack=symbols[0]["layout"]["text-font"][0], range="0-255")
+    response = anonymous.get(url, headers={"Origin": "https://anywhere.example"})   # no key: a font, not data
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
+    assert b"Noto Sans Regular" in response.content and len(response.content) > 10_000   # the Latin range's glyphs
+    for fontstack, range_, field in (("Noto Sans Regular", "1-256", "range"), ("Noto Sans Regular", "0-99999", "range"),
+                                     ("Arial Bold", "0-255", "fontstack")):
+        refused = anonymous.get(glyphs.format(fontstack=fontstack, range=range_))
+        assert refused.status_code == 404 and refused.json()["field"] == field
+    assert anonymous.get(glyphs.format(fontstack="Arial Bold,Noto Sans Regular", range="256-511")).status_code == 200
+
+
+def test_a_portal_drawing_a_style_with_its_key_in_a_header_passes_the_cors_preflight(anonymous, api_keys):
+    asks = {"Origin": "https://portal.example", "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key"}
+    x, y = tile_of(110.33, 20.02, 10)
+    for path in ("/styles/overview.json", f"/tiles/districts,towns,villages,labels/10/{x}/{y}.mvt"):
+        preflight = anonymous.options(path, headers=asks)
+        assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "https://portal.example"
+        assert "X-API-Key" in preflight.headers["access-control-allow-headers"]
+        answer = anonymous.get(path, headers={"Origin": "https://portal.example", "X-API-Key": api_keys["embed"]})
+        assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "https://portal.example"
+    assert anonymous.options("/incidents", headers=asks).status_code == 401   # no preflight for what embeds cannot read

@@ -15,12 +15,13 @@ from api.state import tile_cache
 from geo.crs import Datum
 from geo.mediation.categories import Category
 from geo.settings import get_settings
-from tiles import service, styles
+from tiles import glyphs, service, styles
 from tiles.cache import TileCache
 from tiles.registry import Layer
 
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"
+PBF = "application/x-protobuf"   # MapLibre glyphs
 LayerList = Annotated[str, Path(description="a layer or a comma list, e.g. towns,villages", max_length=200)]
 
 
@@ -69,3 +70,14 @@ def get_style(request: Request, view: str) -> dict:
     """A MapLibre style per map view (overview, dispatch, coverage); ``crs`` passes to the tiles."""
     permitted(request, service.parse_layers(styles.layers_of(view)))
     return styles.style(view, get_settings().web.public_url, service.tile_query(request.query_params))
+
+
+@router.get("/fonts/{fontstack}/{range}.pbf", response_class=Response,
+            responses={200: {"content": {PBF: {}}}})
+async def get_glyphs(fontstack: Annotated[str, Path(max_length=200, description="a comma list of fonts; "
+                                                                                   "Noto Sans Regular is served")],
+                     range: Annotated[str, Path(max_length=11, description="256 code points, e.g. 0-255")]) -> Response:
+    """The glyphs (signed distance fields) that the styles' labels are drawn with, open to any
+    portal: they are a font, not data."""
+    return Response(glyphs.glyph_range(fontstack, range), media_type=PBF,
+                    headers={"Cache-Control": "public, max-age=86400", "Access-Control-Allow-Origin": "*"})

@@ -47,11 +47,15 @@ class StyleLayer(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    type: Literal["background", "fill", "line", "circle"]
+    type: Literal["background", "fill", "line", "circle", "symbol"]
     source: str | None = Field(None, description="absent for the background")
     source_layer: str | None = Field(None, alias="source-layer", description="the tile layer drawn; absent for the "
                                                                              "background")
     paint: dict[str, Any]
+    layout: dict[str, Any] | None = Field(None, description="a symbol layer's text: the area's name, in the "
+                                                            "style's glyphs")
+    minzoom: int | None = Field(None, description="the zoom from which the layer is drawn")
+    filter: list[Any] | None = Field(None, description="a MapLibre expression choosing the layer's features")
 
 
 class Style(BaseModel):
@@ -59,6 +63,8 @@ class Style(BaseModel):
 
     version: Literal[8]
     name: str
+    glyphs: str = Field(description="the fonts the labels are drawn with, served by this service: "
+                                    "{fontstack} and {range} filled in by the map")
     sources: dict[str, StyleSource]
     layers: list[StyleLayer]
     center: tuple[float, float] = Field(description="lon, lat in WGS-84")
