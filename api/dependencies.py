@@ -1,14 +1,19 @@
-"""FastAPI dependencies: one database session per request."""
+"""FastAPI dependencies: one database session per request, or none for an answer already in memory."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
 
 from fastapi import Request
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from geo.db import session_factory
 from geo.replicas import read_router
+
+T = TypeVar("T")
 
 
 def get_session() -> Iterator[Session]:
@@ -16,7 +21,8 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
+@contextmanager
+def read_session(request: Request) -> Iterator[Session]:
     """A session for reads that may be a little stale (tiles, OGC, areas, locate): a replica
     in rotation, else the primary. A replica that refuses the connection leaves the rotation
     and the next candidate serves. ``X-Read-From`` says which served."""
@@ -43,6 +49,21 @@ def get_read_session(request: Request) -> Iterator[Session]:
                 if replica is not None:
                     router.mark_down(replica, exc)
         return
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """``read_session`` as a dependency."""
+    with read_session(request) as session:
+        yield session
+
+
+def in_worker_thread(request: Request, work: Callable[[Session], T]) -> Awaitable[T]:
+    """``work`` with a read session, in a worker thread: the part of an async route that needs
+    the database (a cache miss), off the event loop."""
+    def run() -> T:
+        with read_session(request) as session:
+            return work(session)
+    return run_in_threadpool(run)
 
 
 def get_transaction() -> Iterator[Session]:

@@ -42,13 +42,18 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def index_cache(request: Request) -> IndexCache:
+# The dependencies below are async: FastAPI would run a plain function in a worker thread.
+async def change_watcher(request: Request) -> ChangeWatcher:
+    return services(request).watcher
+
+
+async def index_cache(request: Request) -> IndexCache:
     return services(request).indexes
 
 
-def tile_cache(request: Request) -> TileCache:
+async def tile_cache(request: Request) -> TileCache:
     return services(request).tiles
 
 
-def rendered_reports(request: Request) -> RenderedReports:
+async def rendered_reports(request: Request) -> RenderedReports:
     return services(request).reports

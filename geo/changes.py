@@ -6,7 +6,10 @@ change writes an entry) or API keys change, from whichever process or machine ma
 the change. Each worker runs one listening connection to the primary in a thread;
 on a notification it reads the stamp (geo.areas.service.Stamp) again and calls the callbacks registered for
 that table. While the listener is down (the primary restarts), ``latest`` is None and
-callers fall back to asking the database themselves.
+callers fall back to asking the database themselves; so they do from a commit in this
+process until its own notification has been read, so that a client never sees its own
+change missing. Another process's change is seen here once its notification arrives
+(milliseconds on one machine).
 
 In the process that made a change the callbacks need not wait for the notification: the
 domain ``announce``s what its transaction changes, and a started watcher calls the
@@ -37,11 +40,17 @@ class ChangeWatcher:
 
     def __init__(self, dsn: str, retry_seconds: float = 1.0):
         self.dsn, self.retry_seconds = dsn, retry_seconds
-        self.latest: Stamp | None = None
+        self._latest: Stamp | None = None
+        self._committed_since = False   # a commit here not yet followed by a notification read
         self.notifications = 0
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def latest(self) -> Stamp | None:
+        """The stamp as last notified, or None when it may be behind (no listener, or a commit here since)."""
+        return None if self._committed_since else self._latest
 
     def on(self, table: str, callback: Callable[[], None]) -> None:
         """Call ``callback`` after each change to ``table``: in the listener's thread, or in the thread
@@ -65,11 +74,12 @@ class ChangeWatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self.latest = None   # nobody listens: callers ask the database again
+        self._latest = None   # nobody listens: callers ask the database again
 
     def _committed(self, session: Session) -> None:
         """A transaction of this process committed: call the callbacks of what it announced."""
         if not session.in_nested_transaction():   # a savepoint released: its changes are not committed yet
+            self._committed_since = True
             self._call(session.info.get(_ANNOUNCED, ()))
 
     def _ended(self, session: Session, transaction: SessionTransaction) -> None:
@@ -87,13 +97,15 @@ class ChangeWatcher:
                         tables = {n.payload for n in conn.notifies(timeout=1.0, stop_after=1)}
                         if tables:
                             tables |= {n.payload for n in conn.notifies(timeout=0.0)}   # drain a burst at once
+                        if tables or self._committed_since:   # a commit here that changed nothing notifies nobody
                             self._changed(conn, tables)
             except psycopg.Error:
-                self.latest = None
+                self._latest = None
                 self._stop.wait(self.retry_seconds)
 
     def _changed(self, conn: psycopg.Connection, tables: set[str]) -> None:
-        self.latest = Stamp(*conn.execute(STAMP_SQL).fetchone())
+        self._committed_since = False   # before the read: a commit during it keeps ``latest`` None
+        self._latest = Stamp(*conn.execute(STAMP_SQL).fetchone())
         self.notifications += 1
         self._call(tables)
 

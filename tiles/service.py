@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from geo.areas.service import resolve_generation, stamp
+from geo.areas.service import Stamp, resolve_generation, stamp
 from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum
 from geo.errors import Invalid, NotFound
@@ -45,22 +45,48 @@ class TileAnswer:
     etag: str
 
 
+def _used(layers: list[Layer], filters: dict) -> dict:
+    """The filters that some of ``layers`` take."""
+    return {name: filters.get(name) for layer in layers for name in layer.filters}
+
+
+def _answer(layers: list[Layer], z: int, x: int, y: int, datum: Datum, filters: dict, generation: int,
+            current: Stamp) -> tuple[tuple, str]:
+    """(cache key, strong ETag) of a tile of ``generation`` when the data stands at ``current``."""
+    dynamic = any(layer.dynamic for layer in layers)
+    key = (tuple(layer.name for layer in layers), z, x, y, Datum(datum).value, generation, current.load,
+           current.change if dynamic else None, tuple(sorted(_used(layers, filters).items())))
+    return key, '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
+
+
+def cached_tile(cache: TileCache, current: Stamp, layers: list[Layer], z: int, x: int, y: int, *, datum: Datum,
+                filters: dict, generation: int | None = None) -> TileAnswer | None:
+    """The tile from ``cache`` if it holds it for the data at ``current`` (the stamp as notified),
+    with no database round trip; else None. A generation asked for is in a key only once
+    ``tile`` found it published."""
+    check_tile(z, x, y)
+    generation = current.generation if generation is None else generation
+    if generation is None:
+        return None
+    key, etag = _answer(layers, z, x, y, datum, filters, generation, current)
+    body = cache.get(key)
+    return None if body is None else TileAnswer(body, etag)
+
+
 def tile(session: Session, cache: TileCache, layers: list[Layer], z: int, x: int, y: int, *, datum: Datum,
          filters: dict, generation: int | None = None) -> TileAnswer:
-    """The tile (from ``cache`` when its key is current), with a strong ETag of its key."""
+    """The tile (from ``cache`` when its key is current), with a strong ETag of its key. The key
+    takes the stamp from ``session``'s own database: a lagging replica's tile is kept under
+    the replica's stamp, never under a newer one."""
     check_tile(z, x, y)
-    current, load, data = stamp(session)
-    generation = current if generation is None else resolve_generation(session, generation)
+    current = stamp(session)
+    generation = current.generation if generation is None else resolve_generation(session, generation)
     if generation is None:
         raise NotFound("no boundary generation is loaded", field="generation")
-    dynamic = any(layer.dynamic for layer in layers)
-    used = {name: filters.get(name) for layer in layers for name in layer.filters}
-    key = (tuple(layer.name for layer in layers), z, x, y, Datum(datum).value, generation, load,
-           data if dynamic else None, tuple(sorted(used.items())))
-    etag = '"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32] + '"'
+    key, etag = _answer(layers, z, x, y, datum, filters, generation, current)
     body = cache.get(key)
     if body is None:
-        body = render(session, layers, z, x, y, Datum(datum), generation, used)
+        body = render(session, layers, z, x, y, Datum(datum), generation, _used(layers, filters))
         cache.put(key, body)
     return TileAnswer(body, etag)
 

@@ -5,15 +5,15 @@ from typing import Annotated
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api import bodies
-from api.dependencies import get_read_session
+from api.dependencies import get_read_session, in_worker_thread
 from api.problems import Problem
 from api.schemas.locate import LocateBatch, Located, LocatedBatch
 from api.state import index_cache
-from geo.areas.locate import NothingLoaded, describe, locate, looks_swapped
+from geo.areas.locate import NothingLoaded, describe, locate, locate_in, looks_swapped
 from geo.areas.locate_index import IndexCache
 from geo.crs import Datum
 
@@ -30,16 +30,19 @@ def _locate(session: Session, indexes: IndexCache, lon, lat, crs: Datum, generat
 
 
 @router.get("/locate", response_model=Located)
-def locate_point(session: Annotated[Session, Depends(get_read_session)],
-                 indexes: Annotated[IndexCache, Depends(index_cache)],
-                 lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
-                 lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
-                 crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
+async def locate_point(request: Request, indexes: Annotated[IndexCache, Depends(index_cache)],
+                       lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+                       lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+                       crs: Datum = Datum.WGS84, generation: GenerationParam = None) -> dict:
     """The district, town, village, grid and H3 cell of one point.
 
     A point on a boundary shared by several grids goes to the grid with the smallest
     code. A point outside Haikou is a 404 problem."""
-    located = _locate(session, indexes, lon, lat, crs, generation)
+    index = indexes.fresh() if generation is None else None
+    if index is not None:   # the current index, known current: no database, no thread
+        located = locate_in(index, lon, lat, crs)
+    else:
+        located = await in_worker_thread(request, lambda session: _locate(session, indexes, lon, lat, crs, generation))
     result = describe(located, 0)
     if result is None:
         if looks_swapped(lon, lat):

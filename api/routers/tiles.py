@@ -4,14 +4,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
-from api.dependencies import get_read_session
+from api.dependencies import in_worker_thread
 from api.params import Moment
 from api.problems import Problem
 from api.schemas.tiles import Style, TileJSON
 from api.security import allowed_layers
-from api.state import tile_cache
+from api.state import change_watcher, tile_cache
+from geo.changes import ChangeWatcher
 from geo.crs import Datum
 from geo.mediation.categories import Category
 from geo.settings import get_settings
@@ -37,18 +37,23 @@ def permitted(request: Request, layers: list[Layer]) -> list[Layer]:
 @router.get("/tiles/{layers}/{z}/{x}/{y}.mvt", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "no feature in this tile"},
                        304: {"description": "unchanged since the ETag sent"}})
-def get_tile(request: Request, session: Annotated[Session, Depends(get_read_session)],
-             cache: Annotated[TileCache, Depends(tile_cache)], layers: LayerList, z: int, x: int, y: int,
-             crs: Datum = Datum.WGS84, since: Moment | None = None, until: Moment | None = None,
-             category: Category | None = None,
-             generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-             if_none_match: Annotated[str | None, Header()] = None) -> Response:
+async def get_tile(request: Request, cache: Annotated[TileCache, Depends(tile_cache)],
+                   watcher: Annotated[ChangeWatcher, Depends(change_watcher)], layers: LayerList, z: int, x: int, y: int,
+                   crs: Datum = Datum.WGS84, since: Moment | None = None, until: Moment | None = None,
+                   category: Category | None = None,
+                   generation: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+                   if_none_match: Annotated[str | None, Header()] = None) -> Response:
     """One Mapbox Vector Tile of one or several layers (extent 4096, buffer 64).
 
     ``crs=gcj02`` or ``bd09`` shifts the geometry for Amap/Tencent or Baidu basemaps."""
-    answer = service.tile(session, cache, permitted(request, service.parse_layers(layers)), z, x, y, datum=crs,
-                          filters={"since": since, "until": until, "category": category and category.value},
-                          generation=generation)
+    chosen = permitted(request, service.parse_layers(layers))
+    filters = {"since": since, "until": until, "category": category and category.value}
+    notified = watcher.latest
+    answer = notified and service.cached_tile(cache, notified, chosen, z, x, y, datum=crs, filters=filters,
+                                              generation=generation)
+    if answer is None:   # not in memory, or the stamp is not known without asking: render off the event loop
+        answer = await in_worker_thread(request, lambda session: service.tile(
+            session, cache, chosen, z, x, y, datum=crs, filters=filters, generation=generation))
     headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60, must-revalidate"}
     if if_none_match and answer.etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
@@ -58,7 +63,7 @@ def get_tile(request: Request, session: Annotated[Session, Depends(get_read_sess
 
 
 @router.get("/tiles/{layers}.json", response_model=TileJSON)
-def get_tilejson(request: Request, layers: LayerList) -> dict:
+async def get_tilejson(request: Request, layers: LayerList) -> dict:
     """TileJSON 3.0.0 with the layers' fields and zoom ranges; tile URLs keep this query's
     tile parameters (never a key: a client sends its credentials as it did here)."""
     return service.tilejson(permitted(request, service.parse_layers(layers)), get_settings().web.public_url, layers,
@@ -66,7 +71,7 @@ def get_tilejson(request: Request, layers: LayerList) -> dict:
 
 
 @router.get("/styles/{view}.json", response_model=Style, response_model_exclude_unset=True)
-def get_style(request: Request, view: str) -> dict:
+async def get_style(request: Request, view: str) -> dict:
     """A MapLibre style per map view (overview, dispatch, coverage); ``crs`` passes to the tiles."""
     permitted(request, service.parse_layers(styles.layers_of(view)))
     return styles.style(view, get_settings().web.public_url, service.tile_query(request.query_params))

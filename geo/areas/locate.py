@@ -7,7 +7,7 @@ import numpy as np
 from h3.api import basic_int as h3
 from sqlalchemy.orm import Session
 
-from geo.areas.locate_index import OUTSIDE, IndexCache
+from geo.areas.locate_index import OUTSIDE, IndexCache, LocateIndex
 from geo.areas.service import resolve_generation
 from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum, to_wgs84
@@ -30,7 +30,12 @@ class Located:
 def locate(session: Session, indexes: IndexCache, lon, lat, datum: Datum | str = Datum.WGS84,
            generation: int | None = None) -> Located:
     """Locate points in the current generation's boundaries, or in those of ``generation``."""
-    index = indexes.get(session, resolve_generation(session, generation) if generation is not None else None)
+    return locate_in(indexes.get(session, resolve_generation(session, generation) if generation is not None else None),
+                     lon, lat, datum)
+
+
+def locate_in(index: LocateIndex | None, lon, lat, datum: Datum | str = Datum.WGS84) -> Located:
+    """Locate points in ``index``'s boundaries (None: nothing is loaded)."""
     if index is None:
         raise NothingLoaded("no boundary generation is loaded")
     wlon, wlat = to_wgs84(np.atleast_1d(lon), np.atleast_1d(lat), datum)

@@ -192,6 +192,11 @@ class IndexCache:
             return index.boundaries == latest.boundaries
         return time.monotonic() - self._checked_at < self.recheck_seconds
 
+    def fresh(self) -> LocateIndex | None:
+        """The current index if it is known to be current without asking the database, else None."""
+        index = self._index
+        return index if index is not None and self._still_current(index) else None
+
     @property
     def building(self) -> int | None:
         """The past generation whose index is being built, if any."""
@@ -233,9 +238,10 @@ class IndexCache:
                 self._building = None
 
     def _current(self, session: Session) -> LocateIndex | None:
-        index = self._index
-        if index is not None and self._still_current(index):
+        index = self.fresh()
+        if index is not None:
             return index
+        index = self._index
         boundaries = stamp(session).boundaries
         if boundaries[0] is None:
             return None
