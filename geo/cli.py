@@ -439,15 +439,15 @@ def auth_token(role: str = typer.Option(...), subject: str = typer.Option(...),
 @app.command()
 @fails_cleanly("serve")
 def serve(host: str = typer.Option(None), port: int = typer.Option(None),
-          workers: int = typer.Option(1)) -> None:
-    """Serve the API (OpenAPI docs at /docs)."""
+          workers: int = typer.Option(1, min=1, max=64, help="processes, each with its own caches and locate index")) -> None:
+    """Serve the API (OpenAPI docs at /docs) with uvicorn on uvloop and httptools."""
     import uvicorn
 
     settings = get_settings()
     host, port = host or settings.web.host, port or settings.web.port
     console.print(f"Map:  http://{host}:{port}/map\nAPI:  http://{host}:{port}/\nDocs: http://{host}:{port}/docs")
     # X-Forwarded-* are believed only from the configured proxies (uvicorn's default believes 127.0.0.1).
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, loop="uvloop", http="httptools",
                 proxy_headers=bool(settings.web.trusted_proxies), forwarded_allow_ips=settings.web.trusted_proxies or None)
 
 
