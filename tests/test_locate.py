@@ -125,6 +125,27 @@ def test_batch_limits_and_bad_items(client):
     assert both.status_code == 422
 
 
+def test_a_batch_answers_each_point_as_a_single_locate_does(client):
+    rng = np.random.default_rng(11)
+    points = np.column_stack([rng.uniform(110.1, 110.72, 80), rng.uniform(19.52, 20.12, 80)]).round(6).tolist()
+    batch = client.post("/locate", params={"names": True}, json={"points": points}).json()
+    assert batch["count"] == 80 and batch["located"] == sum(r is not None for r in batch["results"])
+    for (lon, lat), result in zip(points, batch["results"]):
+        single = client.get("/locate", params={"lon": lon, "lat": lat})
+        if single.status_code == 404:
+            assert result is None
+        else:
+            assert result == {k: single.json()[k] for k in ("district", "town", "village", "grid", "h3")}
+    assert 0 < batch["located"] < 80   # the box holds sea as well as city
+
+
+@pytest.mark.parametrize("points", [[[200.0, 20.0]], [[110.3, 95.0]], [[110.3, 20.0, 5.0]], [[110.3], [110.3, 20.0]],
+                                    [[110.3, None]], [[[110.3, 20.0]]], [[110.3, "x"]]])
+def test_a_batch_point_that_is_no_coordinate_pair_is_a_422_naming_it(client, points):
+    response = client.post("/locate", json={"points": points})
+    assert response.status_code == 422 and response.json()["field"].startswith("points.0"), response.json()
+
+
 def test_area_children_and_neighbours(client):
     children = client.get("/areas/460106004/children").json()
     assert children["total"] >= 3 and all(a["parent_code"] == "460106004" for a in children["items"])

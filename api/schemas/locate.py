@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Annotated, Generic, Literal, TypeVar
 
 import numpy as np
+import orjson
 from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import AreaRef, Lat, Lon
@@ -42,6 +43,29 @@ class LocateBatch(BaseModel):
         """The points as an (n, 2) array of lon, lat."""
         pairs = self.points if self.points is not None else [f.geometry.coordinates for f in self.features]
         return np.array(pairs, dtype=np.float64).reshape(-1, 2)
+
+
+def plain_points(data: bytes) -> np.ndarray | None:
+    """The (n, 2) array of a body ``{"points": [[lon, lat], ...]}`` that LocateBatch accepts,
+    read without a Python object per point beyond the JSON parser's; None for any other body
+    (a FeatureCollection, or one the model must explain in a 422)."""
+    if data.count(b'"') != 2 or any(word in data for word in (b"true", b"false", b"null")):
+        return None   # another key or a string somewhere; a boolean or null is no coordinate
+    try:
+        body = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict) or body.keys() != {"points"} or not isinstance(body["points"], list) \
+            or not 0 < len(body["points"]) <= MAX_BATCH:
+        return None
+    try:
+        points = np.array(body["points"], dtype=np.float64)
+    except (ValueError, TypeError):   # ragged, or nested deeper
+        return None
+    if points.ndim != 2 or points.shape[1] != 2 or not np.isfinite(points).all() \
+            or np.abs(points[:, 0]).max() > 180 or np.abs(points[:, 1]).max() > 90:
+        return None
+    return points
 
 
 class Chain(BaseModel, Generic[Ref]):
