@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request, Security
+from fastapi import Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -296,11 +295,15 @@ def _navigation(request: Request) -> bool:
                                         or "text/html" in request.headers.get("accept", ""))
 
 
-async def authorize(request: Request, _key: Annotated[str | None, Security(API_KEY)] = None,
-                    _bearer: Annotated[object, Security(BEARER)] = None) -> Principal | None:
-    """The caller that ``Gate`` admitted (declared here so the OpenAPI document names the
-    security schemes)."""
-    return getattr(request.state, "principal", None)
+def document(schema: dict) -> None:
+    """Name the credentials ``Gate`` takes in the OpenAPI document, on every operation (a
+    document step rather than a dependency: a dependency would be solved on every request)."""
+    schemes = {type(scheme).__name__: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+               for scheme in (API_KEY, BEARER)}
+    schema.setdefault("components", {})["securitySchemes"] = schemes
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            operation["security"] = [{name: []} for name in schemes]
 
 
 def allowed_layers(request: Request) -> frozenset[str] | None:
