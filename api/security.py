@@ -191,17 +191,20 @@ def _check_request(request: Request) -> None:
                           field=name.replace("\x00", "") or "query")
 
 
+_WEB_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:\d{1,5})?")   # what a portal page's Origin looks like
+
+
 def _preflight(request: Request) -> Response | None:
     """The answer to a portal's CORS preflight for what an embed key may read (a MapLibre map
     sending its key in X-API-Key asks first): GET with that header, from the asking origin.
     It opens nothing: the request that follows is checked like any other, its origin too."""
-    origin = request.headers.get("origin")
+    origin = request.headers.get("origin") or ""
     path = request.url.path
-    if request.method != "OPTIONS" or not origin or "access-control-request-method" not in request.headers \
-            or not (EMBEDDABLE.match(path) or path.startswith("/fonts/")):
+    if request.method != "OPTIONS" or request.headers.get("access-control-request-method") != "GET" \
+            or not _WEB_ORIGIN.fullmatch(origin) or not (EMBEDDABLE.match(path) or path.startswith("/fonts/")):
         return None
     return Response(status_code=204, headers={
-        "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET, HEAD",
+        "Access-Control-Allow-Origin": origin, "Access-Control-Allow-Methods": "GET",
         "Access-Control-Allow-Headers": "X-API-Key", "Access-Control-Max-Age": "600", "Vary": "Origin"})
 
 

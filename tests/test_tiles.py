@@ -154,13 +154,13 @@ def test_styles_draw_only_registered_layers_from_the_views_tilejson(client):
     assert client.get("/styles/nowhere.json").json()["field"] == "view"
 
 
-def _labels_in(client, z, box):
+def _labels_in(client, z, box, headers=None):
     """Every label feature of the tiles at zoom ``z`` covering ``box`` (west, south, east, north)."""
     (x0, y0), (x1, y1) = tile_of(box[0], box[3], z), tile_of(box[2], box[1], z)
     found = []
     for x in range(x0, x1 + 1):
         for y in range(y0, y1 + 1):
-            response = client.get(f"/tiles/labels/{z}/{x}/{y}.mvt")
+            response = client.get(f"/tiles/labels/{z}/{x}/{y}.mvt", headers=headers)
             assert response.status_code in (200, 204)
             found += decode(response.content).get("labels", {"features": []})["features"] if response.content else []
     return found
@@ -182,6 +182,24 @@ def test_each_area_is_named_once_by_one_label_point_from_its_levels_zoom(client,
     assert {"town", "village"} <= levels and "grid" not in levels               # grids only from zoom 15
 
 
+def test_an_embed_key_reads_the_names_of_its_own_levels_only(client, anonymous, engine):
+    from sqlalchemy.orm import Session
+
+    from geo.auth import keys
+
+    with Session(engine) as session, session.begin():
+        key, _ = keys.create(session, name="tests-districts-only", role="embed", origins=["https://portal.example"],
+                             layers=["districts"])
+    portal = {"Origin": "https://portal.example", "X-API-Key": key}
+    core = (110.30, 20.00, 110.36, 20.05)
+    assert {"town", "village", "grid"} <= {f["properties"]["level"] for f in _labels_in(client, 15, core)}
+    assert {f["properties"]["level"] for f in _labels_in(anonymous, 15, core, portal)} <= {"district"}
+    assert {f["properties"]["level"] for f in _labels_in(anonymous, 9, HAIKOU_BOUNDS, portal)} == {"district"}
+    x, y = tile_of(110.33, 20.02, 15)
+    answer = anonymous.get(f"/tiles/labels/15/{x}/{y}.mvt", headers=portal)
+    assert answer.headers["cache-control"].startswith("private")   # one URL, an answer per key: no shared cache
+
+
 def test_styles_write_names_in_fonts_served_here_for_any_portal(client, anonymous):
     style = client.get("/styles/overview.json").json()
     symbols = [layer for layer in style["layers"] if layer["type"] == "symbol"]
@@ -194,7 +212,8 @@ def test_styles_write_names_in_fonts_served_here_for_any_portal(client, anonymou
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == "*"
     assert b"Noto Sans Regular" in response.content and len(response.content) > 10_000   # the Latin range's glyphs
     for fontstack, range_, field in (("Noto Sans Regular", "1-256", "range"), ("Noto Sans Regular", "0-99999", "range"),
-                                     ("Arial Bold", "0-255", "fontstack")):
+                                     ("Noto Sans Regular", "0256-0511", "range"), ("Noto Sans Regular", "0-255%0A", "range"),
+                                     ("Noto Sans Regular%0A", "0-255", "fontstack"), ("Arial Bold", "0-255", "fontstack")):
         refused = anonymous.get(glyphs.format(fontstack=fontstack, range=range_))
         assert refused.status_code == 404 and refused.json()["field"] == field
     assert anonymous.get(glyphs.format(fontstack="Arial Bold,Noto Sans Regular", range="256-511")).status_code == 200
@@ -212,3 +231,6 @@ def test_a_portal_drawing_a_style_with_its_key_in_a_header_passes_the_cors_prefl
         assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "https://portal.example"
     refused = anonymous.options("/incidents", headers=asks)   # no preflight for what embeds cannot read
     assert refused.status_code in (401, 403) and "access-control-allow-origin" not in refused.headers
+    for odd in ({"Origin": "null"}, {"Origin": "<script>x</script>"}, {"Access-Control-Request-Method": "DELETE"}):
+        refused = anonymous.options("/styles/overview.json", headers={**asks, **odd})
+        assert refused.status_code in (401, 403, 405) and "access-control-allow-origin" not in refused.headers, odd

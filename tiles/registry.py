@@ -52,10 +52,11 @@ def _labels() -> Layer:
     from_zoom = " ".join(f"WHEN '{level}' THEN {zoom}" for level, zoom in LABEL_ZOOMS.items())
     levels = ", ".join(f"'{level}'" for level in LABEL_ZOOMS)
     return Layer("labels", "names of the areas, as points where they fit (区 to 网格 by zoom)", 0, 22, 3000,
-                 {"code": "String", "name": "String", "level": "String"}, key="code", sql=f"""
+                 {"code": "String", "name": "String", "level": "String"}, key="code", filters=("levels",), sql=f"""
         SELECT l.at AS geom, a.code, a.name, a.level
           FROM areas a CROSS JOIN LATERAL (SELECT ST_PointOnSurface(a.geom) AS at) l
          WHERE :z >= CASE a.level::text {from_zoom} END AND {current("a")} AND a.geom && {BOX} AND l.at && {BOX}
+           AND (CAST(:levels AS text) IS NULL OR a.level::text = ANY(string_to_array(:levels, ',')))
          ORDER BY array_position(ARRAY[{levels}], a.level::text), a.area_m2 DESC, a.code""")
 
 

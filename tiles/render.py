@@ -45,7 +45,7 @@ def render(session: Session, layers: list[Layer], z: int, x: int, y: int, datum:
     west, south, east, north = source_box(z, x, y, datum)
     params = {"z": z, "x": x, "y": y, "west": west, "south": south, "east": east, "north": north,
               "generation": generation, "band": band_for_zoom(z),
-              **{name: filters.get(name) for name in ("since", "until", "category", "plan")}}
+              **{name: filters.get(name) for name in ("since", "until", "category", "plan", "levels")}}
     parts = []
     for layer in layers:
         if not layer.minzoom <= z <= layer.maxzoom:

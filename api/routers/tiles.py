@@ -10,6 +10,7 @@ from api.params import Moment
 from api.problems import Problem
 from api.schemas.tiles import Style, TileJSON
 from api.security import allowed_layers
+from geo.auth.roles import label_levels
 from api.state import change_watcher, tile_cache
 from geo.changes import ChangeWatcher
 from geo.crs import Datum
@@ -47,14 +48,16 @@ async def get_tile(request: Request, cache: Annotated[TileCache, Depends(tile_ca
 
     ``crs=gcj02`` or ``bd09`` shifts the geometry for Amap/Tencent or Baidu basemaps."""
     chosen = permitted(request, service.parse_layers(layers))
-    filters = {"since": since, "until": until, "category": category and category.value}
+    filters = {"since": since, "until": until, "category": category and category.value,
+               "levels": label_levels(allowed_layers(request))}
     notified = watcher.latest
     answer = notified and service.cached_tile(cache, notified, chosen, z, x, y, datum=crs, filters=filters,
                                               generation=generation)
     if answer is None:   # not in memory, or the stamp is not known without asking: render off the event loop
         answer = await in_worker_thread(request, lambda session: service.tile(
             session, cache, chosen, z, x, y, datum=crs, filters=filters, generation=generation))
-    headers = {"ETag": answer.etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    # private: the same URL answers each key by its own layers; no shared cache may keep it for another
+    headers = {"ETag": answer.etag, "Cache-Control": "private, max-age=60, must-revalidate"}
     if if_none_match and answer.etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
     if not answer.body:

@@ -38,9 +38,15 @@ PRIVATE_LAYERS = frozenset({"incidents", "mediators", "cameras", "camera_fov"})
 EMBED_PAGES = ("overview", "area", "heat")
 
 
+def label_levels(layers: frozenset[str] | None) -> str | None:
+    """The levels whose names a caller limited to ``layers`` may read in the labels layer, as
+    the labels layer's ``levels`` filter ("district,village"); None: every level."""
+    return None if layers is None else ",".join(sorted(name[:-1] for name in layers & AREA_LAYERS))
+
+
 def with_labels(layers: frozenset[str]) -> frozenset[str]:
     """``layers`` and, if they hold an area layer, ``labels``: the names it writes are the area
-    layers' own ``name``, so a key for areas may draw them."""
+    layers' own ``name``, so a key for areas may draw them (only theirs: ``label_levels``)."""
     return layers | {"labels"} if layers & AREA_LAYERS else layers
 # An embedded page draws tiles, looks up its area's outline, searches, and labels the areas in its view.
 EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search$")
