@@ -53,17 +53,19 @@ def located_inside(session: Session, indexes: IndexCache, lon, lat, datum: Datum
     return located
 
 
+def _areas_of(chain, g: int, names: bool) -> dict:
+    """Grid ``g``'s district, town, village and grid: codes, or codes and names."""
+    levels = (("district", chain.district, chain.district_name), ("town", chain.town, chain.town_name),
+              ("village", chain.village, chain.village_name), ("grid", chain.grid, chain.grid_name))
+    return {level: ({"code": codes[g], "name": labels[g]} if names else codes[g]) for level, codes, labels in levels}
+
+
 def describe(located: Located, i: int, *, names: bool = True) -> dict | None:
     """The area chain of point ``i`` as a dict, or None when it is outside Haikou."""
     g = int(located.grid[i])
     if g == OUTSIDE:
         return None
-    chain = located.index.chain
-    levels = (("district", chain.district, chain.district_name), ("town", chain.town, chain.town_name),
-              ("village", chain.village, chain.village_name), ("grid", chain.grid, chain.grid_name))
-    result = {level: ({"code": codes[g], "name": labels[g]} if names else codes[g]) for level, codes, labels in levels}
-    result["h3"] = h3.int_to_str(int(located.cells[i]))
-    return result
+    return {**_areas_of(located.index.chain, g, names), "h3": h3.int_to_str(int(located.cells[i]))}
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -75,11 +77,8 @@ def describe_all_json(located: Located, *, names: bool) -> bytes:
     not per point in Python: each grid's chain is dumped once, the H3 digits are computed
     for all points at once, and the pieces are joined."""
     chain = located.index.chain
-    levels = (("district", chain.district, chain.district_name), ("town", chain.town, chain.town_name),
-              ("village", chain.village, chain.village_name), ("grid", chain.grid, chain.grid_name))
-    heads = np.array([orjson.dumps({level: ({"code": codes[g], "name": labels[g]} if names else codes[g])
-                                    for level, codes, labels in levels})[:-1] + b',"h3":"'
-                      for g in range(len(chain.grid))] + [b"null"], dtype=object)   # the last: outside
+    heads = np.array([orjson.dumps(_areas_of(chain, g, names))[:-1] + b',"h3":"' for g in range(len(chain.grid))]
+                     + [b"null"], dtype=object)   # the last: outside
     grid = np.where(located.grid == OUTSIDE, len(chain.grid), located.grid)
     digits = _HEX[(located.cells.astype(np.uint64)[:, None] >> _NIBBLES) & np.uint64(0xF)]
     tails = np.where(grid == len(chain.grid), b"", np.char.add(digits.view("S15").ravel(), b'"}')).astype(object)

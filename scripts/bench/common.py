@@ -1,6 +1,7 @@
 """Shared helpers of the benchmarks: a scratch database with the dataset, timing, points."""
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 from collections.abc import Iterator
@@ -56,6 +57,12 @@ def best_of(runs: int, fn) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The x, y of the Web Mercator tile at zoom ``z`` holding (lon, lat)."""
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def percentiles(samples_s: list[float]) -> str:

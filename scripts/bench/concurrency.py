@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import re
 import shutil
@@ -32,29 +31,23 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import ROOT, UNLIMITED, bench_key, city_points, free_port, server, use_database  # noqa: E402
+from common import ROOT, UNLIMITED, bench_key, city_points, free_port, server, tile_of, use_database  # noqa: E402
 from tiles_vs_tipg import ensure_tipg, make_views  # noqa: E402
+
+from geo.codes import HAIKOU_BOUNDS  # noqa: E402
 
 DB = "haikou_bench"
 STACK = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--host", "127.0.0.1"]
-CITY = (110.10, 19.52, 110.72, 20.12)
 CORE = (110.25, 19.95, 110.45, 20.08)
 
 
 def tile_range(z: int, west: float, south: float, east: float, north: float) -> list[tuple[int, int, int]]:
-    n = 2 ** z
-
-    def x_of(lon):
-        return int((lon + 180) / 360 * n)
-
-    def y_of(lat):
-        return int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-
-    return [(z, x, y) for x in range(x_of(west), x_of(east) + 1) for y in range(y_of(north), y_of(south) + 1)]
+    (x0, y0), (x1, y1) = tile_of(west, north, z), tile_of(east, south, z)
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
 
 
 def tiles() -> list[tuple[int, int, int]]:
-    return [t for z in range(10, 14) for t in tile_range(z, *CITY)] + \
+    return [t for z in range(10, 14) for t in tile_range(z, *HAIKOU_BOUNDS)] + \
            [t for z in range(14, 17) for t in tile_range(z, *CORE)]
 
 

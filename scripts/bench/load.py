@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import random
 import sys
@@ -23,7 +22,7 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import api_server, bench_key, city_points, percentiles, use_database  # noqa: E402
+from common import api_server, bench_key, city_points, percentiles, tile_of, use_database  # noqa: E402
 
 DB = "haikou_bench"
 MIX = (("locate", 40), ("tile", 30), ("area", 15), ("incident", 10), ("dispatch", 5))
@@ -35,11 +34,6 @@ def rss_mib(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 async def traffic(base: str, key: str, seconds: float, concurrency: int, record: bool, areas: list[str]) -> dict:
