@@ -12,9 +12,18 @@ from geo.hexes import cells_of
 from geo.plane import offset_lonlat
 from geo.codes import HAIKOU_TIME
 
+
+
+def month_start(moment: datetime, back: int = 0) -> datetime:
+    """Midnight on the first of the month ``back`` months before ``moment``'s, Haikou time."""
+    index = moment.year * 12 + moment.month - 1 - back
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=HAIKOU_TIME)
+
+
 PLANTED = 20
-PLANTED_FROM = datetime(2026, 10, 3, 9, tzinfo=HAIKOU_TIME)   # all planted cases fall in October 2026
-AS_OF = datetime(2026, 11, 1, tzinfo=HAIKOU_TIME)
+# The generated incidents end at the time of loading: the cluster is planted in the last full month.
+AS_OF = month_start(datetime.now(HAIKOU_TIME))
+PLANTED_FROM = month_start(AS_OF, 1).replace(day=3, hour=9)   # all planted cases fall in that month
 SOURCE = "planted by a test"
 
 

@@ -25,6 +25,7 @@ class Incident(Base):
         CheckConstraint("responsible_level IN ('village','town','district','industry')", name="level_known"),
         Index("ix_incidents_status_registered", "status", "registered_at"),
         Index("ix_incidents_open_by_mediator", "mediator_id", postgresql_where=text("is_open(status)")),   # 0009, 0011
+        Index("ix_incidents_stage_due", "stage_due_at", postgresql_where=text("stage_due_at IS NOT NULL")),   # 0013
         {"postgresql_partition_by": "RANGE (registered_at)"},   # a partition a month (migration 0008)
     )
 
@@ -53,6 +54,10 @@ class Incident(Base):
     agreement_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     termination_routes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
     source: Mapped[str] = mapped_column(Text)
+    # the stage's deadline (geo.incidents.deadlines): when it began, when it turns yellow, when red
+    stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stage_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stage_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class IncidentEvent(Base):

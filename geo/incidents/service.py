@@ -15,10 +15,11 @@ from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
+from geo.incidents import deadlines
 from geo.incidents.models import ROUTES
-from geo.incidents.statuses import OPEN
+from geo.incidents.statuses import OPEN, STATUSES
 from geo.mediation import service as mediators
-from geo.mediation.categories import Category
+from geo.mediation.categories import MEDIATED_SQL, Category
 from geo.mediation.policy import get_policy, next_level
 
 TRANSITIONS = {
@@ -33,14 +34,24 @@ TRANSITIONS = {
     "refused": {"archived"},
     "archived": set(),
 }
+MEDIATED = MEDIATED_SQL.format(alias="i.")
+PLACED_STEPS = {"registered": {"referred"}, "referred": {"archived"}, "archived": set()}   # public-safety events
 CONFIRMATION_WINDOW = timedelta(days=30)   # People's Mediation Law art. 33
 LEVEL_AREA = {"village": "village_code", "town": "town_code", "district": "district_code", "industry": "village_code"}
 
-_COLUMNS = """i.id, i.category, i.severity, i.status, i.occurred_at, i.registered_at, i.due_at, i.concluded_at,
+_COLUMNS = f"""i.id, i.category, i.severity, i.status, i.occurred_at, i.registered_at, i.due_at, i.concluded_at,
     i.description, i.reporter_name, i.reporter_phone, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
     i.district_code, i.town_code, i.village_code, i.grid_code, i.responsible_level, i.responsible_rule,
-    i.mediator_id, i.spans, i.agreement_form, i.agreement_at, i.termination_routes,
-    (is_open(i.status) AND i.due_at < now()) AS overdue"""
+    i.mediator_id, m.name AS mediator_name, m.phone AS mediator_phone, i.spans, i.agreement_form, i.agreement_at,
+    i.termination_routes, {deadlines.stage_sql('i.')} AS stage, i.stage_started_at, i.stage_due_at,
+    {deadlines.mark_sql('i.')} AS deadline_mark, {deadlines.group_sql('i.')} AS "group",
+    {deadlines.overdue_sql('i.')} AS overdue,
+    (SELECT name FROM areas_now WHERE code = i.district_code) AS district_name,
+    (SELECT name FROM areas_now WHERE code = i.town_code) AS town_name,
+    (SELECT name FROM areas_now WHERE code = i.village_code) AS village_name,
+    (SELECT name FROM areas_now WHERE code = i.grid_code) AS grid_name"""
+_FROM = "incidents i LEFT JOIN mediators m ON m.id = i.mediator_id"
+CHAIN = ("district", "town", "village", "grid")
 
 
 def _now() -> datetime:
@@ -48,7 +59,7 @@ def _now() -> datetime:
 
 
 def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
-    row = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE i.id = :id {'FOR UPDATE' if lock else ''}"),
+    row = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE i.id = :id {'FOR UPDATE OF i' if lock else ''}"),
                           {"id": incident_id}).first()
     if row is None:
         raise NotFound("no incident {incident_id}", field="incident_id", incident_id=incident_id)
@@ -56,10 +67,18 @@ def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
 
 
 def _present(incident: dict, datum: Datum) -> dict:
-    out = {k: v for k, v in incident.items() if k not in ("lon", "lat")}
+    out = {k: v for k, v in incident.items() if k not in ("lon", "lat", *(f"{level}_name" for level in CHAIN))}
     out["position"] = point(incident["lon"], incident["lat"], datum)
-    out["area_chain"] = {level: incident[f"{level}_code"] for level in ("district", "town", "village", "grid")}
+    out["area_chain"] = {level: incident[f"{level}_code"] for level in CHAIN}
+    out["area_names"] = {level: incident[f"{level}_name"] for level in CHAIN}
     return out
+
+
+def _restage(session: Session, incident_id: int, *, new_stage: bool) -> None:
+    """After a step: the stage's clock restarts when the step entered another stage."""
+    if new_stage:
+        session.execute(text("UPDATE incidents SET stage_started_at = now() WHERE id = :id"), {"id": incident_id})
+    deadlines.restage(session, "id = :id", {"id": incident_id})
 
 
 def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_events: bool = True) -> dict:
@@ -115,18 +134,20 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
     rule = policy.choose(severity=body["severity"], spans=spans, category=body["category"], industry_available=industry)
     wlon, wlat = (float(v[0]) for v in to_wgs84([lon], [lat], datum))
     now = _now()
+    days = policy.deadlines.conclude_within(rule.level, body["category"])
     params = {**body, "lon": wlon, "lat": wlat, "district": place["district"], "town": place["town"],
               "village": place["village"], "grid": place["grid"], "level": rule.level, "rule": rule.name,
               "h3": int(located.cells[0]),
               "key": idempotency_key, "hash": digest, "spans": spans, "registered_at": now,
-              "due_at": now + timedelta(days=policy.conclude_within_days)}
+              "due_at": now + timedelta(days=days)}
     try:
         with session.begin_nested():
             new_id = session.execute(text("""
-                INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, description,
-                    reporter_name, reporter_phone, position, district_code, town_code, village_code, grid_code, h3,
-                    responsible_level, responsible_rule, spans, source)
-                VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :description,
+                INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, stage_started_at,
+                    description, reporter_name, reporter_phone, position, district_code, town_code, village_code,
+                    grid_code, h3, responsible_level, responsible_rule, spans, source)
+                VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :registered_at,
+                    :description,
                     :reporter_name, :reporter_phone, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
                     :village, :grid, :h3, :level, :rule, :spans, 'api') RETURNING id"""), params).scalar_one()
             if idempotency_key:
@@ -139,7 +160,9 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
         if not raced:
             raise
         # a concurrent request with the same key won the race: answer as a replay
-        return create(session, body, datum=datum, idempotency_key=idempotency_key, actor=actor, dispatch=dispatch)
+        return create(session, indexes, body, datum=datum, idempotency_key=idempotency_key, actor=actor,
+                      dispatch=dispatch)
+    deadlines.restage(session, "id = :id", {"id": new_id})
     _event(session, new_id, actor=actor, action="register", to_status="registered",
            details={"responsible_level": rule.level, "rule": rule.name, "spans": spans})
     if dispatch and body["category"] != Category.PUBLIC_SAFETY.value:
@@ -212,6 +235,7 @@ def _escalate(session: Session, incident: dict, *, to_level: str, actor: str, re
     session.execute(text("""UPDATE incidents SET responsible_level = :level, status = 'escalated', mediator_id = NULL,
         responsible_rule = responsible_rule || :suffix WHERE id = :id"""),
                     {"level": to_level, "suffix": f" → escalated to {to_level}: {reason}", "id": incident["id"]})
+    _restage(session, incident["id"], new_stage=True)   # the new level's time to accept runs from now
     _event(session, incident["id"], actor=actor, action="escalate", from_status=incident["status"],
            to_status="escalated", note=reason, details={"from_level": incident["responsible_level"], "to_level": to_level})
 
@@ -237,12 +261,14 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     """Move through the mediation lifecycle; an illegal step is a Conflict."""
     incident = _row(session, incident_id, lock=True)
     current = incident["status"]
-    if to not in TRANSITIONS:
+    if to not in STATUSES:
         raise Invalid("unknown status {to}", field="to", to=to)
-    if to == "escalated":
+    placed = incident["category"] == Category.PUBLIC_SAFETY.value
+    steps = PLACED_STEPS if placed else TRANSITIONS
+    if to == "escalated" and not placed:
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
-    if to not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none"
+    if to not in steps.get(current, ()):
+        allowed = ", ".join(sorted(steps.get(current, ()))) or "none"
         raise Conflict("cannot go from {current} to {to} (allowed: {allowed})", field="to",
                        current=current, to=to, allowed=allowed)
     sets, params = ["status = :to"], {"to": to, "id": incident_id}
@@ -263,6 +289,7 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     if to == "confirmation_requested" and _now() - incident["agreement_at"] > CONFIRMATION_WINDOW:
         raise Conflict("judicial confirmation must be asked within 30 days of the agreement (art. 33)", field="to")
     session.execute(text(f"UPDATE incidents SET {', '.join(sets)} WHERE id = :id"), params)
+    _restage(session, incident_id, new_stage=deadlines.STAGE_OF_STATUS.get(current) != deadlines.STAGE_OF_STATUS.get(to))
     _event(session, incident_id, actor=actor, action="transition", from_status=current, to_status=to, note=note,
            details={"agreement_form": agreement_form, "routes": routes} if (agreement_form or routes) else None)
     return get(session, incident_id, datum)
@@ -275,49 +302,79 @@ def extend(session: Session, incident_id: int, *, days: int, agreement: str, act
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents get more time", field="status",
                        incident_id=incident_id, status=incident["status"])
+    if incident["category"] == Category.PUBLIC_SAFETY.value:
+        raise Conflict("public-safety events are not mediated: they have no time limit to extend", field="category")
     session.execute(text("UPDATE incidents SET due_at = due_at + make_interval(days => :d) WHERE id = :id"),
                     {"d": days, "id": incident_id})
+    _restage(session, incident_id, new_stage=False)
     _event(session, incident_id, actor=actor, action="extend", note=agreement,
            details={"days": days, "previous_due_at": incident["due_at"]})
     return get(session, incident_id, datum)
 
 
 def escalate_overdue(session: Session, *, actor: str) -> list[int]:
-    """General cases not concluded in time at village level go to the town centre (disputes
-    only: a public-safety event is placed, never mediated, so it has nothing to conclude)."""
+    """Open cases red-marked at village level (not accepted or not concluded in time) of
+    the policy's severities go to the town centre. Public-safety events have no deadline."""
     severities = sorted(get_policy().escalate_overdue)
-    ids = [r[0] for r in session.execute(text("""SELECT id FROM incidents WHERE is_open(status) AND due_at < now()
-        AND responsible_level = 'village' AND severity = ANY(:sev) AND category <> :placed ORDER BY id"""),
-                                         {"sev": severities, "placed": Category.PUBLIC_SAFETY.value})]
+    ids = [r[0] for r in session.execute(text(f"""SELECT id FROM incidents WHERE is_open(status) AND {deadlines.overdue_sql()}
+        AND responsible_level = 'village' AND severity = ANY(:sev) ORDER BY id"""), {"sev": severities})]
     for incident_id in ids:
         escalate(session, incident_id, reason="not concluded in time", actor=actor)
     return ids
 
 
-def list_incidents(session: Session, *, area: str | None = None, bbox: tuple | None = None,
-                   since: datetime | None = None, until: datetime | None = None, status: str | None = None,
-                   category: str | None = None, overdue: bool | None = None, limit: int = 100, offset: int = 0,
-                   datum: Datum = Datum.WGS84) -> tuple[int, list[dict]]:
-    where, params = ["true"], {"limit": limit, "offset": offset}
+SORTS = {"due_at": "i.stage_due_at ASC NULLS LAST, i.id", "-due_at": "i.stage_due_at DESC NULLS LAST, i.id DESC",
+         "registered_at": "i.registered_at, i.id", "-registered_at": "i.registered_at DESC, i.id DESC"}
+
+
+def _filters(*, area: str | None = None, bbox: tuple | None = None, since: datetime | None = None,
+             until: datetime | None = None, status: str | None = None, category: str | None = None,
+             severity: str | None = None, level: str | None = None, mediator_id: int | None = None,
+             unassigned: bool | None = None, group: str | None = None, stage: str | None = None,
+             deadline_mark: str | None = None, overdue: bool | None = None) -> tuple[str, dict]:
+    """The SQL condition on incidents ``i`` for a list's filters, with its parameters."""
+    where, params = ["true"], {}
     if area:
         where.append("left(i.grid_code, length(:area)) = :area")
         params["area"] = area
     if bbox:   # WGS-84 west, south, east, north
         where.append("i.position && ST_MakeEnvelope(:w, :s, :e, :n, 4326)")
         params.update(zip("wsen", bbox))
-    for column, value, op in (("registered_at", since, ">="), ("registered_at", until, "<"),
-                              ("status", status, "="), ("category", category, "=")):
+    for name, sql, value in (("since", "i.registered_at >= :since", since), ("until", "i.registered_at < :until", until),
+                             ("status", "i.status = :status", status), ("category", "i.category = :category", category),
+                             ("severity", "i.severity = :severity", severity),
+                             ("level", "i.responsible_level = :level", level),
+                             ("mediator_id", "i.mediator_id = :mediator_id", mediator_id),
+                             ("group", f"{deadlines.group_sql('i.')} = :group", group),
+                             ("stage", f"{deadlines.stage_sql('i.')} = :stage", stage),
+                             ("deadline_mark", f"{deadlines.mark_sql('i.')} = :deadline_mark", deadline_mark)):
         if value is not None:
-            name = f"p_{column}_{len(params)}"
-            where.append(f"i.{column} {op} :{name}")
+            where.append(sql)
             params[name] = value
+    if unassigned is not None:
+        where.append(("" if unassigned else "NOT ") + f"(is_open(i.status) AND {MEDIATED} AND i.mediator_id IS NULL)")
     if overdue is not None:
-        where.append(("" if overdue else "NOT ") + "(is_open(i.status) AND i.due_at < now())")
-    condition = " AND ".join(where)
+        where.append(("" if overdue else "NOT ") + deadlines.overdue_sql("i."))
+    return " AND ".join(where), params
+
+
+def list_incidents(session: Session, *, limit: int = 100, offset: int = 0, sort: str = "-registered_at",
+                   datum: Datum = Datum.WGS84, **filters) -> tuple[int, list[dict]]:
+    """Incidents matching ``filters`` (see ``_filters``), in the order ``sort`` names (SORTS)."""
+    condition, params = _filters(**filters)
     total = session.execute(text(f"SELECT count(*) FROM incidents i WHERE {condition}"), params).scalar_one()
-    rows = session.execute(text(f"SELECT {_COLUMNS} FROM incidents i WHERE {condition} "
-                                "ORDER BY i.registered_at DESC, i.id DESC LIMIT :limit OFFSET :offset"), params)
+    rows = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {condition} "
+                                f"ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"),
+                           {**params, "limit": limit, "offset": offset})
     return total, [_present(dict(r._mapping), datum) for r in rows]
+
+
+def group_counts(session: Session, **filters) -> dict[str, int]:
+    """How many incidents matching ``filters`` are in each queue group (every group named)."""
+    condition, params = _filters(**filters)
+    rows = session.execute(text(f"SELECT {deadlines.group_sql('i.')} AS g, count(*) FROM incidents i "
+                                f"WHERE {condition} GROUP BY 1"), params)
+    return {**dict.fromkeys(deadlines.GROUPS, 0), **dict(rows.all())}
 
 
 COUNT_LEVELS = {"district": "district_code", "town": "town_code", "village": "village_code", "grid": "grid_code"}
@@ -333,7 +390,8 @@ def counts_by_area(session: Session, *, level: str, parent: str | None = None) -
     column = COUNT_LEVELS[level]
     rows = session.execute(text(f"""
         SELECT i.{column} AS code, a.name, count(*) FILTER (WHERE is_open(i.status)) AS open,
-               count(*) FILTER (WHERE is_open(i.status) AND i.due_at < now()) AS overdue, count(*) AS total
+               count(*) FILTER (WHERE is_open(i.status) AND {deadlines.overdue_sql('i.')}) AS overdue,
+               count(*) AS total
           FROM incidents i JOIN areas_now a ON a.code = i.{column}
          WHERE (CAST(:parent AS text) IS NULL OR left(i.{column}, length(:parent)) = :parent)
          GROUP BY i.{column}, a.name ORDER BY i.{column}"""), {"parent": parent})

@@ -53,3 +53,6 @@ def _by_label(enum, vocabulary: str, value):
     """The member whose label (Chinese or English) is ``value``; None (a ValueError) if none is."""
     code = code_of(vocabulary, value, tuple(enum)) if isinstance(value, str) else None
     return enum(code) if code is not None else None
+
+# SQL condition: the incident (columns of ``{alias}``) is a dispute for mediation, not a public-safety event.
+MEDIATED_SQL = "{alias}category <> 'public_safety'"

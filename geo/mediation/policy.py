@@ -14,6 +14,7 @@ from pathlib import Path
 from geo.settings import get_settings
 
 RESPONSIBLE_LEVELS = ("village", "town", "district")   # bottom up: where a case escalates to
+LEVELS = ("village", "industry", "town", "district")     # every responsible level
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,37 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class ConcludeLimit:
+    """An exception to the conclusion time limit, for a category and/or a level."""
+
+    days: int
+    category: str | None = None
+    level: str | None = None
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Time limits per stage (督办): to accept, to conclude, to follow up."""
+
+    accept_hours: dict[str, float] = field(default_factory=lambda: dict.fromkeys(LEVELS, 24))
+    conclude_days: int = 30
+    follow_up_days: int = 15
+    warn_share: float = 0.75
+    conclude: tuple[ConcludeLimit, ...] = ()
+
+    def conclude_within(self, level: str, category: str) -> int:
+        """Days from registration to conclude a case of this level and category."""
+        for limit in self.conclude:
+            if limit.category in (None, category) and limit.level in (None, level):
+                return limit.days
+        return self.conclude_days
+
+
+@dataclass(frozen=True)
 class Policy:
     rules: tuple[Rule, ...]
-    conclude_within_days: int = 30
-    escalate_overdue: frozenset[str] = field(default_factory=frozenset)   # severities escalated when overdue
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    escalate_overdue: frozenset[str] = field(default_factory=frozenset)   # severities escalated when red-marked
 
     def choose(self, *, severity: str, spans: str | None, category: str, industry_available: bool) -> Rule:
         for rule in self.rules:
@@ -64,7 +92,21 @@ def read_policy(path: Path) -> Policy:
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     rules = tuple(Rule(name=r["name"], level=r["level"], severities=frozenset(r.get("severities", [])),
                        spans=r.get("spans"), categories=frozenset(r.get("categories", []))) for r in raw["rules"])
-    return Policy(rules, raw.get("conclude_within_days", 30), frozenset(raw.get("escalate_overdue", [])))
+    return Policy(rules, _deadlines(raw.get("deadlines", {})), frozenset(raw.get("escalate_overdue", [])))
+
+
+def _deadlines(raw: dict) -> Deadlines:
+    default = Deadlines()
+    hours = {**default.accept_hours, **raw.get("accept_hours", {})}
+    if unknown := set(hours) - set(LEVELS):
+        raise ValueError(f"deadlines.accept_hours: unknown levels {sorted(unknown)}")
+    share = float(raw.get("warn_share", default.warn_share))
+    if not 0 < share < 1:
+        raise ValueError("deadlines.warn_share must be between 0 and 1")
+    return Deadlines(accept_hours=hours, conclude_days=int(raw.get("conclude_days", default.conclude_days)),
+                     follow_up_days=int(raw.get("follow_up_days", default.follow_up_days)), warn_share=share,
+                     conclude=tuple(ConcludeLimit(int(c["days"]), c.get("category"), c.get("level"))
+                                    for c in raw.get("conclude", [])))
 
 
 @lru_cache

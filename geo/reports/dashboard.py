@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from geo.areas.service import area_in_force
 from geo.codes import CITY_CODE, area_prefix
+from geo.incidents.deadlines import overdue_sql
 from geo.incidents.service import in_area
+from geo.mediation.categories import MEDIATED_SQL
 
 def figures(session: Session, code: str = CITY_CODE) -> dict:
     area = area_in_force(session, code)
@@ -40,8 +42,8 @@ def figures(session: Session, code: str = CITY_CODE) -> dict:
                    FILTER (WHERE concluded_at IS NOT NULL),
                count(*) FILTER (WHERE concluded_at IS NOT NULL),
                count(*) FILTER (WHERE is_open(status)),
-               count(*) FILTER (WHERE is_open(status) AND due_at < now())
-          FROM incidents WHERE {where}"""), {"area": code}).one()
+               count(*) FILTER (WHERE is_open(status) AND {overdue_sql()})
+          FROM incidents WHERE {where} AND {MEDIATED_SQL.format(alias="")}"""), {"area": code}).one()
     median, p90, concluded, open_, overdue = incidents
     return {
         "area": area,

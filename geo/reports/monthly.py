@@ -20,14 +20,14 @@ from geo.areas.service import area_in_force
 from geo.codes import HAIKOU_TIME, area_prefix
 from geo.errors import Invalid
 from geo.incidents.service import in_area
-from geo.mediation.categories import LABELS_ZH, Category
+from geo.mediation.categories import LABELS_ZH, MEDIATED_SQL, Category
 from geo.warning.service import alerts, defaults
 
 REPORTED_LEVELS = ("city", "district", "town")   # a monthly report is of one of these
 TREND_MONTHS = 12
 
 # Counts of one month, for any grouping of incidents ``i`` (:start and :end bound the month).
-_COUNTS = """
+_COUNTS = f"""
     count(*) FILTER (WHERE i.registered_at >= :start AND i.registered_at < :end) AS registered,
     count(*) FILTER (WHERE i.concluded_at >= :start AND i.concluded_at < :end) AS concluded,
     count(*) FILTER (WHERE i.agreement_at >= :start AND i.agreement_at < :end) AS agreements,
@@ -36,6 +36,7 @@ _COUNTS = """
     count(*) FILTER (WHERE EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.action = 'escalate'
                                       AND e.at >= :start AND e.at < :end)) AS escalations,
     count(*) FILTER (WHERE i.registered_at < :end AND i.due_at < :end AND i.status <> 'refused'
+                       AND {MEDIATED_SQL.format(alias='i.')}
                        AND (i.concluded_at IS NULL OR i.concluded_at >= :end)) AS overdue"""
 _DAYS = "extract(epoch FROM i.concluded_at - i.registered_at) / 86400"
 _TIMES = f"""
