@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from geo.areas.service import stamp
 from geo.planning.publish import restore
 from geo.reports import render
-from geo.reports.monthly import report
+from geo.reports.monthly import last_month, report
 
-MONTH = "2026-10"
+MONTH = last_month()   # the generated incidents end at the time of loading
 POINT = {"lon": 110.33, "lat": 20.03}
 
 
@@ -139,7 +139,7 @@ def test_parallel_pdf_requests_draw_once_and_the_rest_wait_or_hit(engine, admin_
     Retry-After (or the kept report), none fails; the same request afterwards is kept."""
     with Session(engine) as session:
         town = session.scalar(text("SELECT min(code) FROM areas WHERE level = 'town' AND generation_high IS NULL"))
-    params = {"area": town, "month": "2026-09", "format": "pdf"}
+    params = {"area": town, "month": MONTH, "format": "pdf"}
     with serving({**os.environ, "GRID_REPORT_RENDERS": "1"}) as base:
         def ask(_):
             return httpx.get(f"{base}/reports/monthly", params=params, headers={"X-API-Key": admin_key}, timeout=120)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from geo.codes import parse_area_code, parse_camera_id
 from geo.dataset import build, checks
+from geo.incidents.deadlines import overdue_sql
 
 
 # The boundaries and cells in force: planning tests publish (and restore) generations.
@@ -172,6 +173,31 @@ def test_incidents_carry_a_consistent_area_chain(engine):
                                   WHERE NOT ST_Covers(g.geom, i.position)""")
     assert misplaced == 0
     assert scalar(engine, "SELECT count(DISTINCT category) FROM incidents") == 16
+
+
+def test_the_queue_on_the_day_of_loading_looks_like_a_working_centre(engine):
+    """Generated cases end at the time of loading: most open ones recent, a few per cent
+    overdue (the band aimed for: 3-10 %), nearly all dispatched, public-safety events referred."""
+    with engine.connect() as conn:
+        q = conn.execute(text(f"""
+            SELECT count(*) FILTER (WHERE is_open(status)) AS open,
+                   count(*) FILTER (WHERE is_open(status) AND {overdue_sql()}) AS overdue,
+                   count(*) FILTER (WHERE is_open(status) AND mediator_id IS NULL) AS waiting,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM now() - registered_at) / 86400)
+                       FILTER (WHERE is_open(status)) AS median_age_days,
+                   max(registered_at) AS newest
+              FROM incidents WHERE source = 'generated' AND category <> 'public_safety'""")).one()
+        placed = dict(conn.execute(text("""SELECT status, count(*) FROM incidents
+                                            WHERE source = 'generated' AND category = 'public_safety' GROUP BY 1""")).all())
+        wrong_last_step = conn.execute(text("""
+            SELECT count(*) FROM incidents i, LATERAL (SELECT to_status FROM incident_events e WHERE e.incident_id = i.id
+                                                         AND e.to_status IS NOT NULL ORDER BY e.at DESC, e.id DESC LIMIT 1) e
+             WHERE i.source = 'generated' AND e.to_status <> i.status""")).scalar_one()
+        future = conn.execute(text("SELECT count(*) FROM incident_events WHERE at > now()")).scalar_one()
+    assert 500 <= q.open <= 3000 and 0.03 <= q.overdue / q.open <= 0.10, q
+    assert 0 < q.waiting <= 0.03 * q.open and q.median_age_days < 14, q
+    assert set(placed) <= {"registered", "referred", "archived"} and placed["archived"] > 0.9 * sum(placed.values())
+    assert wrong_last_step == 0 and future == 0
 
 
 def test_rebuilding_with_the_same_seed_gives_identical_data(tmp_path, settings, manifest):

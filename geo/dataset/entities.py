@@ -5,6 +5,7 @@ phone numbers are invented, never real people's.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,7 +16,6 @@ from geo.cameras.sectors import fov_sectors
 from geo.codes import CITY_CODE, camera_id
 from geo.dataset.names import person_names, phone_numbers
 from geo.incidents.models import ROUTES
-from geo.incidents.statuses import OPEN
 from geo.mediation.categories import MEDIATION_CATEGORIES, Category, Severity
 from geo.mediation.policy import next_level
 from geo.plane import offset_lonlat
@@ -23,10 +23,6 @@ from geo.plane import offset_lonlat
 GENERATED = "generated"
 SEVERITY_LEVEL = {Severity.MINOR: "village", Severity.GENERAL: "village",
                   Severity.MAJOR: "town", Severity.CRITICAL: "district"}
-CLOSED_STATUSES = {"archived": 0.75, "terminated": 0.12, "refused": 0.08, "follow_up": 0.05}
-OPEN_STATUSES = dict(zip(OPEN, (0.3, 0.2, 0.4, 0.1)))   # weights in the order of OPEN
-RECENT_DAYS = 40
-AGREEMENT_SHARE = 0.85   # of archived cases; the rest were terminated first
 
 
 @dataclass
@@ -160,9 +156,30 @@ def cameras(places: Places, settings: dict, rng: np.random.Generator) -> pd.Data
     return frame.drop(columns=["district_code"])
 
 
-def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
+DAY, HOUR, MINUTE = 86400.0, 3600.0, 60.0
+# How a generated case moves (rates chosen to give a working centre's day; README, "Deadlines"):
+WAITING_SHARE = 0.04     # dispatched late: no eligible mediator at hand for hours
+REFUSED_SHARE = 0.04     # refused on acceptance (不予受理)
+HARD_SHARE = 0.12        # difficult cases that run weeks, many past their time limit
+EXTENDED_SHARE = 0.5     # of the difficult cases running late: the parties agreed to extend
+ESCALATED_SHARE = 0.06   # of village cases: sent up to the town centre during mediation
+AGREEMENT_SHARE = 0.86   # of concluded mediations; the rest are terminated (art. 26)
+CONFIRMED_SHARE = 0.1    # of agreements: judicial confirmation asked (art. 33)
+# The steps of a case, in order: the column holding when it happened, the action, from and to status.
+STEPS = (("at_register", "register", None, "registered"), ("at_refer", "transition", "registered", "referred"),
+         ("at_dispatch", "dispatch", None, None), ("at_refuse", "transition", "registered", "refused"),
+         ("at_accept", "transition", "registered", "accepted"), ("at_mediate", "transition", "accepted", "mediating"),
+         ("at_extend", "extend", None, None), ("at_escalate", "escalate", "mediating", "escalated"),
+         ("at_redispatch", "dispatch", None, None), ("at_reaccept", "transition", "escalated", "accepted"),
+         ("at_remediate", "transition", "accepted", "mediating"), ("at_agree", "transition", "mediating", "agreement"),
+         ("at_terminate", "transition", "mediating", "terminated"), ("at_follow", "transition", "agreement", "follow_up"),
+         ("at_confirm", "transition", "follow_up", "confirmation_requested"), ("at_archive", "transition", None, "archived"))
+
+
+def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict, deadlines,
               rng: np.random.Generator) -> pd.DataFrame:
-    """A year of incidents where people live, with statuses that fit their age."""
+    """A year of incidents where people live, each taken through its steps up to the end
+    of the year (the dataset's "now"): statuses, deadlines and mediators as of that moment."""
     n = settings["count"]
     start, end = (datetime.fromisoformat(settings[k]) for k in ("start", "end"))
     index, lon, lat = places.sample(rng, n, places.households.astype(float) + 0.05)
@@ -175,59 +192,136 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict,
     severity = rng.choice(sev_names, size=n, p=sev_w / sev_w.sum())
     span = (end - start).total_seconds()
     occurred = np.sort(rng.uniform(0, span, n))
-    registered = occurred + rng.uniform(1800, 48 * 3600, n)
-    age_days = (span - registered) / 86400
-    recent = age_days < RECENT_DAYS
-    status = np.where(recent, rng.choice(list(OPEN_STATUSES), size=n, p=list(OPEN_STATUSES.values())),
-                      rng.choice(list(CLOSED_STATUSES), size=n, p=list(CLOSED_STATUSES.values())))
-    concluded = registered + rng.gamma(2.0, 6.0, n) * 86400
+    registered = np.minimum(occurred + rng.exponential(6 * HOUR, n), span - MINUTE * rng.uniform(1, 30, n))
     level = np.array([SEVERITY_LEVEL[Severity(s)] for s in severity], dtype=object)
-    # An escalated case moved one level up; the district is the top (矛盾不上交), so it stays in mediation there.
-    escalated = status == "escalated"
-    status[escalated & (level == "district")] = "mediating"
-    escalated = status == "escalated"
-    escalated_from = np.where(escalated, level, None)
-    level[escalated] = [next_level(lv) for lv in level[escalated]]
-    # Closed cases end in an agreement (follow-up, most archives) or a termination (arts. 26, 28-29).
-    agreed = (status == "follow_up") | ((status == "archived") & (rng.uniform(size=n) < AGREEMENT_SHARE))
-    terminated = (status == "terminated") | ((status == "archived") & ~agreed)
-    escalation = registered + rng.uniform(0, 1, n) * np.minimum(10 * 86400, span - registered)
+    at, level, due, extend_days = _timeline(registered, category, level, deadlines, rng)
+    status, stage_started, concluded = _status_at(at, registered, span)
+    for column in at:   # only what has happened by the dataset's "now"
+        at[column] = np.where(at[column] <= span, at[column], np.nan)
+    escalated = ~np.isnan(at["at_escalate"])
+    agreed, terminated = ~np.isnan(at["at_agree"]), ~np.isnan(at["at_terminate"])
     chain = places.chain.iloc[index].reset_index(drop=True)
 
-    def to_time(seconds: np.ndarray) -> list[datetime]:
-        return [start + timedelta(seconds=float(s)) for s in seconds]
+    def to_time(seconds: np.ndarray) -> list:
+        return [None if np.isnan(t) else start + timedelta(seconds=float(t)) for t in seconds]
 
+    due = np.where(~np.isnan(at["at_extend"]), due + extend_days * DAY, due)
     frame = pd.DataFrame({
         "id": np.arange(1, n + 1), "category": category, "severity": severity, "status": status,
-        "occurred_at": to_time(occurred), "registered_at": to_time(registered),
-        "due_at": to_time(registered + 30 * 86400),
-        "concluded_at": [None if r else t for r, t in zip(recent, to_time(concluded))],
+        "occurred_at": to_time(occurred), "registered_at": to_time(registered), "due_at": to_time(due),
+        "concluded_at": to_time(concluded),
         "agreement_form": np.where(agreed, rng.choice(["written", "oral"], size=n, p=[0.7, 0.3]), None),
-        "agreement_at": [t if a else None for a, t in zip(agreed, to_time(concluded))],
+        "agreement_at": to_time(at["at_agree"]),
         "termination_routes": [[str(rng.choice(ROUTES))] if t else None for t in terminated],
-        "escalated_at": [t if e else None for e, t in zip(escalated, to_time(escalation))],
-        "escalated_from": escalated_from,
+        "stage_started_at": to_time(stage_started),
         "description": "generated incident", "reporter_name": person_names(n, rng),
         "reporter_phone": phone_numbers(n, rng), "lon": lon, "lat": lat,
     })
     frame = pd.concat([frame, chain], axis=1)
-    frame["responsible_level"] = level
+    frame["responsible_level"] = np.where(escalated, level, [SEVERITY_LEVEL[Severity(s)] for s in severity])
     frame["responsible_rule"] = ["severity:" + s + (f" → escalated to {lv}" if e else "")
-                                 for s, lv, e in zip(severity, level, escalated)]
-    frame["mediator_id"] = _assign(frame, mediator_frame, rng)
+                                 for s, lv, e in zip(severity, frame["responsible_level"], escalated)]
+    frame["mediator_id"] = _assign(frame, mediator_frame, dispatched=~np.isnan(at["at_dispatch"]) & (
+        ~escalated | ~np.isnan(at["at_redispatch"])), rng=rng)
     frame["source"] = GENERATED
+    for column, seconds in at.items():
+        frame[column] = to_time(seconds)
+    frame["extend_days"] = extend_days
     return frame
 
 
-def _assign(frame: pd.DataFrame, mediator_frame: pd.DataFrame, rng: np.random.Generator) -> list:
-    """A mediator of the responsible area for every incident past registration."""
+def _timeline(registered: np.ndarray, category: np.ndarray, level: np.ndarray, deadlines, rng: np.random.Generator):
+    """When each step of each case happens (seconds from the start; NaN: never), the level
+    after any escalation, the conclusion deadline and the days of any extension."""
+    n = len(registered)
+    never = np.full(n, np.nan)
+    placed = category == Category.PUBLIC_SAFETY.value
+    mediated = ~placed
+    due = registered + np.array([deadlines.conclude_within(lv, c) for lv, c in zip(level, category)]) * DAY
+    at = {"at_register": registered.copy()}
+    at["at_refer"] = np.where(placed, registered + rng.exponential(40 * MINUTE, n), np.nan)
+    late = rng.uniform(size=n) < WAITING_SHARE
+    at["at_dispatch"] = np.where(mediated, registered + np.where(late, rng.uniform(3 * HOUR, 40 * HOUR, n),
+                                                                 rng.exponential(20 * MINUTE, n)), np.nan)
+    answered = at["at_dispatch"] + rng.exponential(4 * HOUR, n)
+    refused = mediated & (rng.uniform(size=n) < REFUSED_SHARE)
+    at["at_refuse"] = np.where(refused, answered, np.nan)
+    going = mediated & ~refused
+    at["at_accept"] = np.where(going, answered, np.nan)
+    at["at_mediate"] = at["at_accept"] + rng.exponential(12 * HOUR, n)
+    hard = rng.uniform(size=n) < HARD_SHARE
+    duration = np.where(hard, rng.uniform(12 * DAY, 55 * DAY, n), HOUR + rng.gamma(2.0, 3.5 * DAY, n))
+    concluded = at["at_mediate"] + duration
+    extend_days = np.where(hard & (concluded > due) & (rng.uniform(size=n) < EXTENDED_SHARE),
+                           rng.integers(10, 31, n), 0)
+    at["at_extend"] = np.where(extend_days > 0, np.maximum(due - rng.uniform(1, 5, n) * DAY, at["at_mediate"]), np.nan)
+    up = going & (level == "village") & (rng.uniform(size=n) < ESCALATED_SHARE)
+    at["at_escalate"] = np.where(up, at["at_mediate"] + rng.uniform(0.2, 0.8, n) * duration, np.nan)
+    at["at_redispatch"] = at["at_escalate"] + rng.exponential(30 * MINUTE, n)
+    at["at_reaccept"] = at["at_redispatch"] + rng.exponential(6 * HOUR, n)
+    at["at_remediate"] = at["at_reaccept"] + rng.exponential(6 * HOUR, n)
+    concluded = np.where(up, np.maximum(concluded, at["at_remediate"] + HOUR), concluded)
+    agree = going & (rng.uniform(size=n) < AGREEMENT_SHARE)
+    at["at_agree"] = np.where(agree, concluded, np.nan)
+    at["at_terminate"] = np.where(going & ~agree, concluded, np.nan)
+    at["at_follow"] = at["at_agree"] + rng.uniform(1, 10, n) * DAY
+    confirm = agree & (rng.uniform(size=n) < CONFIRMED_SHARE)
+    at["at_confirm"] = np.where(confirm, at["at_follow"] + rng.uniform(1, 10, n) * DAY, np.nan)
+    at["at_archive"] = np.select(
+        [placed, refused, confirm, agree, going],
+        [at["at_refer"] + rng.uniform(2, 20, n) * DAY, at["at_refuse"] + rng.uniform(1, 5, n) * DAY,
+         at["at_confirm"] + rng.uniform(10, 30, n) * DAY, at["at_follow"] + rng.uniform(1, 6, n) * DAY,
+         concluded + rng.uniform(1, 7, n) * DAY], never)
+    level = np.where(up, [next_level(lv) for lv in level], level)
+    return at, level, due, extend_days
+
+
+def _status_at(at: dict[str, np.ndarray], registered: np.ndarray, now: float):
+    """Each case's status at ``now`` (its last step by then), when its current stage
+    began, and when it concluded (NaN: not yet)."""
+    status = np.full(len(registered), "registered", dtype=object)
+    stage_started = registered.copy()
+    for column, _, _, to in STEPS:
+        happened = at[column] <= now
+        if to is not None:
+            status[happened] = to
+        if column in ("at_accept", "at_agree", "at_escalate", "at_reaccept"):   # a new stage's clock
+            stage_started[happened] = at[column][happened]
+    concluded = np.fmin(np.fmin(at["at_agree"], at["at_terminate"]), at["at_refuse"])
+    return status, stage_started, np.where(concluded <= now, concluded, np.nan)
+
+
+def events(frame: pd.DataFrame) -> pd.DataFrame:
+    """The incident_events rows of generated incidents: one per step that has happened."""
+    rows = []
+    for column, action, from_status, to_status in STEPS:
+        done = frame[frame[column].notna()]
+        from_ = from_status
+        if column == "at_archive":   # archived from whatever came before
+            from_ = np.select([done["at_confirm"].notna(), done["at_follow"].notna(), done["at_terminate"].notna(),
+                               done["at_refuse"].notna(), done["at_refer"].notna()],
+                              ["confirmation_requested", "follow_up", "terminated", "refused", "referred"], None)
+        details = None
+        if action == "extend":
+            details = [json.dumps({"days": int(d)}) for d in done["extend_days"]]
+        elif action == "escalate":
+            details = [json.dumps({"from_level": "village", "to_level": lv})   # only village cases go up
+                       for lv in done["responsible_level"]]
+        rows.append(pd.DataFrame({"incident_id": done["id"], "incident_registered_at": done["registered_at"],
+                                  "at": done[column], "actor": GENERATED, "action": action, "from_status": from_,
+                                  "to_status": to_status, "details": details}))
+    return pd.concat(rows, ignore_index=True).sort_values(["at", "incident_id"], kind="stable")
+
+
+def _assign(frame: pd.DataFrame, mediator_frame: pd.DataFrame, dispatched: np.ndarray, rng: np.random.Generator) -> list:
+    """A mediator of the responsible area for every case dispatched by now."""
     homes = mediator_frame["home_village_code"].to_numpy().astype(str)
     ids = mediator_frame["id"].to_numpy()
     prefix_len = {"village": 12, "town": 9, "district": 6}
     pools: dict[str, np.ndarray] = {}
     result = []
-    for village, level, status in zip(frame["village_code"], frame["responsible_level"], frame["status"]):
-        if status == "registered":
+    for village, level, sent in zip(frame["village_code"], frame["responsible_level"], dispatched):
+        if not sent:
             result.append(None)
             continue
         key = village[: prefix_len[level]]

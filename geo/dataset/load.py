@@ -23,9 +23,9 @@ from geo.changes import announce
 from geo.dataset import checks
 from geo.errors import Invalid
 from geo.dataset.build import MANIFEST, frame_digest, read_manifest
-from geo.dataset.entities import GENERATED
+from geo.dataset import entities
 from geo.hexes import cells_of
-from geo.incidents import partitions
+from geo.incidents import deadlines, partitions
 from geo.mediation.categories import LABELS_ZH, Category
 from geo.planning import exchange
 from geo.progress import steps
@@ -92,6 +92,17 @@ def _pg_array(values: list[str]) -> str:
     return "{" + ",".join(values) + "}"
 
 
+def _as_of_now(incidents: pd.DataFrame, as_of: str) -> pd.DataFrame:
+    """The generated incidents moved in time so that the dataset's "now" is this moment:
+    the queue is a working day's whatever the day of loading."""
+    shift = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timestamp(as_of)
+    moved = incidents.copy()
+    for column in moved.columns:
+        if isinstance(moved[column].dtype, pd.DatetimeTZDtype):
+            moved[column] = moved[column] + shift
+    return moved
+
+
 def load_digest(dataset_hash: str, areas_digest: bytes) -> str:
     """What a load puts in the database: the dataset, any boundary file in its place, and
     this loader's own code (a changed loader or schema reloads an unchanged dataset)."""
@@ -152,21 +163,18 @@ def load(engine: Engine, build_dir: Path, *, areas_file: Path | None = None, for
             _copy(session, "camera_cells", pd.DataFrame({"camera_id": np.repeat(cameras["id"].to_numpy(), [len(s) for s in seen]),
                                                          "h3": np.concatenate(seen)}))
         with progress.step("incidents"):
+            incidents = _as_of_now(incidents, manifest["incidents_as_of"])
+            steps_done = [c for c in incidents.columns if c.startswith("at_")]
             _copy(session, "incidents", incidents.assign(position=_points(incidents),
                                                          h3=cells_of(incidents["lon"].to_numpy(), incidents["lat"].to_numpy(),
                                                                      int(cells["resolution"].iloc[0])).astype(np.int64),
                                                          mediator_id=incidents["mediator_id"].astype("Int64"),
                                                          termination_routes=incidents["termination_routes"].map(
                                                              lambda r: None if r is None else _pg_array(list(r))))
-                  .drop(columns=["lon", "lat", "escalated_at", "escalated_from"]))
+                  .drop(columns=["lon", "lat", "extend_days", *steps_done]))
             partitions.ensure_waiting(session.connection())
-            escalated = incidents[incidents["escalated_at"].notna()]
-            _copy(session, "incident_events", pd.DataFrame({
-                "incident_id": escalated["id"], "incident_registered_at": escalated["registered_at"],
-                "at": escalated["escalated_at"], "actor": GENERATED, "action": "escalate",
-                "from_status": "mediating", "to_status": "escalated",
-                "details": [json.dumps({"from_level": a, "to_level": b})
-                            for a, b in zip(escalated["escalated_from"], escalated["responsible_level"])]}))
+            _copy(session, "incident_events", entities.events(incidents))
+            deadlines.restage(session, "true", {})
             for table in ("organisations", "mediators", "incidents"):
                 session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT coalesce(max(id), 1) FROM {table}))"))
