@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 import shapely
 import shapely.geometry
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import AfterValidator, AwareDatetime
 
 from geo.crs import Datum, geometry_to_wgs84, to_wgs84
@@ -55,3 +55,23 @@ Moment = Annotated[datetime, AfterValidator(_service_years)]
 AwareMoment = Annotated[AwareDatetime, AfterValidator(_service_years)]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")]
 MONTH = r"^(19[7-9]\d|20\d\d)-(0[1-9]|1[0-2])$"   # YYYY-MM, 1970-2099
+
+
+ANY_OPERATION = frozenset({"key", "lang"})   # read by the gate and the language layer for every operation
+_declared: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant) -> set[str]:
+    """The query parameters an operation declares, its dependencies' included."""
+    return {p.alias for p in dependant.query_params}.union(*(_query_names(d) for d in dependant.dependencies))
+
+
+def known_query(request: Request) -> None:
+    """Dependency of list operations: a query parameter the operation does not declare is a
+    422 naming it (a misspelt filter must not quietly return everything)."""
+    route = request.scope["route"]
+    if id(route) not in _declared:
+        _declared[id(route)] = ANY_OPERATION | _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - _declared[id(route)])
+    if unknown:
+        raise Invalid("unknown query parameter {name}", field=unknown[0], name=unknown[0])

@@ -1,12 +1,16 @@
 """Incidents: area chain, escalation rules, idempotency, dispatch, lifecycle, deadlines, bad input."""
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from conftest import removing_new_incidents
+from geo.incidents import deadlines
 from geo.incidents.service import TRANSITIONS
 from geo.incidents.statuses import OPEN
+from geo.mediation.policy import get_policy
 
 HERE = (110.33, 20.03)
 BASE = {"category": "neighbourhood", "severity": "minor", "description": "dispute over a wall",
@@ -28,9 +32,15 @@ def report(client, *, at=HERE, dispatch=True, **fields):
 
 
 def set_state(engine, incident_id, **columns):
+    """Put an incident in a state directly; its stage's deadline follows, as every step keeps it."""
     sets = ", ".join(f"{name} = :{name}" for name in columns)
-    with engine.begin() as conn:
-        conn.execute(text(f"UPDATE incidents SET {sets} WHERE id = :id"), {**columns, "id": incident_id})
+    with Session(engine) as session, session.begin():
+        session.execute(text(f"UPDATE incidents SET {sets} WHERE id = :id"), {**columns, "id": incident_id})
+        deadlines.restage(session, "id = :id", {"id": incident_id})
+
+
+def moment(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def test_registration_places_the_incident_and_names_the_rule(client):
@@ -209,11 +219,16 @@ def test_judicial_confirmation_only_within_30_days(client, engine):
 def test_deadlines_overdue_extension_and_escalation(client, engine):
     incident = report(client, severity="general")
     event = report(client, severity="general", category="public_safety", dispatch=False)   # placed, never mediated
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE incidents SET due_at = now() - interval '2 days' WHERE id = ANY(:ids)"),
-                     {"ids": [incident["id"], event["id"]]})
+    for case in (incident, event):
+        set_state(engine, case["id"], due_at=datetime.now().astimezone() - timedelta(days=2),
+                  status="mediating" if case is incident else "registered")
     overdue = client.get("/incidents", params={"overdue": True, "area": incident["village_code"], "limit": 1000}).json()
     assert incident["id"] in [i["id"] for i in overdue["items"]]
+    assert event["id"] not in [i["id"] for i in overdue["items"]]
+    red = client.get(f"/incidents/{incident['id']}").json()
+    assert (red["stage"], red["deadline_mark"], red["group"], red["overdue"]) == ("conclude", "red", "overdue", True)
+    placed = client.get(f"/incidents/{event['id']}").json()
+    assert (placed["stage"], placed["deadline_mark"], placed["group"], placed["overdue"]) == (None, None, "police", False)
     counts = client.get("/incidents/counts", params={"level": "village", "parent": incident["town_code"]}).json()
     assert next(c for c in counts["items"] if c["code"] == incident["village_code"])["overdue"] >= 1
     escalated = client.post("/incidents/escalate-overdue").json()["escalated"]
@@ -227,6 +242,106 @@ def test_deadlines_overdue_extension_and_escalation(client, engine):
     extended = client.post(f"/incidents/{incident['id']}/extend",
                            json={"days": 15, "agreement": "both parties agreed on 2026-11-27"}).json()
     assert extended["overdue"] is False and extended["events"][-1]["action"] == "extend"
+    assert moment(extended["due_at"]) - moment(after["due_at"]) == timedelta(days=15)
+
+
+def test_each_stage_has_the_policys_time_limit_and_marks(client, engine):
+    limits = get_policy().deadlines
+    case = report(client, category="labour", severity="minor", dispatch=False)
+    registered = moment(case["registered_at"])
+    assert moment(case["due_at"]) - registered == timedelta(days=limits.conclude_within(case["responsible_level"],
+                                                                                        "labour")) == timedelta(days=15)
+    accept = timedelta(hours=limits.accept_hours[case["responsible_level"]])
+    assert (case["stage"], case["deadline_mark"], case["group"]) == ("accept", "green", "unassigned")
+    assert moment(case["stage_due_at"]) - registered == accept
+    # Past the warning share of the time to accept: yellow, due soon; past all of it: red.
+    for used, mark, group in ((0.8, "yellow", "due_soon"), (1.1, "red", "overdue")):
+        set_state(engine, case["id"], stage_started_at=datetime.now().astimezone() - accept * used)
+        late = client.get(f"/incidents/{case['id']}").json()
+        assert (late["deadline_mark"], late["group"]) == (mark, group), used
+    set_state(engine, case["id"], stage_started_at=registered)
+    dispatched = client.post(f"/incidents/{case['id']}/dispatch", json={"mode": "auto"}).json()
+    assert dispatched["group"] == "new" and dispatched["mediator_name"]
+    accepted = client.post(f"/incidents/{case['id']}/transitions", json={"to": "accepted"}).json()
+    assert accepted["stage"] == "conclude" and accepted["stage_due_at"] == accepted["due_at"]
+    assert accepted["group"] == "in_mediation"
+    client.post(f"/incidents/{case['id']}/transitions", json={"to": "mediating"})
+    agreed = client.post(f"/incidents/{case['id']}/transitions", json={"to": "agreement", "agreement_form": "oral"}).json()
+    assert (agreed["stage"], agreed["group"]) == ("follow_up", "follow_up")
+    assert moment(agreed["stage_due_at"]) - moment(agreed["stage_started_at"]) == timedelta(days=limits.follow_up_days)
+    archived = client.post(f"/incidents/{case['id']}/transitions", json={"to": "archived"})
+    assert archived.status_code == 409   # an agreement is followed up first
+    client.post(f"/incidents/{case['id']}/transitions", json={"to": "follow_up"})
+    done = client.post(f"/incidents/{case['id']}/transitions", json={"to": "archived"}).json()
+    assert (done["stage"], done["stage_due_at"], done["deadline_mark"], done["group"]) == (None, None, None, "closed")
+
+
+def test_a_public_safety_event_is_referred_to_the_police_and_archived(client):
+    event = report(client, category="public_safety", dispatch=False)
+    assert event["group"] == "police" and event["stage_due_at"] is None
+    mediate = client.post(f"/incidents/{event['id']}/transitions", json={"to": "accepted"})
+    assert mediate.status_code == 409 and "referred" in mediate.json()["detail"]
+    assert client.post(f"/incidents/{event['id']}/extend",
+                       json={"days": 5, "agreement": "the parties agree"}).status_code == 409
+    referred = client.post(f"/incidents/{event['id']}/transitions", json={"to": "referred"}).json()
+    assert referred["status"] == "referred" and referred["group"] == "closed"
+    assert client.post(f"/incidents/{event['id']}/transitions", json={"to": "archived"}).json()["status"] == "archived"
+    dispute = report(client)
+    assert client.post(f"/incidents/{dispute['id']}/transitions", json={"to": "referred"}).status_code == 409
+
+
+def test_answers_name_the_areas_and_the_mediator(client):
+    case = report(client)
+    assert case["mediator_id"] and case["mediator_name"] and case["mediator_phone"]
+    names = case["area_names"]
+    for level in ("district", "town", "village", "grid"):
+        area = client.get(f"/areas/{case['area_chain'][level]}").json()
+        assert names[level] == area["properties"]["name"], level
+    mediator = client.get(f"/mediators/{case['mediator_id']}").json()
+    assert (case["mediator_name"], case["mediator_phone"]) == (mediator["name"], mediator["phone"])
+
+
+def test_the_queue_filters_sorts_and_counts_groups(client, engine):
+    mediated = client.get("/incidents", params={"group": "in_mediation", "limit": 1}).json()["items"][0]
+    mine = client.get("/incidents", params={"mediator_id": mediated["mediator_id"], "limit": 1000}).json()
+    assert mine["total"] >= 1 and all(i["mediator_id"] == mediated["mediator_id"] for i in mine["items"])
+    waiting = report(client, dispatch=False)
+    unassigned = client.get("/incidents", params={"unassigned": True, "limit": 1000}).json()
+    assert waiting["id"] in [i["id"] for i in unassigned["items"]]
+    assert all(i["mediator_id"] is None and i["status"] in OPEN for i in unassigned["items"])
+    for mark in ("green", "yellow", "red"):
+        marked = client.get("/incidents", params={"deadline_mark": mark, "limit": 200}).json()
+        assert marked["total"] > 0 and {i["deadline_mark"] for i in marked["items"]} == {mark}, mark
+    queue = client.get("/incidents", params={"sort": "due_at", "group": "due_soon", "limit": 200}).json()["items"]
+    dues = [moment(i["stage_due_at"]) for i in queue]
+    assert len(dues) > 10 and dues == sorted(dues)
+    newest = client.get("/incidents", params={"sort": "-registered_at", "limit": 50}).json()["items"]
+    assert [i["registered_at"] for i in newest] == sorted((i["registered_at"] for i in newest), reverse=True)
+    town = mediated["town_code"]
+    groups = client.get("/incidents/groups", params={"area": town}).json()
+    assert [g["group"] for g in groups["items"]] == list(deadlines.GROUPS)
+    assert groups["total"] == client.get("/incidents", params={"area": town, "limit": 1}).json()["total"]
+    for g in groups["items"]:
+        assert g["count"] == client.get("/incidents", params={"area": town, "group": g["group"], "limit": 1}).json()["total"]
+    assert next(g for g in groups["items"] if g["group"] == "overdue")["label"] == "overdue"
+    chinese = client.get("/incidents/groups", params={"area": town}, headers={"Accept-Language": "zh-CN"}).json()
+    assert next(g for g in chinese["items"] if g["group"] == "overdue")["label"] == "已超期"
+
+
+@pytest.mark.parametrize("path", ["/incidents", "/incidents/groups", "/incidents/counts", "/mediators", "/cameras",
+                                  "/areas", "/plans", "/generations", "/audit"])
+def test_lists_refuse_a_query_parameter_they_do_not_know(client, path):
+    response = client.get(path, params={"mediatr_id": 3})
+    assert response.status_code == 422, response.json()
+    assert response.json()["field"] == "mediatr_id" and "mediatr_id" in response.json()["detail"]
+
+
+def test_an_unknown_area_or_mediator_in_a_filter_is_an_error(client):
+    for params, status, field in (({"area": "460106100399"}, 404, "area"), ({"area": "46x"}, 422, "area"),
+                                  ({"mediator_id": 99_999_999}, 404, "mediator_id")):
+        for path in ("/incidents", "/incidents/groups"):
+            response = client.get(path, params=params)
+            assert (response.status_code, response.json()["field"]) == (status, field), (path, params)
 
 
 def test_lists_filter_and_page(client):

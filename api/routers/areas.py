@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_read_session
-from api.params import Offset, parse_bbox
+from api.params import Offset, known_query, parse_bbox
 from api.problems import Problem
 from api.schemas.areas import AreaFeature, AreaItems, AreaLabels, AreaList
 from geo.areas import service
@@ -20,7 +20,7 @@ GenerationParam = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a
 LevelName = Literal["city", "district", "town", "village", "grid"]
 
 
-@router.get("", response_model=AreaList)
+@router.get("", dependencies=[Depends(known_query)], response_model=AreaList)
 def list_areas(session: Annotated[Session, Depends(get_read_session)],
                level: LevelName | None = None,
                parent: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,

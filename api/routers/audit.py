@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_session
-from api.params import Moment, Offset
+from api.params import Moment, Offset, known_query
 from api.schemas.audit import AuditLog
 from geo.audit.service import entries
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 Text = Annotated[str | None, Query(max_length=100)]
 
 
-@router.get("", response_model=AuditLog)
+@router.get("", dependencies=[Depends(known_query)], response_model=AuditLog)
 def audit_log(session: Annotated[Session, Depends(get_session)], entity: Text = None, entity_id: Text = None,
               actor: Text = None, action: Text = None, since: Moment | None = None, until: Moment | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0) -> dict:

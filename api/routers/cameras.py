@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
-from api.params import Offset
+from api.params import Offset, known_query
 from api.problems import answers
 from api.schemas.cameras import (GB28181, CameraCoverage, CameraCreate, CameraList, CameraRead, CamerasCovering,
                                  CameraUpdate)
@@ -30,7 +30,7 @@ def covering(session: Annotated[Session, Depends(get_session)],
     return {"total": len(items), "items": items}
 
 
-@router.get("/cameras", response_model=CameraList)
+@router.get("/cameras", dependencies=[Depends(known_query)], response_model=CameraList)
 def list_cameras(session: Annotated[Session, Depends(get_session)],
                  area: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from api.params import known_query
 from api.dependencies import get_actor, get_session
 from api.problems import answers
 from api.responses import GeoJSONResponse, download
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/generations", tags=["planning"])
 GenerationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.get("", response_model=GenerationList)
+@router.get("", dependencies=[Depends(known_query)], response_model=GenerationList)
 def list_generations(session: Annotated[Session, Depends(get_session)]) -> dict:
     """Published generations, newest first; ``current`` marks the one locate and tiles use by default."""
     return {"items": generation_list(session)}

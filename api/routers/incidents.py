@@ -7,20 +7,24 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
-from api.params import Moment, Offset, parse_bbox
+from api.params import Moment, Offset, known_query, parse_bbox
 from api.problems import answers
-from api.schemas.incidents import (CountLevel, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, IncidentCounts,
-                                   IncidentCreate, IncidentDetail, IncidentList, Status, TransitionRequest)
+from api.schemas.incidents import (CountLevel, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, Group,
+                                   IncidentCounts, IncidentCreate, IncidentDetail, IncidentGroups, IncidentList, Mark,
+                                   ResponsibleLevel, Sort, Stage, Status, TransitionRequest)
 from api.security import redact, sees_personal_data
 from api.state import index_cache
 from geo.areas.locate_index import IndexCache
+from geo.areas.service import area_in_force
 from geo.crs import Datum
 from geo.errors import Invalid
+from geo.i18n import label
 from geo.incidents import service
-from geo.mediation.categories import Category
+from geo.mediation import service as mediators
+from geo.mediation.categories import Category, Severity
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-PERSONAL = ("reporter_name", "reporter_phone")
+PERSONAL = ("reporter_name", "reporter_phone", "mediator_phone")
 
 
 @router.post("", status_code=201, response_model=IncidentDetail, responses={200: {
@@ -42,22 +46,56 @@ def create_incident(response: Response, session: Annotated[Session, Depends(get_
     return incident
 
 
-@router.get("", response_model=IncidentList, response_model_exclude_unset=True)
-def list_incidents(session: Annotated[Session, Depends(get_session)],
-                   area: Annotated[str | None, Query(pattern=r"^\d{6,15}$")] = None,
-                   bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
-                   since: Moment | None = None, until: Moment | None = None,
-                   status: Status | None = None, category: Category | None = None, overdue: bool | None = None,
+def incident_filters(session: Annotated[Session, Depends(get_session)],
+                     area: Annotated[str | None, Query(description="an area code in force: its incidents")] = None,
+                     bbox: Annotated[str | None, Query(description="west,south,east,north in crs")] = None,
+                     since: Moment | None = None, until: Moment | None = None,
+                     status: Status | None = None, category: Category | None = None, severity: Severity | None = None,
+                     level: Annotated[ResponsibleLevel | None, Query(description="the responsible level")] = None,
+                     mediator_id: Annotated[int | None, Query(gt=0, description="the assigned mediator")] = None,
+                     unassigned: Annotated[bool | None, Query(description="open disputes with no mediator")] = None,
+                     group: Annotated[Group | None, Query(description="the queue group")] = None,
+                     stage: Stage | None = None, deadline_mark: Mark | None = None,
+                     overdue: Annotated[bool | None, Query(description="the stage's time is up")] = None,
+                     crs: Datum = Datum.WGS84) -> dict:
+    """The filters of the incident lists; an area or mediator that does not exist is a 404."""
+    if area is not None:
+        area_in_force(session, area)
+    if mediator_id is not None:
+        mediators.get(session, mediator_id)
+    return {"area": area, "bbox": parse_bbox(bbox, crs), "since": since, "until": until, "status": status,
+            "category": category and category.value, "severity": severity and severity.value, "level": level,
+            "mediator_id": mediator_id, "unassigned": unassigned, "group": group, "stage": stage,
+            "deadline_mark": deadline_mark, "overdue": overdue}
+
+
+Filters = Annotated[dict, Depends(incident_filters)]
+
+
+@router.get("", response_model=IncidentList, response_model_exclude_unset=True, dependencies=[Depends(known_query)],
+            responses=answers(404))
+def list_incidents(session: Annotated[Session, Depends(get_session)], filters: Filters,
+                   sort: Annotated[Sort, Query(description="due_at: the stage's deadline, soonest first; "
+                                                           "registered_at: oldest first; '-': the reverse")]
+                   = "-registered_at",
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
                    crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
-    """Incidents, newest first; reporters' names and phones only for dispatchers and admins."""
-    total, items = service.list_incidents(session, area=area, bbox=parse_bbox(bbox, crs), since=since, until=until, status=status,
-                                          category=category and category.value, overdue=overdue, limit=limit,
-                                          offset=offset, datum=crs)
+    """Incidents, newest first unless ``sort`` says otherwise; reporters' names and phones and
+    mediators' phones only for dispatchers and admins."""
+    total, items = service.list_incidents(session, limit=limit, offset=offset, sort=sort, datum=crs, **filters)
     return {"total": total, "limit": limit, "offset": offset, "items": redact(items, PERSONAL, personal)}
 
 
-@router.get("/counts", response_model=IncidentCounts)
+@router.get("/groups", response_model=IncidentGroups, dependencies=[Depends(known_query)], responses=answers(404))
+def groups(session: Annotated[Session, Depends(get_session)], filters: Filters) -> dict:
+    """The dispatcher's queue: how many incidents matching the filters are overdue, due soon,
+    unassigned, new, in mediation, in follow-up, with the police, closed."""
+    counts = service.group_counts(session, **filters)
+    return {"total": sum(counts.values()),
+            "items": [{"group": g, "label": label("group", g), "count": n} for g, n in counts.items()]}
+
+
+@router.get("/counts", response_model=IncidentCounts, dependencies=[Depends(known_query)])
 def counts(session: Annotated[Session, Depends(get_session)],
            level: CountLevel = "town",
            parent: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None) -> dict:

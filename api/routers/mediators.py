@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
-from api.params import Offset
+from api.params import Offset, known_query
 from api.problems import answers
 from api.schemas.mediators import (Employment, MediatorCreate, MediatorList, MediatorRead, MediatorUpdate,
                                    NearestMediators)
@@ -47,7 +47,7 @@ def nearest(session: Annotated[Session, Depends(get_session)], indexes: Annotate
                                   with_excluded=excluded, datum=crs), PERSONAL_FIELDS, personal)
 
 
-@router.get("", response_model=MediatorList, response_model_exclude_unset=True)
+@router.get("", dependencies=[Depends(known_query)], response_model=MediatorList, response_model_exclude_unset=True)
 def list_mediators(session: Annotated[Session, Depends(get_session)],
                    village: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
                    area: Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="district, town or village code")] = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, File, Path, Query, Response, Uploa
 from sqlalchemy.orm import Session
 
 from api.dependencies import get_actor, get_session, get_transaction
-from api.params import parse_geometry
+from api.params import known_query, parse_geometry
 from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
@@ -36,7 +36,7 @@ def create_plan(session: Annotated[Session, Depends(get_transaction)], actor: An
     return {**draft.summary(session, plan), "report": validate(session, plan)}
 
 
-@router.get("", response_model=PlanList)
+@router.get("", dependencies=[Depends(known_query)], response_model=PlanList)
 def list_plans(session: Annotated[Session, Depends(get_session)],
                status: PlanStatus | None = None) -> dict:
     return {"items": [draft.summary(session, p) for p in draft.latest_plans(session, status)]}

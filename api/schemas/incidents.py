@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from api.params import AwareMoment
 from api.schemas.common import AreaRef, Geometry, LabelField, Labelled, Lat, Lon, Page, by_label
+from geo.incidents.deadlines import GROUPS, MARKS, STAGES
 from geo.incidents.models import ROUTES, STATUSES
-from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA
+from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA, SORTS
 from geo.mediation.categories import Category, Severity
 from geo.text import PlainName, PlainText
 
@@ -18,6 +19,10 @@ Route = Literal[ROUTES]
 AgreementForm = Literal["written", "oral"]
 ResponsibleLevel = Literal[tuple(LEVEL_AREA)]
 CountLevel = Literal[tuple(COUNT_LEVELS)]
+Stage = Annotated[Literal[STAGES], by_label("stage", STAGES)]
+Mark = Annotated[Literal[MARKS], by_label("mark", MARKS)]
+Group = Annotated[Literal[GROUPS], by_label("group", GROUPS)]
+Sort = Literal[tuple(SORTS)]
 EventAction = Literal["register", "dispatch", "reassign", "escalate", "transition", "extend"]
 PERSONAL = "personal data: sent to dispatchers and admins only, absent for other roles"
 
@@ -73,10 +78,20 @@ class IncidentAreaChain(BaseModel):
     grid: str
 
 
+class IncidentAreaNames(BaseModel):
+    """The names of the areas holding the incident (null where an area is no longer in force)."""
+
+    district: str | None
+    town: str | None
+    village: str | None
+    grid: str | None
+
+
 class IncidentRead(Labelled):
     """An incident, its place in the area hierarchy, its responsible level and status."""
 
-    LABELS = {"category": "category", "severity": "severity", "status": "status", "responsible_level": "level"}
+    LABELS = {"category": "category", "severity": "severity", "status": "status", "responsible_level": "level",
+              "stage": "stage", "deadline_mark": "mark", "group": "group"}
     id: int
     category: Category
     category_label: str | None = LabelField("category")
@@ -99,13 +114,25 @@ class IncidentRead(Labelled):
     responsible_level_label: str | None = LabelField("responsible_level")
     responsible_rule: str = Field(description="the escalation-policy rule that chose the level, and any escalations")
     mediator_id: int | None
+    mediator_name: str | None = Field(None, description="the assigned mediator")
+    mediator_phone: str | None = Field(None, description="the assigned mediator's phone; " + PERSONAL)
     spans: Literal["villages", "towns"] | None = Field(description="whether the related positions span several areas")
     agreement_form: AgreementForm | None
     agreement_at: datetime | None
     termination_routes: list[Route] | None = Field(description="where a terminated mediation pointed the parties")
-    overdue: bool = Field(description="open and past due_at")
+    stage: Stage | None = Field(description="the stage whose time limit runs: accept, conclude, follow up (null: none)")
+    stage_label: str | None = LabelField("stage")
+    stage_started_at: datetime | None = Field(description="when the stage began")
+    stage_due_at: datetime | None = Field(description="when the stage's time is up (the policy's limits)")
+    deadline_mark: Mark | None = Field(description="green; yellow once the policy's share of the stage's time is used; "
+                                                   "red when it is up (null: no time limit runs)")
+    deadline_mark_label: str | None = LabelField("deadline_mark")
+    group: Group = Field(description="the dispatcher's queue group the case is in")
+    group_label: str | None = LabelField("group")
+    overdue: bool = Field(description="the stage's time is up (deadline_mark red)")
     position: Geometry = Field(description="a Point in the request's crs")
     area_chain: IncidentAreaChain
+    area_names: IncidentAreaNames
 
 
 class IncidentEvent(BaseModel):
@@ -140,6 +167,19 @@ class IncidentCounts(BaseModel):
 
     level: CountLevel
     items: list[AreaIncidentCount]
+
+
+class GroupCount(BaseModel):
+    group: Group
+    label: str
+    count: int = Field(ge=0)
+
+
+class IncidentGroups(BaseModel):
+    """How many incidents matching the filters are in each queue group, in queue order."""
+
+    total: int = Field(ge=0)
+    items: list[GroupCount]
 
 
 class Escalated(BaseModel):
