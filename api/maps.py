@@ -61,7 +61,7 @@ _RAMPS = {"incident_heat": (30, N_("incidents per H3 cell")), "villages_fill": (
 # Incidents by status: open ones warm (overdue ones ringed in black), concluded ones cool and hidden by default.
 STATUS_COLOURS = {"registered": "#fd8d3c", "accepted": "#fdae6b", "mediating": "#e31a1c", "escalated": "#7a0177",
                   "refused": "#bdbdbd", "agreement": "#31a354", "terminated": "#969696", "follow_up": "#74c476",
-                  "confirmation_requested": "#6baed6", "archived": "#d9d9d9"}
+                  "confirmation_requested": "#6baed6", "archived": "#d9d9d9", "referred": "#2171b5"}
 
 LEAFLET_WORDS = (N_("Zoom in"), N_("Zoom out"), N_("Layers"), N_("Close"))   # Leaflet's own (see /static/words.js)
 # The words map.js shows, in the page's language (sent in its config; values fill the braces).
