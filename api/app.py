@@ -23,6 +23,7 @@ from api.routers import (
     audit,
     cameras,
     dashboard,
+    events,
     generations,
     health,
     incidents,
@@ -149,9 +150,9 @@ def create_app() -> FastAPI:
     app.add_middleware(Language)   # outermost: every answer, a refusal too, is in the request's language
     # The busiest first: Starlette tries the routes in order, and a map asks for tiles by the dozen.
     for module in (tiles, locate, health, areas, search, mediators, incidents, cameras, generations, plans, audit,
-                   dashboard, warnings, reports, ogc, maps):
+                   dashboard, warnings, reports, ogc, maps, events):
         app.include_router(module.router)
-    _amend_openapi(app, problems.document, bodies.document, security.document)
+    _amend_openapi(app, problems.document, bodies.document, security.document, events.document)
     app.add_route("/docs", docs, include_in_schema=False)
     app.add_route("/redoc", redoc, include_in_schema=False)
     app.add_route(REDOC_BUNDLE, redoc_bundle, include_in_schema=False)

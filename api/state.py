@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.security import KeyCache, RateLimiter
+from api.streams import Bell
 from geo.areas.locate_index import IndexCache
 from geo.changes import ChangeWatcher
 from geo.reports.render import RenderedReports
@@ -16,7 +17,7 @@ from tiles.cache import TileCache
 
 @dataclass
 class Services:
-    """The change watcher, and the caches and limits it keeps coherent with the database."""
+    """The change watcher, and the caches, limits and streams it keeps coherent with the database."""
 
     watcher: ChangeWatcher
     indexes: IndexCache
@@ -24,16 +25,19 @@ class Services:
     keys: KeyCache
     limiter: RateLimiter
     reports: RenderedReports
+    bell: Bell   # wakes the event streams
 
     @classmethod
     def made_from(cls, settings: Settings) -> Services:
         watcher = ChangeWatcher(settings.db.libpq_url)
         services = cls(watcher, IndexCache(settings.caches.locate_recheck_seconds, settings.caches.locate_past_bytes, watcher),
                        TileCache(settings.caches.tile_cache_bytes), KeyCache(), RateLimiter(),
-                       RenderedReports(settings.caches.report_cache_bytes, settings.limits.report_renders))
+                       RenderedReports(settings.caches.report_cache_bytes, settings.limits.report_renders),
+                       Bell(settings.limits.event_streams))
         watcher.on("generations", services.indexes.expire)
         watcher.on("dataset_loads", services.tiles.clear)   # a load restarts the ids: old tiles' keys would come back
         watcher.on("api_keys", services.keys.clear)
+        watcher.on("incident_events", services.bell.ring)
         return services
 
 

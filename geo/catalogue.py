@@ -13,7 +13,7 @@ from geo.auth.roles import Role
 from geo.codes import Kind, Level
 from geo.i18n import CATALOGUES, LANGUAGES, LOCALE_DIR
 from geo.incidents.deadlines import GROUPS, MARKS, STAGES
-from geo.incidents.models import ROUTES
+from geo.incidents.models import ACTIONS, ROUTES
 from geo.incidents.statuses import STATUSES
 from geo.mediation.categories import Category, Severity
 from geo.mediation.service import EMPLOYMENTS
@@ -24,7 +24,7 @@ TEMPLATE = LOCALE_DIR / "messages.pot"
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "category": tuple(Category), "severity": tuple(Severity), "status": STATUSES,
     "level": (*Level, "industry"), "kind": tuple(Kind), "role": tuple(Role), "route": ROUTES,
-    "employment": EMPLOYMENTS, "stage": STAGES, "mark": MARKS, "group": GROUPS,
+    "employment": EMPLOYMENTS, "stage": STAGES, "mark": MARKS, "group": GROUPS, "action": ACTIONS,
 }
 # Calls whose first argument is a message (the errors of geo.errors and their kin, N_, translate).
 _MESSAGE_CALLS = ("N_", "translate", "DomainError", "Invalid", "NotFound", "Conflict", "TooLarge", "NotPublishable",

@@ -122,6 +122,9 @@ class Limits(BaseSettings):
     max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="Largest JSON request body the API reads.")
     rate_limit_per_minute: int = Field(1200, ge=1, description="Requests a minute per key or token subject.")
     report_renders: int = Field(1, ge=1, description="Reports (HTML, PDF) the API renders at once; 503 beyond.")
+    event_streams: int = Field(200, ge=1, description="Event streams (GET /events) one API process keeps open; 503 beyond.")
+    event_stream_seconds: int = Field(600, ge=1, description="How long an event stream stays open before the server "
+                                      "ends it (a browser reconnects and resumes with Last-Event-ID).")
 
     @model_validator(mode="after")
     def _json_within_body(self) -> Self:

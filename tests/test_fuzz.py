@@ -19,7 +19,8 @@ CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"   # per-operation
 
 def test_every_operation_survives_fuzzing(restored_copy, client, admin_key, tmp_path):
     operations = sum(len(methods) for methods in client.get("/openapi.json").json()["paths"].values())
-    with serving({**os.environ, "GRID_DB_NAME": COPY}) as base:
+    # An event stream ends after GRID_EVENT_STREAM_SECONDS: 2 s, so that the fuzzer reads whole answers.
+    with serving({**os.environ, "GRID_DB_NAME": COPY, "GRID_EVENT_STREAM_SECONDS": "2"}) as base:
         assert httpx.get(f"{base}/incidents", params={"limit": 1}, headers={"X-API-Key": admin_key}).status_code == 200, \
             "the fuzzer's key works on the copy (else every answer is a documented 401 and nothing is tested)"
         run = subprocess.run(

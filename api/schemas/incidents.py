@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from api.params import AwareMoment
 from api.schemas.common import AreaRef, Geometry, LabelField, Labelled, Lat, Lon, Page, by_label
 from geo.incidents.deadlines import GROUPS, MARKS, STAGES
-from geo.incidents.models import ROUTES, STATUSES
+from geo.incidents.models import ACTIONS, ROUTES, STATUSES
 from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA, SORTS
 from geo.mediation.categories import Category, Severity
 from geo.text import PlainName, PlainText
@@ -23,7 +23,7 @@ Stage = Annotated[Literal[STAGES], by_label("stage", STAGES)]
 Mark = Annotated[Literal[MARKS], by_label("mark", MARKS)]
 Group = Annotated[Literal[GROUPS], by_label("group", GROUPS)]
 Sort = Literal[tuple(SORTS)]
-EventAction = Literal["register", "dispatch", "reassign", "escalate", "transition", "extend"]
+EventAction = Literal[ACTIONS]
 PERSONAL = "personal data: sent to dispatchers and admins only, absent for other roles"
 
 
@@ -154,6 +154,35 @@ class IncidentDetail(IncidentRead):
 
 
 IncidentList = Page[IncidentRead]
+
+
+class StreamedEvent(Labelled):
+    """One message of ``GET /events`` (``event: incident``, its ``id`` the event's): the step,
+    and the incident as it is now. No personal data and no note: fetch the incident for those."""
+
+    LABELS = {"action": "action", "status": "status", "group": "group", "deadline_mark": "mark"}
+    id: int = Field(description="the event's id: send it back as Last-Event-ID to resume after it")
+    incident_id: int
+    at: datetime
+    actor: str
+    action: EventAction
+    action_label: str | None = LabelField("action")
+    from_status: Status | None
+    to_status: Status | None
+    status: Status = Field(description="the incident's status now")
+    status_label: str | None = LabelField("status")
+    category: Category
+    severity: Severity
+    district_code: str
+    town_code: str
+    village_code: str
+    grid_code: str
+    mediator_id: int | None
+    stage_due_at: datetime | None
+    deadline_mark: Mark | None
+    deadline_mark_label: str | None = LabelField("deadline_mark")
+    group: Group
+    group_label: str | None = LabelField("group")
 
 
 class AreaIncidentCount(AreaRef):

@@ -8,11 +8,13 @@ from sqlalchemy import (ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey
                         Text, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from geo.tables import Base
 from geo.incidents.statuses import STATUSES
 
 ROUTES = ("administrative", "arbitration", "court")   # where a terminated mediation points the parties (art. 26)
+ACTIONS = ("register", "dispatch", "reassign", "escalate", "transition", "extend")   # the steps an event records
 
 
 class Incident(Base):
@@ -60,12 +62,22 @@ class Incident(Base):
     stage_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class TransactionId(UserDefinedType):
+    """PostgreSQL's ``xid8``: the id of the transaction that wrote a row (``pg_current_xact_id()``)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw) -> str:
+        return "xid8"
+
+
 class IncidentEvent(Base):
     """One audited step of an incident: a transition, a dispatch, an escalation, an extension."""
 
     __tablename__ = "incident_events"
     __table_args__ = (ForeignKeyConstraint(["incident_id", "incident_registered_at"], ["incidents.id", "incidents.registered_at"],
-                                           ondelete="CASCADE"),)
+                                           ondelete="CASCADE"),
+                      Index("ix_incident_events_stream", "txid", "id"))   # 0014
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     incident_id: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -77,6 +89,8 @@ class IncidentEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(24))
     details: Mapped[dict | None] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+    # The writing transaction: the event stream's order (migration 0014, geo.incidents.stream).
+    txid: Mapped[str] = mapped_column(TransactionId, server_default=text("pg_current_xact_id()"))
 
 
 class IncidentRequest(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from geo.areas.locate import describe, located_inside
 from geo.areas.locate_index import IndexCache
 from geo.audit.service import record
+from geo.changes import announce
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Invalid, NotFound
 from geo.incidents import deadlines
@@ -99,6 +100,7 @@ def _event(session: Session, incident_id: int, *, actor: str, action: str, from_
                     {"id": incident_id, "actor": actor, "action": action, "from_status": from_status,
                      "to_status": to_status, "details": json.dumps(details, ensure_ascii=False, default=str)
                      if details else None, "note": note})
+    announce(session, "incident_events")   # wakes this process's event streams at commit
     record(session, actor=actor, action=action, entity="incident", entity_id=incident_id,
            before={"status": from_status} if from_status else None,
            after={"status": to_status, **(details or {})} if to_status or details else None)
@@ -327,7 +329,7 @@ SORTS = {"due_at": "i.stage_due_at ASC NULLS LAST, i.id", "-due_at": "i.stage_du
          "registered_at": "i.registered_at, i.id", "-registered_at": "i.registered_at DESC, i.id DESC"}
 
 
-def _filters(*, area: str | None = None, bbox: tuple | None = None, since: datetime | None = None,
+def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: datetime | None = None,
              until: datetime | None = None, status: str | None = None, category: str | None = None,
              severity: str | None = None, level: str | None = None, mediator_id: int | None = None,
              unassigned: bool | None = None, group: str | None = None, stage: str | None = None,
@@ -361,7 +363,7 @@ def _filters(*, area: str | None = None, bbox: tuple | None = None, since: datet
 def list_incidents(session: Session, *, limit: int = 100, offset: int = 0, sort: str = "-registered_at",
                    datum: Datum = Datum.WGS84, **filters) -> tuple[int, list[dict]]:
     """Incidents matching ``filters`` (see ``_filters``), in the order ``sort`` names (SORTS)."""
-    condition, params = _filters(**filters)
+    condition, params = filter_sql(**filters)
     total = session.execute(text(f"SELECT count(*) FROM incidents i WHERE {condition}"), params).scalar_one()
     rows = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {condition} "
                                 f"ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"),
@@ -371,7 +373,7 @@ def list_incidents(session: Session, *, limit: int = 100, offset: int = 0, sort:
 
 def group_counts(session: Session, **filters) -> dict[str, int]:
     """How many incidents matching ``filters`` are in each queue group (every group named)."""
-    condition, params = _filters(**filters)
+    condition, params = filter_sql(**filters)
     rows = session.execute(text(f"SELECT {deadlines.group_sql('i.')} AS g, count(*) FROM incidents i "
                                 f"WHERE {condition} GROUP BY 1"), params)
     return {**dict.fromkeys(deadlines.GROUPS, 0), **dict(rows.all())}

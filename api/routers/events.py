@@ -1,0 +1,108 @@
+"""``GET /events``: incident events as server-sent events, live, resumable with Last-Event-ID."""
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.params import known_query
+from api.problems import answers
+from api.schemas.incidents import StreamedEvent
+from api.state import services
+from geo.areas.service import area_in_force
+from geo.db import session_factory
+from geo.errors import Invalid
+from geo.incidents import stream
+from geo.incidents.models import ACTIONS
+from geo.settings import get_settings
+
+router = APIRouter(tags=["incidents"])
+HEARTBEAT_SECONDS = 15   # a comment line this often keeps proxies from closing a quiet stream
+RECONNECT_MS = 2000      # how soon a browser reconnects after the stream ends
+MEDIA_TYPE = "text/event-stream"
+
+
+def _message(event: str, data: str, event_id: int | None = None) -> str:
+    return (f"id: {event_id}\n" if event_id is not None else "") + f"event: {event}\ndata: {data}\n\n"
+
+
+def _actions(types: str | None) -> tuple[str, ...]:
+    if types is None:
+        return ACTIONS
+    asked = tuple(t.strip() for t in types.split(",") if t.strip())
+    if not asked or set(asked) - set(ACTIONS):
+        raise Invalid("types are some of {actions}, comma-separated", field="types", actions=", ".join(ACTIONS))
+    return asked
+
+
+def _start(last_event_id: int | None, area: str | None) -> tuple[stream.Position | None, bool]:
+    """Where the stream starts, and whether the browser's position was lost (a reset)."""
+    with session_factory(for_requests=True)() as session:
+        if area is not None:
+            area_in_force(session, area)
+        if last_event_id is not None and (position := stream.position_of(session, last_event_id)) is not None:
+            return position, False
+        return stream.head(session), last_event_id is not None
+
+
+def _read(position, area, actions):
+    with session_factory(for_requests=True)() as session:
+        return stream.after(session, position, area=area, actions=actions)
+
+
+@router.get("/events", dependencies=[Depends(known_query)], response_class=StreamingResponse,
+            responses={200: {"description": "`text/event-stream`: `event: incident` messages, each `data` a "
+                                            "StreamedEvent and `id` its id; first `event: ready` with the position "
+                                            "(`reset` instead when Last-Event-ID names an event that no longer "
+                                            "exists: reload the queue)",
+                             "model": StreamedEvent,
+                             "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/StreamedEvent"}}}},
+                       **answers(404, 503)})
+async def events(request: Request,
+                 area: Annotated[str | None, Query(description="only incidents in this area (a code in force)",
+                                                   max_length=15)] = None,
+                 types: Annotated[str | None, Query(description="only these actions, comma-separated: "
+                                                    + ", ".join(ACTIONS), max_length=200)] = None,
+                 last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0,
+                                                            description="resume after this event")] = None
+                 ) -> StreamingResponse:
+    """Each registration, dispatch, reassignment, escalation, lifecycle step and extension, as
+    it commits anywhere (this process, another worker, the overdue sweep), within a second;
+    a browser's EventSource resumes after the last event it saw, missing none. The stream
+    ends after GRID_EVENT_STREAM_SECONDS (the browser reconnects by itself)."""
+    actions = _actions(types)
+    position, reset = await run_in_threadpool(_start, last_event_id, area)
+    bell = services(request).bell
+    bell.check()   # a 503 now, rather than a stream that ends at once
+    closes_at = time.monotonic() + get_settings().limits.event_stream_seconds
+
+    async def messages() -> AsyncIterator[str]:
+        nonlocal position
+        listener = bell.listen()   # before the first read: a change from now on rings it
+        try:
+            yield f"retry: {RECONNECT_MS}\n\n"
+            yield _message("reset" if reset else "ready", "{}", position.id if position else None)
+            while (left := closes_at - time.monotonic()) > 0:
+                listener.clear()
+                found, position = await run_in_threadpool(_read, position, area, actions)
+                for row in found:
+                    yield _message("incident", StreamedEvent(**row).model_dump_json(), row["id"])
+                if len(found) == stream.BATCH:
+                    continue   # more waiting
+                if not await listener.wait(min(HEARTBEAT_SECONDS, left)):
+                    yield ": still here\n\n"
+        finally:
+            bell.leave(listener)
+
+    return StreamingResponse(messages(), media_type=MEDIA_TYPE,
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+
+def document(schema: dict) -> None:
+    """The stream's answer is only ``text/event-stream`` (FastAPI adds JSON for a model)."""
+    schema["paths"]["/events"]["get"]["responses"]["200"]["content"].pop("application/json", None)
