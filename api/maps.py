@@ -94,6 +94,19 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("Click the last point again to finish the line."), N_("A boundary may not cross itself."),
                  *LEAFLET_WORDS)
 
+# The words dispatch.js shows (its HTML is api/templates/dispatch.html).
+DISPATCH_WORDS = (N_("{hours} h"), N_("{days} d"), N_("nothing is named “{name}”"), N_("area: {name} ({code})"),
+                  N_("Case {id}: {category}"), N_("place"), N_("status"), N_("severity"), N_("responsible level"),
+                  N_("mediator"), N_("stage"), N_("due by"), N_("deadline"), N_("registered"), N_("description"),
+                  N_("reporter"), N_("Reassign"), N_("Dispatch"), N_("saved: {status}"),
+                  N_("reason for choosing {name}"), N_("agreement"), N_("note"), N_("Go to {status}"), N_("Extend"),
+                  N_("days"), N_("the parties' agreement"), N_("the time it happened cannot be in the future"),
+                  N_("registered as case {id}"), N_("live"), N_("live: case {id} {action}"), N_("reconnecting…"),
+                  *LEAFLET_WORDS)
+# How an agreement was made (People's Mediation Law arts. 28-29), as the card offers it.
+AGREEMENT_FORMS = {"written": N_("written agreement"), "oral": N_("oral agreement")}
+DATUMS = {"wgs84": N_("WGS-84 (GPS)"), "gcj02": N_("GCJ-02 (AMap, Tencent)"), "bd09": N_("BD-09 (Baidu)")}
+
 # What a tile's properties are called in a popup, and the vocabularies of the coded ones.
 PROPERTY_NAMES = {"code": N_("code"), "name": N_("name"), "kind": N_("kind"), "households": N_("households"),
                   "id": N_("number"), "industry": N_("industry"), "device_type": N_("device type"),

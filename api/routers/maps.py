@@ -14,8 +14,10 @@ from api.links import public
 from api.params import AwareMoment, Moment
 from geo.areas.service import area_in_force, data_as_of, index_resolution
 from geo.errors import NotFound
-from geo.i18n import templates, translate, words
-from geo.mediation.categories import Category
+from geo.i18n import label, templates, translate, words
+from geo.incidents.models import ACTIONS, ROUTES, STATUSES
+from geo.incidents.service import LEVEL_AREA
+from geo.mediation.categories import Category, Severity
 
 router = APIRouter(tags=["maps"])
 EMBED_PARAMETERS = ("basemap", "code", "category", "since", "until")   # what an embed view reads
@@ -50,6 +52,24 @@ def planner(session: Annotated[Session, Depends(get_read_session)],
     of the index's own H3 resolution."""
     config = {"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS)}
     return HTMLResponse(PAGES.get_template("planner.html").render(config=config))   # tojson escapes <, >, &, '
+
+
+def _choices(vocabulary: str, codes) -> list[dict]:
+    return [{"code": str(code), "label": label(vocabulary, str(code))} for code in codes]
+
+
+@router.get("/dispatch", response_class=HTMLResponse)
+def dispatch() -> HTMLResponse:
+    """The dispatcher's workbench: the queue by group and deadline, the case card with the
+    proposed mediators and each lifecycle step, registration by a map click, live through
+    ``GET /events``; j/k, Enter, d and n from the keyboard. Opened with ``?key=`` once."""
+    config = {"words": words(maps.DISPATCH_WORDS),
+              "categories": _choices("category", Category), "severities": _choices("severity", Severity),
+              "levels": _choices("level", LEVEL_AREA), "routes": _choices("route", ROUTES),
+              "statuses": {s: label("status", s) for s in STATUSES}, "actions": {a: label("action", a) for a in ACTIONS},
+              "agreement_forms": [{"code": c, "label": translate(m)} for c, m in maps.AGREEMENT_FORMS.items()],
+              "datums": [{"code": c, "label": translate(m)} for c, m in maps.DATUMS.items()]}
+    return HTMLResponse(PAGES.get_template("dispatch.html").render(config=config))   # tojson escapes <, >, &, '
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)

@@ -133,6 +133,7 @@ class IncidentRead(Labelled):
     position: Geometry = Field(description="a Point in the request's crs")
     area_chain: IncidentAreaChain
     area_names: IncidentAreaNames
+    next_statuses: list[Status] = Field(description="the lifecycle steps open to the incident now")
 
 
 class IncidentEvent(BaseModel):

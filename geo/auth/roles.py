@@ -27,7 +27,7 @@ SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER}
 # the map fonts (glyphs) that MapLibre styles name.
 PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static|fonts)/")
 # Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
-SESSION_PAGES = re.compile(r"^/(map|planner)/?$")
+SESSION_PAGES = re.compile(r"^/(map|planner|dispatch)/?$")
 
 # What a public page may show: boundaries and aggregates. Individual incidents, mediators
 # and camera geometry are PRIVATE_LAYERS: an embed key serves them only when it names them

@@ -72,7 +72,14 @@ def _present(incident: dict, datum: Datum) -> dict:
     out["position"] = point(incident["lon"], incident["lat"], datum)
     out["area_chain"] = {level: incident[f"{level}_code"] for level in CHAIN}
     out["area_names"] = {level: incident[f"{level}_name"] for level in CHAIN}
+    out["next_statuses"] = sorted(next_statuses(incident))
     return out
+
+
+def next_statuses(incident: dict) -> set[str]:
+    """The statuses the incident may go to next (a public-safety event is placed, not mediated)."""
+    placed = incident["category"] == Category.PUBLIC_SAFETY.value
+    return (PLACED_STEPS if placed else TRANSITIONS).get(incident["status"], set())
 
 
 def _restage(session: Session, incident_id: int, *, new_stage: bool) -> None:
@@ -266,11 +273,10 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     if to not in STATUSES:
         raise Invalid("unknown status {to}", field="to", to=to)
     placed = incident["category"] == Category.PUBLIC_SAFETY.value
-    steps = PLACED_STEPS if placed else TRANSITIONS
     if to == "escalated" and not placed:
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
-    if to not in steps.get(current, ()):
-        allowed = ", ".join(sorted(steps.get(current, ()))) or "none"
+    if to not in (steps := next_statuses(incident)):
+        allowed = ", ".join(sorted(steps)) or "none"
         raise Conflict("cannot go from {current} to {to} (allowed: {allowed})", field="to",
                        current=current, to=to, allowed=allowed)
     sets, params = ["status = :to"], {"to": to, "id": incident_id}

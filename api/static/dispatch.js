@@ -1,0 +1,317 @@
+// The dispatcher's workbench: the queue by group, the case card with the proposed mediators
+// and the lifecycle, registration by a map click, live through GET /events. Every value from
+// the service reaches the page as text (el() below), never as markup.
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var config = JSON.parse($("dispatch-config").textContent);
+  var t = window.gridWords(config.words);
+  var map = L.map("map").setView([20.0, 110.33], 11);
+  window.gridWords.leaflet(map, t);
+  var caseLayer = L.layerGroup().addTo(map), mediatorLayer = L.layerGroup().addTo(map), pin = null;
+  var state = {group: "overdue", items: [], current: -1, card: null, proposed: [], registerKey: null};
+  var COLOURS = {overdue: "#d7191c", due_soon: "#fdbb2d", unassigned: "#7a0177", "new": "#fd8d3c",
+                 in_mediation: "#2b83ba", follow_up: "#74c476", police: "#2171b5", closed: "#999"};
+
+  function el(tag, attributes, children) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attributes[name];
+      else if (name === "on") Object.keys(attributes.on).forEach(function (e) { node.addEventListener(e, attributes.on[e]); });
+      else node.setAttribute(name, attributes[name]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  function say(text, ok) { $("message").textContent = text || ""; $("message").className = ok ? "ok" : ""; }
+  function when(iso) { return iso ? new Date(iso).toLocaleString(document.documentElement.lang) : "—"; }
+  function age(iso) {
+    var hours = Math.max(0, (Date.now() - new Date(iso).getTime()) / 3.6e6);
+    return hours < 48 ? t("{hours} h", {hours: Math.round(hours)}) : t("{days} d", {days: Math.round(hours / 24)});
+  }
+
+  function api(method, path, body, headers) {
+    var options = {method: method, credentials: "same-origin", headers: Object.assign({"Accept": "application/json"}, headers)};
+    if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
+    return fetch(path, options).then(function (response) {
+      if (response.status === 204) return null;
+      return response.json().then(function (data) {
+        if (!response.ok) { var error = new Error(data.detail || response.statusText); error.data = data; throw error; }
+        return data;
+      });
+    });
+  }
+  function failed(error) { say(error.data && error.data.field ? error.data.field + ": " + error.message : error.message); }
+
+  // Filters: an area by name or code (through /search), a category, a responsible level.
+  function options(select, items) {
+    items.forEach(function (item) { select.appendChild(el("option", {value: item.code, text: item.label})); });
+  }
+  options($("f-category"), config.categories);
+  options($("f-level"), config.levels);
+  options($("r-category"), config.categories);
+  options($("r-severity"), config.severities);
+  options($("r-crs"), config.datums);
+  var filters = {};
+  function areaOf(text) {
+    text = text.trim();
+    if (!text || /^\d{6,15}$/.test(text)) return Promise.resolve(text || null);
+    return api("GET", "/search?" + new URLSearchParams({q: text, limit: 1})).then(function (found) {
+      var hit = found.items ? found.items[0] : found[0];
+      if (!hit) throw new Error(t("nothing is named “{name}”", {name: text}));
+      $("filter-status").textContent = t("area: {name} ({code})", {name: hit.name, code: hit.code});
+      return hit.code;
+    });
+  }
+  $("filters").addEventListener("submit", function (event) {
+    event.preventDefault();
+    areaOf($("f-area").value).then(function (area) {
+      filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null};
+      if (!area) $("filter-status").textContent = "";
+      refresh();
+    }).catch(function (error) { $("filter-status").textContent = error.message; });
+  });
+  function query(extra) {
+    var params = new URLSearchParams();
+    Object.keys(filters).forEach(function (k) { if (filters[k]) params.set(k, filters[k]); });
+    Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
+    return params.toString();
+  }
+
+  // The queue: counts per group, the chosen group's cases by deadline, on the map too.
+  function refresh() {
+    return Promise.all([api("GET", "/incidents/groups?" + query()),
+                        api("GET", "/incidents?" + query({group: state.group, sort: "due_at", limit: 200}))])
+      .then(function (answers) { drawGroups(answers[0]); drawCases(answers[1].items); })
+      .catch(failed);
+  }
+  function drawGroups(groups) {
+    var bar = clear($("groups"));
+    groups.items.forEach(function (g) {
+      bar.appendChild(el("button", {type: "button", role: "tab", "data-group": g.group,
+                                    "aria-selected": String(g.group === state.group),
+                                    text: g.label + " " + g.count,
+                                    on: {click: function () { state.group = g.group; state.current = -1; refresh(); }}}));
+    });
+  }
+  function drawCases(items) {
+    var keep = state.current >= 0 && state.items[state.current] ? state.items[state.current].id : null;
+    state.items = items;
+    state.current = items.findIndex(function (i) { return i.id === keep; });
+    var list = clear($("cases"));
+    caseLayer.clearLayers();
+    items.forEach(function (item, n) {
+      list.appendChild(el("li", {"data-id": item.id, on: {click: function () { select(n, true); }}}, [
+        el("span", {"class": "mark " + (item.deadline_mark || "none"), title: item.deadline_mark_label || ""}),
+        el("span", {"class": "place", text: item.area_names.village + " · " + item.category_label}),
+        el("span", {"class": "age", text: age(item.registered_at)})]));
+      var c = item.position.coordinates;
+      L.circleMarker([c[1], c[0]], {radius: 5, color: COLOURS[item.group] || "#333", weight: 1, fillOpacity: 0.8})
+        .on("click", function () { select(n, true); }).addTo(caseLayer);
+    });
+    highlight();
+  }
+  function highlight() {
+    Array.prototype.forEach.call($("cases").children, function (li, n) {
+      li.classList.toggle("current", n === state.current);
+      if (n === state.current) li.scrollIntoView({block: "nearest"});
+    });
+  }
+  function select(n, open) {
+    if (n < 0 || n >= state.items.length) return;
+    state.current = n;
+    highlight();
+    if (open) openCard(state.items[n].id);
+  }
+
+  // The case card: facts with names, the rule, the mediators proposed and passed over, the steps.
+  function openCard(id) {
+    $("register").hidden = true;
+    return api("GET", "/incidents/" + id).then(function (incident) {
+      state.card = incident;
+      var c = incident.position.coordinates;
+      map.setView([c[1], c[0]], Math.max(map.getZoom(), 14));
+      drawCard(incident);
+      var near = {lon: c[0], lat: c[1], category: incident.category, k: 5, excluded: true};
+      return api("GET", "/mediators/nearest?" + new URLSearchParams(near)).then(drawMediators);
+    }).catch(failed);
+  }
+  function fact(term, value) { return [el("dt", {text: term}), el("dd", {text: value == null ? "—" : String(value)})]; }
+  function drawCard(incident) {
+    $("card").hidden = false;
+    $("c-title").textContent = t("Case {id}: {category}", {id: incident.id, category: incident.category_label});
+    var names = incident.area_names, facts = clear($("c-facts"));
+    [[t("place"), [names.district, names.town, names.village, names.grid].join(" › ")],
+     [t("status"), incident.status_label], [t("severity"), incident.severity_label],
+     [t("responsible level"), incident.responsible_level_label],
+     [t("mediator"), incident.mediator_name ? incident.mediator_name + (incident.mediator_phone ? " · " + incident.mediator_phone : "") : null],
+     [t("stage"), incident.stage_label], [t("due by"), when(incident.stage_due_at)],
+     [t("deadline"), incident.deadline_mark_label], [t("registered"), when(incident.registered_at)],
+     [t("description"), incident.description],
+     [t("reporter"), incident.reporter_name ? incident.reporter_name + " " + (incident.reporter_phone || "") : null]]
+      .forEach(function (pair) { fact(pair[0], pair[1]).forEach(function (n) { facts.appendChild(n); }); });
+    $("c-rule").textContent = incident.responsible_rule;
+    drawActions(incident);
+    var events = clear($("c-events"));
+    (incident.events || []).forEach(function (e) {
+      var step = e.to_status ? (config.statuses[e.from_status] || "") + " → " + config.statuses[e.to_status] : "";
+      events.appendChild(el("li", {text: when(e.at) + " · " + (config.actions[e.action] || e.action) + " " + step
+                                         + " · " + e.actor + (e.note ? " · " + e.note : "")}));
+    });
+  }
+  function drawMediators(near) {
+    state.proposed = near.results;
+    var proposed = clear($("c-proposed")), passed = clear($("c-passed"));
+    mediatorLayer.clearLayers();
+    near.results.forEach(function (m) {
+      proposed.appendChild(el("li", {}, [
+        el("span", {text: m.name + (m.phone ? " · " + m.phone : "") + " — " + m.why + " "}),
+        el("button", {type: "button", text: state.card.mediator_id ? t("Reassign") : t("Dispatch"),
+                      on: {click: function () { dispatchTo(m); }}})]));
+      if (m.position) {
+        var c = m.position.coordinates;
+        L.marker([c[1], c[0]], {title: m.name}).addTo(mediatorLayer);
+      }
+    });
+    (near.excluded || []).forEach(function (m) {
+      passed.appendChild(el("li", {text: m.name + ": " + m.reasons.join("; ")}));
+    });
+  }
+  function act(path, body) {
+    return api("POST", "/incidents/" + state.card.id + path, body).then(function (incident) {
+      say(t("saved: {status}", {status: incident.status_label}), true);
+      drawCard(incident);
+      state.card = incident;
+      refresh();
+    }).catch(failed);
+  }
+  function dispatchTo(mediator) {
+    if (!state.card.mediator_id && mediator === state.proposed[0]) return act("/dispatch", {mode: "auto"});
+    var reason = window.prompt(t("reason for choosing {name}", {name: mediator.name}));
+    if (reason) return act("/dispatch", {mode: "manual", mediator_id: mediator.id, reason: reason});
+  }
+  function field(label, input) { return el("label", {}, [el("span", {text: label + " "}), input]); }
+  function drawActions(incident) {
+    var box = clear($("c-actions"));
+    incident.next_statuses.forEach(function (to) {
+      var extra = [], form = el("form", {"data-to": to});
+      if (to === "agreement") {
+        var select = el("select", {name: "agreement_form"});
+        config.agreement_forms.forEach(function (f) { select.appendChild(el("option", {value: f.code, text: f.label})); });
+        extra.push(field(t("agreement"), select));
+      }
+      if (to === "terminated") {
+        config.routes.forEach(function (r) {
+          extra.push(field(r.label, el("input", {type: "checkbox", name: "routes", value: r.code})));
+        });
+      }
+      extra.push(field(t("note"), el("input", {name: "note", maxlength: "2000"})));
+      form.appendChild(el("fieldset", {}, [el("legend", {text: config.statuses[to]})].concat(extra)
+        .concat([el("button", {text: t("Go to {status}", {status: config.statuses[to]})})])));
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var data = new FormData(form), body = {to: to};
+        if (data.get("note")) body.note = data.get("note");
+        if (data.get("agreement_form")) body.agreement_form = data.get("agreement_form");
+        if (to === "terminated") body.routes = data.getAll("routes");
+        act("/transitions", body);
+      });
+      box.appendChild(form);
+    });
+    if (incident.stage && incident.category !== "public_safety") {
+      var extend = el("form", {}, [el("fieldset", {}, [el("legend", {text: t("Extend")}),
+        field(t("days"), el("input", {name: "days", type: "number", min: "1", max: "90", required: "", value: "15"})),
+        field(t("the parties' agreement"), el("input", {name: "agreement", required: "", minlength: "3"})),
+        el("button", {text: t("Extend")})])]);
+      extend.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var data = new FormData(extend);
+        act("/extend", {days: Number(data.get("days")), agreement: data.get("agreement")});
+      });
+      box.appendChild(extend);
+    }
+  }
+
+  // Registration: a map click gives the place; one Idempotency-Key per form, kept across retries.
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function openRegister() {
+    $("card").hidden = true;
+    $("register").hidden = false;
+    state.registerKey = uuid();
+    var now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+    $("r-occurred").value = now;
+    $("r-occurred").max = now;
+    $("r-lon").focus();
+  }
+  $("new-case").addEventListener("click", openRegister);
+  $("r-cancel").addEventListener("click", function () { $("register").hidden = true; });
+  map.on("click", function (event) {
+    if ($("register").hidden) return;
+    $("r-crs").value = "wgs84";
+    $("r-lon").value = event.latlng.lng.toFixed(6);
+    $("r-lat").value = event.latlng.lat.toFixed(6);
+    if (pin) pin.remove();
+    pin = L.marker(event.latlng).addTo(map);
+  });
+  $("register").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var occurred = new Date($("r-occurred").value);
+    if (occurred > new Date()) { say(t("the time it happened cannot be in the future")); return; }
+    var body = {lon: Number($("r-lon").value), lat: Number($("r-lat").value), category: $("r-category").value,
+                severity: $("r-severity").value, description: $("r-description").value, occurred_at: occurred.toISOString()};
+    if ($("r-reporter").value) body.reporter_name = $("r-reporter").value;
+    if ($("r-phone").value) body.reporter_phone = $("r-phone").value;
+    $("r-submit").disabled = true;
+    api("POST", "/incidents?" + new URLSearchParams({crs: $("r-crs").value, dispatch: "false"}), body,
+        {"Idempotency-Key": state.registerKey})
+      .then(function (incident) {
+        say(t("registered as case {id}", {id: incident.id}), true);
+        state.registerKey = null;
+        $("register").reset();
+        $("register").hidden = true;
+        if (pin) { pin.remove(); pin = null; }
+        state.group = incident.group;
+        return refresh().then(function () { openCard(incident.id); });
+      })
+      .catch(failed)
+      .then(function () { $("r-submit").disabled = false; });
+  });
+
+  // Keyboard: j/k move through the queue, Enter opens, d dispatches the proposed mediator, n registers.
+  document.addEventListener("keydown", function (event) {
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "j") select(Math.min(state.current + 1, state.items.length - 1), false);
+    else if (event.key === "k") select(Math.max(state.current - 1, 0), false);
+    else if (event.key === "Enter" && state.current >= 0) select(state.current, true);
+    else if (event.key === "d" && state.card && !state.card.mediator_id && state.proposed[0]) dispatchTo(state.proposed[0]);
+    else if (event.key === "n") { event.preventDefault(); openRegister(); }
+    else return;
+    event.preventDefault();
+  });
+
+  // Live: every change anywhere moves the queue; the open card follows its case.
+  var pending = null;
+  function live() {
+    var source = new EventSource("/events");
+    source.addEventListener("ready", function () { $("live").textContent = t("live"); });
+    source.addEventListener("reset", function () { refresh(); });
+    source.addEventListener("incident", function (message) {
+      var event = JSON.parse(message.data);
+      $("live").textContent = t("live: case {id} {action}", {id: event.incident_id, action: event.action_label});
+      if (state.card && state.card.id === event.incident_id && !pending) openCard(event.incident_id);
+      clearTimeout(pending);
+      pending = setTimeout(function () { pending = null; refresh(); }, 300);
+    });
+    source.onerror = function () { $("live").textContent = t("reconnecting…"); };
+  }
+  live();
+  refresh();
+})();

@@ -1,0 +1,115 @@
+"""A dispatcher's morning on /dispatch in headless Chromium (Debian's), driven by Playwright:
+register a case by clicking the map, see it arrive live in a second dispatcher's browser,
+dispatch the proposed mediator from the keyboard, take the case through its lifecycle to
+archived, then find an overdue case of a town and reassign it. In Chinese, as a Haikou
+dispatcher reads it; and the same page in English."""
+import re
+
+from sqlalchemy import text
+
+from geo.i18n import label
+
+
+def workbench(browser, live_server, key, language="zh-CN"):
+    """The workbench in a browser of its own (its own session cookie), and the page's errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale=language,
+                                  extra_http_headers={"Accept-Language": language})
+    page, errors = context.new_page(), []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{live_server}/dispatch?key={key}")
+    page.wait_for_selector("#groups button")
+    assert key not in page.url   # the key became a session cookie
+    return page, errors
+
+
+def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
+    key = api_keys["dispatcher"]
+    mine, errors = workbench(browser, live_server, key)
+    other, other_errors = workbench(browser, live_server, key)
+    assert mine.title() == "调度工作台" and "已超期" in mine.inner_text("#groups")
+    other.wait_for_function("() => document.getElementById('live').textContent === '实时'")
+
+    # Register: n opens the form, a click on the map gives the place.
+    mine.keyboard.press("n")
+    assert mine.is_visible("#register")
+    mine.click("#map", position={"x": 420, "y": 450})
+    assert mine.input_value("#r-lon") and mine.input_value("#r-lat")
+    mine.select_option("#r-category", "neighbourhood")
+    mine.select_option("#r-severity", "minor")
+    mine.fill("#r-description", "两户因围墙界线发生争执")
+    mine.fill("#r-reporter", "王某")
+    mine.fill("#r-phone", "13800000001")
+    mine.click("#r-submit")
+    mine.wait_for_function("() => /已登记为案件 \\d+/.test(document.getElementById('message').textContent)")
+    case_id = int(re.search(r"案件 (\d+)", mine.inner_text("#message"))[1])
+
+    # Live: the other workbench hears of it within 2 s and counts it, without reloading.
+    other.wait_for_function(f"() => document.getElementById('live').textContent.includes('案件 {case_id}')",
+                            timeout=2_000)
+    other.click("#groups button[data-group='unassigned']")
+    other.wait_for_selector(f"#cases li[data-id='{case_id}']")
+
+    # The card: names, the rule, the proposed mediators; d dispatches the first.
+    mine.wait_for_selector("#c-proposed li button")
+    assert "龙华区" in mine.inner_text("#c-facts") or "美兰区" in mine.inner_text("#c-facts") \
+        or "琼山区" in mine.inner_text("#c-facts") or "秀英区" in mine.inner_text("#c-facts")
+    assert mine.inner_text("#c-rule")
+    proposed = mine.inner_text("#c-proposed li:first-child").split(" — ")[0].split(" · ")[0]
+    mine.click("#c-title")   # out of any field
+    mine.keyboard.press("d")
+    mine.wait_for_function(f"() => document.getElementById('c-facts').textContent.includes({proposed!r})")
+
+    # The lifecycle, each step with the law's fields, to archived.
+    for to in ("accepted", "mediating", "agreement", "follow_up", "archived"):
+        form = f"#c-actions form[data-to='{to}']"
+        mine.wait_for_selector(form)
+        if to == "agreement":
+            mine.select_option(f"{form} select[name=agreement_form]", "written")
+        mine.fill(f"{form} input[name=note]", f"第{to}步")
+        mine.click(f"{form} button")
+        mine.wait_for_function(f"() => document.getElementById('c-facts').textContent.includes({label('status', to, 'zh-CN')!r})")
+    assert "归档" in mine.inner_text("#c-events") or label("status", "archived", "zh-CN") in mine.inner_text("#c-events")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM incidents WHERE id = :id"), {"id": case_id}).scalar_one() == "archived"
+        town, name, overdue_id = conn.execute(text("""
+            SELECT a.code, a.name, min(i.id) FROM incidents i JOIN areas_now a ON a.code = i.town_code
+             WHERE i.stage_due_at < now() AND i.mediator_id IS NOT NULL AND i.category <> 'public_safety'
+             GROUP BY a.code, a.name ORDER BY count(*) DESC LIMIT 1""")).one()
+
+    # An overdue case of a town, found by the town's name, reassigned with a reason.
+    mine.fill("#f-area", name)
+    mine.click("#filters button")
+    mine.wait_for_function(f"() => document.getElementById('filter-status').textContent.includes({town!r})")
+    mine.click("#groups button[data-group='overdue']")
+    mine.wait_for_selector("#cases li")
+    mine.click(f"#cases li[data-id='{overdue_id}']")
+    mine.wait_for_function(f"() => document.getElementById('c-title').textContent.includes('案件 {overdue_id}')")
+    mine.wait_for_selector("#c-proposed li button")
+    mine.on("dialog", lambda dialog: dialog.accept("原调解员超期未办结，改派"))
+    mine.click("#c-proposed li:last-child button")
+    mine.wait_for_function("() => document.getElementById('c-events').textContent.includes('改派')")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT note FROM incident_events WHERE incident_id = :id AND action = 'reassign' "
+                                 "ORDER BY id DESC LIMIT 1"), {"id": overdue_id}).scalar_one() is not None
+    assert not errors and not other_errors, errors + other_errors
+
+
+def test_the_workbench_reads_english_on_request_and_keeps_markup_as_text(browser, live_server, api_keys, engine):
+    page, errors = workbench(browser, live_server, api_keys["dispatcher"], language="en")
+    assert page.title() == "Dispatch workbench" and "overdue" in page.inner_text("#groups")
+    page.keyboard.press("n")
+    assert page.is_visible("#register") and "Register a case" in page.inner_text("#register")
+    # Markup in a description is refused, naming the field, in the page's language; quotes and
+    # ampersands are plain text and shown as written.
+    page.click("#map", position={"x": 420, "y": 450})
+    page.fill("#r-description", '<img src=x onerror="window.pwned=1">')
+    page.click("#r-submit")
+    page.wait_for_function("() => document.getElementById('message').textContent.startsWith('description:')")
+    assert "markup" in page.inner_text("#message")
+    page.fill("#r-description", 'the "east" wall & the gate')
+    page.click("#r-submit")
+    page.wait_for_selector("#card:not([hidden])")
+    page.wait_for_function("""() => document.getElementById('c-facts').textContent.includes('the "east" wall & the gate')""")
+    assert page.evaluate("() => window.pwned") is None and page.locator("#c-facts img").count() == 0
+    assert [e for e in errors if "status of 422" not in e] == [], errors   # the refusal itself is logged
