@@ -21,6 +21,7 @@ PAGES = {
     "map": ("/map?key={admin}", "() => window.lastDashboard === '460100' && window.labelsShown !== undefined"),
     "planner": ("/planner?key={planner}", "() => window.plannerReady === true"),
     "planner-draft": ("/planner?plan={plan}&key={planner}", "() => window.plannerReady === true"),
+    "dispatch": ("/dispatch?key={dispatcher}", "() => document.querySelectorAll('#cases li').length > 0"),
     "embed-overview": ("/embed/overview?key={embed}", "() => window.labelsShown !== undefined"),
     "embed-area": ("/embed/area?code={town}&key={embed}", "() => window.lastSearch && window.labelsShown"),
     "embed-heat": ("/embed/heat?key={embed}", "() => window.labelsShown !== undefined"),
