@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.security import KeyCache, RateLimiter
-from api.streams import Bell
+from api.streams import EventFeed
 from geo.areas.locate_index import IndexCache
 from geo.changes import ChangeWatcher
 from geo.reports.render import RenderedReports
@@ -25,7 +25,7 @@ class Services:
     keys: KeyCache
     limiter: RateLimiter
     reports: RenderedReports
-    bell: Bell   # wakes the event streams
+    feed: EventFeed   # the event streams' one reader
 
     @classmethod
     def made_from(cls, settings: Settings) -> Services:
@@ -33,11 +33,11 @@ class Services:
         services = cls(watcher, IndexCache(settings.caches.locate_recheck_seconds, settings.caches.locate_past_bytes, watcher),
                        TileCache(settings.caches.tile_cache_bytes), KeyCache(), RateLimiter(),
                        RenderedReports(settings.caches.report_cache_bytes, settings.limits.report_renders),
-                       Bell(settings.limits.event_streams))
+                       EventFeed(settings.limits.event_streams))
         watcher.on("generations", services.indexes.expire)
         watcher.on("dataset_loads", services.tiles.clear)   # a load restarts the ids: old tiles' keys would come back
         watcher.on("api_keys", services.keys.clear)
-        watcher.on("incident_events", services.bell.ring)
+        watcher.on("incident_events", services.feed.ring)
         return services
 
 

@@ -1,13 +1,24 @@
-"""Server-sent event streams of one API process: who is listening, and the bell that wakes
-them when an incident event is written (by this process, at its commit, or by any other,
-through the change listener's notification)."""
+"""Server-sent event streams of one API process: one reader of incident_events for all of
+them (``EventFeed``), woken when an incident event is written (by this process, at its
+commit, or by any other, through the change listener's notification). The feed reads what
+is new once per change and keeps the latest events in memory; each stream takes its own
+from there, so a hundred open streams cost one query per change, not a hundred."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
+from collections import deque
 
+from starlette.concurrency import run_in_threadpool
+
+from geo.db import session_factory
 from geo.errors import DomainError
 from geo.i18n import N_
+from geo.incidents import stream
+from geo.incidents.stream import Position
+
+HEARTBEAT_SECONDS = 15.0   # the feed reads this often when nothing rings (the listener may be down)
 
 
 class StreamsBusy(DomainError):
@@ -21,11 +32,11 @@ class StreamsBusy(DomainError):
 
 
 class Listener:
-    """One open stream's doorbell: ``clear`` it before reading, then ``wait``; a ring in
+    """One open stream's doorbell: ``clear`` it before taking events, then ``wait``; a ring in
     between is kept, so no change is slept through."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop, self.rung = loop, asyncio.Event()
+    def __init__(self):
+        self.rung = asyncio.Event()
 
     def clear(self) -> None:
         self.rung.clear()
@@ -39,26 +50,45 @@ class Listener:
             return False
 
 
-class Bell:
-    """Rings every listener of this process, from any thread; at most ``capacity`` listeners."""
+def _read(position: Position | None, **filters) -> tuple[list[dict], Position | None]:
+    with session_factory(for_requests=True)() as session:
+        return stream.after(session, position, **filters)
 
-    def __init__(self, capacity: int):
+
+def _head() -> Position | None:
+    with session_factory(for_requests=True)() as session:
+        return stream.head(session)
+
+
+class EventFeed:
+    """The process's one reader of incident events, the last ``keep`` of them in memory, and
+    at most ``capacity`` listening streams."""
+
+    def __init__(self, capacity: int, keep: int = 5000):
         self.capacity = capacity
+        self.position: Position | None = None   # read up to here
+        self._recent: deque[tuple[tuple[int, int], dict]] = deque(maxlen=keep)
+        self._floor: tuple[int, int] | None = None   # every event after this is in memory
         self._listeners: set[Listener] = set()
         self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._rung: asyncio.Event | None = None
+        self._started: asyncio.Future | None = None
 
     def __len__(self) -> int:
         return len(self._listeners)
 
     def check(self) -> None:
-        """StreamsBusy if no more listeners are taken."""
+        """StreamsBusy if no more streams are taken."""
         if len(self._listeners) >= self.capacity:
             raise StreamsBusy(retry_after=5)
 
-    def listen(self) -> Listener:
+    async def listen(self) -> Listener:
+        """A new stream's listener, once the feed is reading."""
+        await self._start()
         with self._lock:
             self.check()
-            listener = Listener(asyncio.get_running_loop())
+            listener = Listener()
             self._listeners.add(listener)
             return listener
 
@@ -67,10 +97,61 @@ class Bell:
             self._listeners.discard(listener)
 
     def ring(self) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
+        """Something was written: read it (callable from any thread)."""
+        if self._loop is not None and self._rung is not None:
             try:
-                listener.loop.call_soon_threadsafe(listener.rung.set)
-            except RuntimeError:   # its loop has closed (the app is stopping)
+                self._loop.call_soon_threadsafe(self._rung.set)
+            except RuntimeError:   # the loop has closed (the app is stopping)
                 pass
+
+    def since(self, position: Position | None) -> tuple[list[dict], Position | None] | None:
+        """The events in memory after ``position`` (None: from the first), and the position to
+        go on from; None when ``position`` is older than what memory holds (read the database)."""
+        if self.position is None:
+            return [], position
+        key = position.key if position else (0, 0)
+        if key < self._floor:
+            return None
+        if key >= self.position.key:
+            return [], position
+        keys = [k for k, _ in self._recent]
+        return [row for _, row in list(self._recent)[bisect.bisect_right(keys, key):]], self.position
+
+    async def _start(self) -> None:
+        if self._started is None:
+            self._loop, self._rung = asyncio.get_running_loop(), asyncio.Event()
+            self._started = self._loop.create_future()
+            self._loop.create_task(self._run())
+        await asyncio.shield(self._started)
+
+    async def _run(self) -> None:
+        try:
+            self.position = await run_in_threadpool(_head)
+            self._floor = self.position.key if self.position else (0, 0)
+        finally:
+            self._started.set_result(None)
+        while True:
+            self._rung.clear()
+            try:
+                rows, position = await run_in_threadpool(_read, self.position)
+            except Exception:   # the database is away: try again at the next ring or heartbeat
+                rows, position = [], self.position
+            for row in rows:
+                if len(self._recent) == self._recent.maxlen:
+                    self._floor = self._recent[0][0]
+                self._recent.append((Position(row["txid"], row["id"]).key, row))
+            self.position = position
+            if rows:
+                for listener in list(self._listeners):
+                    listener.rung.set()
+            if len(rows) == stream.BATCH:
+                continue
+            try:
+                await asyncio.wait_for(self._rung.wait(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                pass
+
+
+def read_backlog(position: Position | None, *, area: str | None, actions: tuple[str, ...]):
+    """A stream's own read, for a position older than the feed's memory."""
+    return run_in_threadpool(_read, position, area=area, actions=actions)

@@ -13,6 +13,7 @@ from api.params import known_query
 from api.problems import answers
 from api.schemas.incidents import StreamedEvent
 from api.state import services
+from api.streams import read_backlog
 from geo.areas.service import area_in_force
 from geo.db import session_factory
 from geo.errors import Invalid
@@ -49,11 +50,6 @@ def _start(last_event_id: int | None, area: str | None) -> tuple[stream.Position
         return stream.head(session), last_event_id is not None
 
 
-def _read(position, area, actions):
-    with session_factory(for_requests=True)() as session:
-        return stream.after(session, position, area=area, actions=actions)
-
-
 @router.get("/events", dependencies=[Depends(known_query)], response_class=StreamingResponse,
             responses={200: {"description": "`text/event-stream`: `event: incident` messages, each `data` a "
                                             "StreamedEvent and `id` its id; first `event: ready` with the position "
@@ -76,27 +72,34 @@ async def events(request: Request,
     ends after GRID_EVENT_STREAM_SECONDS (the browser reconnects by itself)."""
     actions = _actions(types)
     position, reset = await run_in_threadpool(_start, last_event_id, area)
-    bell = services(request).bell
-    bell.check()   # a 503 now, rather than a stream that ends at once
+    feed = services(request).feed
+    feed.check()   # a 503 now, rather than a stream that ends at once
     closes_at = time.monotonic() + get_settings().limits.event_stream_seconds
+
+    def wanted(row: dict) -> bool:
+        return row["action"] in actions and (area is None or row["grid_code"].startswith(area))
 
     async def messages() -> AsyncIterator[str]:
         nonlocal position
-        listener = bell.listen()   # before the first read: a change from now on rings it
+        listener = await feed.listen()   # before the first take: a change from now on rings it
         try:
             yield f"retry: {RECONNECT_MS}\n\n"
             yield _message("reset" if reset else "ready", "{}", position.id if position else None)
             while (left := closes_at - time.monotonic()) > 0:
                 listener.clear()
-                found, position = await run_in_threadpool(_read, position, area, actions)
+                taken = feed.since(position)
+                if taken is None:   # older than the feed's memory: this stream reads the database
+                    found, position = await read_backlog(position, area=area, actions=actions)
+                else:
+                    found, position = [row for row in taken[0] if wanted(row)], taken[1]
                 for row in found:
                     yield _message("incident", StreamedEvent(**row).model_dump_json(), row["id"])
-                if len(found) == stream.BATCH:
+                if taken is None and len(found) == stream.BATCH:
                     continue   # more waiting
                 if not await listener.wait(min(HEARTBEAT_SECONDS, left)):
                     yield ": still here\n\n"
         finally:
-            bell.leave(listener)
+            feed.leave(listener)
 
     return StreamingResponse(messages(), media_type=MEDIA_TYPE,
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

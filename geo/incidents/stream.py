@@ -29,6 +29,11 @@ class Position:
     txid: str
     id: int
 
+    @property
+    def key(self) -> tuple[int, int]:
+        """Its place in the stream's order."""
+        return int(self.txid), self.id
+
 
 def head(session: Session) -> Position | None:
     """The position of the last settled event (None: there are none)."""
