@@ -101,7 +101,9 @@ DISPATCH_WORDS = (N_("{hours} h"), N_("{days} d"), N_("nothing is named “{name
                   N_("reporter"), N_("Reassign"), N_("Dispatch"), N_("saved: {status}"),
                   N_("reason for choosing {name}"), N_("agreement"), N_("note"), N_("Go to {status}"), N_("Extend"),
                   N_("days"), N_("the parties' agreement"), N_("the time it happened cannot be in the future"),
-                  N_("registered as case {id}"), N_("live"), N_("live: case {id} {action}"), N_("reconnecting…"),
+                  N_("registered as case {id}"), N_("live"), N_("proposed no. 1: {why}"),
+                  N_("the {shown} nearest their deadline of {total}; filter to see others"),
+                  N_("live: case {id} {action}"), N_("reconnecting…"), N_("handling this case"),
                   *LEAFLET_WORDS)
 # How an agreement was made (People's Mediation Law arts. 28-29), as the card offers it.
 AGREEMENT_FORMS = {"written": N_("written agreement"), "oral": N_("oral agreement")}

@@ -64,12 +64,12 @@ class EventFeed:
     """The process's one reader of incident events, the last ``keep`` of them in memory, and
     at most ``capacity`` listening streams."""
 
-    def __init__(self, capacity: int, keep: int = 5000):
-        self.capacity = capacity
+    def __init__(self, capacity: int, keep: int = 5000, per_key: int = 20):
+        self.capacity, self.per_key = capacity, per_key
         self.position: Position | None = None   # read up to here
         self._recent: deque[tuple[tuple[int, int], dict]] = deque(maxlen=keep)
         self._floor: tuple[int, int] | None = None   # every event after this is in memory
-        self._listeners: set[Listener] = set()
+        self._listeners: dict[Listener, str] = {}   # and whose each is
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rung: asyncio.Event | None = None
@@ -78,23 +78,24 @@ class EventFeed:
     def __len__(self) -> int:
         return len(self._listeners)
 
-    def check(self) -> None:
-        """StreamsBusy if no more streams are taken."""
-        if len(self._listeners) >= self.capacity:
+    def check(self, owner: str) -> None:
+        """StreamsBusy if no more streams are taken, in all or for ``owner`` (a key or token
+        subject: one client may not hold every place)."""
+        if len(self._listeners) >= self.capacity or sum(o == owner for o in self._listeners.values()) >= self.per_key:
             raise StreamsBusy(retry_after=5)
 
-    async def listen(self) -> Listener:
+    async def listen(self, owner: str) -> Listener:
         """A new stream's listener, once the feed is reading."""
         await self._start()
         with self._lock:
-            self.check()
+            self.check(owner)
             listener = Listener()
-            self._listeners.add(listener)
+            self._listeners[listener] = owner
             return listener
 
     def leave(self, listener: Listener) -> None:
         with self._lock:
-            self._listeners.discard(listener)
+            self._listeners.pop(listener, None)
 
     def ring(self) -> None:
         """Something was written: read it (callable from any thread)."""

@@ -193,13 +193,16 @@ def test_one_feed_per_process_reads_each_change_once_for_its_bounded_streams(eng
     case_id = next(iter(engine.connect().execute(text("SELECT max(id) FROM incidents")).scalars()))
 
     async def fill():
-        feed = EventFeed(capacity=2)
-        listeners = [await feed.listen(), await feed.listen()]
+        feed = EventFeed(capacity=3, per_key=2)
+        listeners = [await feed.listen("key:a"), await feed.listen("key:a")]
         with pytest.raises(StreamsBusy) as refused:
-            await feed.listen()
+            await feed.listen("key:a")   # one key may not hold every place
         assert refused.value.status == 503 and refused.value.retry_after > 0
+        await feed.listen("key:b")
+        with pytest.raises(StreamsBusy):
+            await feed.listen("key:c")   # every place is taken
         feed.leave(listeners[0])
-        await feed.listen()   # a place was freed
+        await feed.listen("key:c")   # a place was freed
         before = feed.position
         listeners[1].clear()
         with Session(engine) as session, session.begin():

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api.dependencies import get_actor
 from api.params import known_query
 from api.problems import answers
 from api.schemas.incidents import StreamedEvent
@@ -73,7 +74,8 @@ async def events(request: Request,
     actions = _actions(types)
     position, reset = await run_in_threadpool(_start, last_event_id, area)
     feed = services(request).feed
-    feed.check()   # a 503 now, rather than a stream that ends at once
+    owner = get_actor(request)
+    feed.check(owner)   # a 503 now, rather than a stream that ends at once
     closes_at = time.monotonic() + get_settings().limits.event_stream_seconds
 
     def wanted(row: dict) -> bool:
@@ -81,7 +83,7 @@ async def events(request: Request,
 
     async def messages() -> AsyncIterator[str]:
         nonlocal position
-        listener = await feed.listen()   # before the first take: a change from now on rings it
+        listener = await feed.listen(owner)   # before the first take: a change from now on rings it
         try:
             yield f"retry: {RECONNECT_MS}\n\n"
             yield _message("reset" if reset else "ready", "{}", position.id if position else None)

@@ -13,6 +13,7 @@ from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
 from geo.areas.service import area_in_force, data_as_of, index_resolution
+from geo.auth.roles import may
 from geo.errors import NotFound
 from geo.i18n import label, templates, translate, words
 from geo.incidents.models import ACTIONS, ROUTES, STATUSES
@@ -59,11 +60,12 @@ def _choices(vocabulary: str, codes) -> list[dict]:
 
 
 @router.get("/dispatch", response_class=HTMLResponse)
-def dispatch() -> HTMLResponse:
+def dispatch(request: Request) -> HTMLResponse:
     """The dispatcher's workbench: the queue by group and deadline, the case card with the
     proposed mediators and each lifecycle step, registration by a map click, live through
     ``GET /events``; j/k, Enter, d and n from the keyboard. Opened with ``?key=`` once."""
-    config = {"words": words(maps.DISPATCH_WORDS),
+    principal = request.state.principal
+    config = {"words": words(maps.DISPATCH_WORDS), "mayAct": may(principal.role, "POST", "/incidents"),
               "categories": _choices("category", Category), "severities": _choices("severity", Severity),
               "levels": _choices("level", LEVEL_AREA), "routes": _choices("route", ROUTES),
               "statuses": {s: label("status", s) for s in STATUSES}, "actions": {a: label("action", a) for a in ACTIONS},

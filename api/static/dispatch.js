@@ -25,7 +25,9 @@
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
   function say(text, ok) { $("message").textContent = text || ""; $("message").className = ok ? "ok" : ""; }
-  function when(iso) { return iso ? new Date(iso).toLocaleString(document.documentElement.lang) : "—"; }
+  var locale = navigator.language.indexOf(document.documentElement.lang.slice(0, 2)) === 0 ? navigator.language
+                                                                                          : document.documentElement.lang;
+  function when(iso) { return iso ? new Date(iso).toLocaleString(locale) : "—"; }
   function age(iso) {
     var hours = Math.max(0, (Date.now() - new Date(iso).getTime()) / 3.6e6);
     return hours < 48 ? t("{hours} h", {hours: Math.round(hours)}) : t("{days} d", {days: Math.round(hours / 24)});
@@ -42,7 +44,7 @@
       });
     });
   }
-  function failed(error) { say(error.data && error.data.field ? error.data.field + ": " + error.message : error.message); }
+  function failed(error) { say(error.message); }   // the problem's detail names its field already
 
   // Filters: an area by name or code (through /search), a category, a responsible level.
   function options(select, items) {
@@ -56,7 +58,11 @@
   var filters = {};
   function areaOf(text) {
     text = text.trim();
-    if (!text || /^\d{6,15}$/.test(text)) return Promise.resolve(text || null);
+    if (!text) return Promise.resolve(null);
+    if (/^\d{6,15}$/.test(text)) {
+      $("filter-status").textContent = t("area: {name} ({code})", {name: text, code: text});
+      return Promise.resolve(text);
+    }
     return api("GET", "/search?" + new URLSearchParams({q: text, limit: 1})).then(function (found) {
       var hit = found.items ? found.items[0] : found[0];
       if (!hit) throw new Error(t("nothing is named “{name}”", {name: text}));
@@ -70,7 +76,12 @@
       filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null};
       if (!area) $("filter-status").textContent = "";
       refresh();
-    }).catch(function (error) { $("filter-status").textContent = error.message; });
+    }).catch(function (error) {   // the old area's cases would look like the answer: show none
+      $("filter-status").textContent = error.message;
+      clear($("groups"));
+      clear($("cases"));
+      caseLayer.clearLayers();
+    });
   });
   function query(extra) {
     var params = new URLSearchParams();
@@ -83,7 +94,13 @@
   function refresh() {
     return Promise.all([api("GET", "/incidents/groups?" + query()),
                         api("GET", "/incidents?" + query({group: state.group, sort: "due_at", limit: 200}))])
-      .then(function (answers) { drawGroups(answers[0]); drawCases(answers[1].items); })
+      .then(function (answers) {
+        drawGroups(answers[0]);
+        drawCases(answers[1].items);
+        $("shown").textContent = answers[1].total > answers[1].items.length
+          ? t("the {shown} nearest their deadline of {total}; filter to see others",
+              {shown: answers[1].items.length, total: answers[1].total}) : "";
+      })
       .catch(failed);
   }
   function drawGroups(groups) {
@@ -129,6 +146,8 @@
   function openCard(id) {
     $("register").hidden = true;
     return api("GET", "/incidents/" + id).then(function (incident) {
+      var shown = state.card;   // an answer older than the card shown (a step saved meanwhile) is dropped
+      if (shown && shown.id === id && incident.events.length < shown.events.length) return;
       state.card = incident;
       var c = incident.position.coordinates;
       map.setView([c[1], c[0]], Math.max(map.getZoom(), 14));
@@ -167,8 +186,9 @@
     near.results.forEach(function (m) {
       proposed.appendChild(el("li", {}, [
         el("span", {text: m.name + (m.phone ? " · " + m.phone : "") + " — " + m.why + " "}),
-        el("button", {type: "button", text: state.card.mediator_id ? t("Reassign") : t("Dispatch"),
-                      on: {click: function () { dispatchTo(m); }}})]));
+        m.id === state.card.mediator_id ? el("b", {text: t("handling this case")})
+          : config.mayAct ? el("button", {type: "button", text: state.card.mediator_id ? t("Reassign") : t("Dispatch"),
+                                          on: {click: function () { dispatchTo(m); }}}) : null]));
       if (m.position) {
         var c = m.position.coordinates;
         L.marker([c[1], c[0]], {title: m.name}).addTo(mediatorLayer);
@@ -186,14 +206,17 @@
       refresh();
     }).catch(failed);
   }
-  function dispatchTo(mediator) {
-    if (!state.card.mediator_id && mediator === state.proposed[0]) return act("/dispatch", {mode: "auto"});
+  function dispatchTo(mediator) {   // the mediator shown, by id: the card's list is what the dispatcher chose from
+    if (!state.card.mediator_id && mediator === state.proposed[0]) {
+      return act("/dispatch", {mode: "manual", mediator_id: mediator.id, reason: t("proposed no. 1: {why}", {why: mediator.why})});
+    }
     var reason = window.prompt(t("reason for choosing {name}", {name: mediator.name}));
     if (reason) return act("/dispatch", {mode: "manual", mediator_id: mediator.id, reason: reason});
   }
   function field(label, input) { return el("label", {}, [el("span", {text: label + " "}), input]); }
   function drawActions(incident) {
     var box = clear($("c-actions"));
+    if (!config.mayAct) return;   // a reader sees the case, not the steps
     incident.next_statuses.forEach(function (to) {
       var extra = [], form = el("form", {"data-to": to});
       if (to === "agreement") {
@@ -250,7 +273,7 @@
     $("r-occurred").max = now;
     $("r-lon").focus();
   }
-  $("new-case").addEventListener("click", openRegister);
+  if (config.mayAct) $("new-case").addEventListener("click", openRegister);
   $("r-cancel").addEventListener("click", function () { $("register").hidden = true; });
   map.on("click", function (event) {
     if ($("register").hidden) return;
@@ -286,29 +309,36 @@
 
   // Keyboard: j/k move through the queue, Enter opens, d dispatches the proposed mediator, n registers.
   document.addEventListener("keydown", function (event) {
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    var typing = /^(INPUT|TEXTAREA|SELECT|BUTTON|A)$/.test(event.target.tagName);   // their own keys
     if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "j") select(Math.min(state.current + 1, state.items.length - 1), false);
     else if (event.key === "k") select(Math.max(state.current - 1, 0), false);
     else if (event.key === "Enter" && state.current >= 0) select(state.current, true);
-    else if (event.key === "d" && state.card && !state.card.mediator_id && state.proposed[0]) dispatchTo(state.proposed[0]);
-    else if (event.key === "n") { event.preventDefault(); openRegister(); }
+    else if (event.key === "d" && config.mayAct && state.card && !state.card.mediator_id && state.proposed[0]) {
+      dispatchTo(state.proposed[0]);
+    }
+    else if (event.key === "n" && config.mayAct) openRegister();
     else return;
     event.preventDefault();
   });
 
   // Live: every change anywhere moves the queue; the open card follows its case.
-  var pending = null;
+  var pending = null, cardChanged = false;
   function live() {
     var source = new EventSource("/events");
     source.addEventListener("ready", function () { $("live").textContent = t("live"); });
-    source.addEventListener("reset", function () { refresh(); });
+    source.addEventListener("reset", function () { $("live").textContent = t("live"); refresh(); });
     source.addEventListener("incident", function (message) {
       var event = JSON.parse(message.data);
       $("live").textContent = t("live: case {id} {action}", {id: event.incident_id, action: event.action_label});
-      if (state.card && state.card.id === event.incident_id && !pending) openCard(event.incident_id);
+      if (state.card && state.card.id === event.incident_id) cardChanged = true;
       clearTimeout(pending);
-      pending = setTimeout(function () { pending = null; refresh(); }, 300);
+      pending = setTimeout(function () {
+        pending = null;
+        refresh();
+        if (cardChanged && state.card) openCard(state.card.id);
+        cardChanged = false;
+      }, 300);
     });
     source.onerror = function () { $("live").textContent = t("reconnecting…"); };
   }
