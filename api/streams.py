@@ -13,7 +13,7 @@ from collections import deque
 from starlette.concurrency import run_in_threadpool
 
 from geo.db import session_factory
-from geo.errors import DomainError
+from geo.errors import Busy
 from geo.i18n import N_
 from geo.incidents import stream
 from geo.incidents.stream import Position
@@ -21,14 +21,13 @@ from geo.incidents.stream import Position
 HEARTBEAT_SECONDS = 15.0   # the feed reads this often when nothing rings (the listener may be down)
 
 
-class StreamsBusy(DomainError):
-    """As many streams as allowed are open in this process."""
+class StreamsBusy(Busy):
+    """As many streams as allowed are open in this process (or for one key)."""
 
-    status, title = 503, N_("Streams busy")
+    title = N_("Streams busy")
 
     def __init__(self, retry_after: int):
-        super().__init__("too many event streams are open; retry in {seconds} s", seconds=retry_after)
-        self.retry_after = retry_after
+        super().__init__("too many event streams are open; retry in {seconds} s", retry_after)
 
 
 class Listener:

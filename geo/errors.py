@@ -53,3 +53,13 @@ class Conflict(DomainError):
 
 class TooLarge(DomainError):
     status, title = 413, N_("Too large")
+
+
+class Busy(DomainError):
+    """As much of some work is under way as allowed: ask again after ``seconds`` (503 + Retry-After)."""
+
+    status, title = 503, N_("Busy")
+
+    def __init__(self, message: str, seconds: int):
+        super().__init__(message, seconds=seconds)
+        self.retry_after = seconds

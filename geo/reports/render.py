@@ -18,7 +18,7 @@ from geo.areas.service import stamp
 from geo.codes import HAIKOU_TIME
 from geo.cache import ByteCache
 from geo.i18n import N_, current, templates
-from geo.errors import DomainError
+from geo.errors import Busy
 from geo.reports import charts
 from geo.reports.monthly import report
 
@@ -117,14 +117,13 @@ FORMATS = {"json": "json", "csv": "csv.zip", "html": "html", "pdf": "pdf"}   # a
 DRAWN = ("html", "pdf")   # the formats with a map and charts: the expensive ones
 
 
-class RendersBusy(DomainError):
-    """As many reports as allowed are being drawn: ask again after ``retry_after`` seconds."""
+class RendersBusy(Busy):
+    """As many reports as allowed are being drawn."""
 
-    status, title = 503, N_("Reports busy")
+    title = N_("Reports busy")
 
     def __init__(self, retry_after: int):
-        super().__init__("other reports are being drawn; retry in {seconds} s", seconds=retry_after)
-        self.retry_after = retry_after
+        super().__init__("other reports are being drawn; retry in {seconds} s", retry_after)
 
 
 class RenderedReports:
