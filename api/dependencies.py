@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
@@ -70,6 +70,11 @@ def get_transaction() -> Iterator[Session]:
     """A session whose work commits as one transaction when the request succeeds."""
     with session_factory(for_requests=True)() as session, session.begin():
         yield session
+
+
+# A route's one transaction, committed before its answer is sent (scope "function"): a 201 is
+# never sent for a change that then fails to commit.
+Transaction = Annotated[Session, Depends(get_transaction, scope="function")]
 
 
 def get_actor(request: Request) -> str:

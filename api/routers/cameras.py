@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_actor, get_session, get_transaction
+from api.dependencies import Transaction, get_actor, get_session
 from api.params import Offset, known_query
 from api.problems import answers
 from api.schemas.cameras import (GB28181, CameraCoverage, CameraCreate, CameraList, CameraRead, CamerasCovering,
@@ -45,20 +45,20 @@ def get_camera(session: Annotated[Session, Depends(get_session)], camera_id: Cam
 
 
 @router.post("/cameras", status_code=201, response_model=CameraRead, responses=answers(409))
-def create_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def create_camera(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                   indexes: Annotated[IndexCache, Depends(index_cache)], body: CameraCreate, crs: Datum = Datum.WGS84) -> dict:
     return service.save(session, indexes, body.model_dump(), actor=actor, datum=crs, create=True)
 
 
 @router.put("/cameras/{camera_id}", response_model=CameraRead)
-def replace_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def replace_camera(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                    indexes: Annotated[IndexCache, Depends(index_cache)], camera_id: CameraId, body: CameraUpdate,
                    crs: Datum = Datum.WGS84) -> dict:
     return service.save(session, indexes, {**body.model_dump(), "id": camera_id}, actor=actor, datum=crs, create=False)
 
 
 @router.delete("/cameras/{camera_id}", status_code=204)
-def delete_camera(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def delete_camera(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                   camera_id: CameraId) -> Response:
     service.delete(session, camera_id, actor=actor)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_actor, get_session, get_transaction
+from api.dependencies import Transaction, get_actor, get_session
 from api.params import Moment, Offset, known_query, parse_bbox
 from api.problems import answers
 from api.schemas.incidents import (CountLevel, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, Group,
@@ -29,7 +29,7 @@ PERSONAL = ("reporter_name", "reporter_phone", "mediator_phone")
 
 @router.post("", status_code=201, response_model=IncidentDetail, responses={200: {
     "model": IncidentDetail, "description": "The incident registered before with this Idempotency-Key and body"}})
-def create_incident(response: Response, session: Annotated[Session, Depends(get_transaction)],
+def create_incident(response: Response, session: Transaction,
                     actor: Annotated[str, Depends(get_actor)], indexes: Annotated[IndexCache, Depends(index_cache)],
                     body: IncidentCreate,
                     idempotency_key: Annotated[str | None, Header(min_length=8, max_length=200)] = None,
@@ -104,7 +104,7 @@ def counts(session: Annotated[Session, Depends(get_session)],
 
 
 @router.post("/escalate-overdue", response_model=Escalated)
-def escalate_overdue(session: Annotated[Session, Depends(get_transaction)],
+def escalate_overdue(session: Transaction,
                      actor: Annotated[str, Depends(get_actor)]) -> dict:
     """Send general cases not concluded in time from the village up to the town centre."""
     return {"escalated": service.escalate_overdue(session, actor=actor)}
@@ -118,7 +118,7 @@ def get_incident(session: Annotated[Session, Depends(get_session)], incident_id:
 
 
 @router.post("/{incident_id}/dispatch", response_model=IncidentDetail, responses=answers(409))
-def dispatch(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def dispatch(session: Transaction, actor: Annotated[str, Depends(get_actor)],
              incident_id: int, body: DispatchRequest, crs: Datum = Datum.WGS84) -> dict:
     """Auto: the nearest eligible mediator at the responsible level (escalating when nobody is).
     Manual: the dispatcher's choice with a reason. On an assigned incident this reassigns."""
@@ -133,7 +133,7 @@ def dispatch(session: Annotated[Session, Depends(get_transaction)], actor: Annot
 
 
 @router.post("/{incident_id}/transitions", response_model=IncidentDetail, responses=answers(409))
-def transition(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def transition(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                incident_id: int, body: TransitionRequest, crs: Datum = Datum.WGS84) -> dict:
     """One step of the lifecycle; an illegal step is 409 naming the allowed ones."""
     return service.transition(session, incident_id, to=body.to, actor=actor, note=body.note,
@@ -141,13 +141,13 @@ def transition(session: Annotated[Session, Depends(get_transaction)], actor: Ann
 
 
 @router.post("/{incident_id}/escalate", response_model=IncidentDetail, responses=answers(409))
-def escalate(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def escalate(session: Transaction, actor: Annotated[str, Depends(get_actor)],
              incident_id: int, body: EscalateRequest, crs: Datum = Datum.WGS84) -> dict:
     return service.escalate(session, incident_id, reason=body.reason, actor=actor, datum=crs)
 
 
 @router.post("/{incident_id}/extend", response_model=IncidentDetail, responses=answers(409))
-def extend(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def extend(session: Transaction, actor: Annotated[str, Depends(get_actor)],
            incident_id: int, body: ExtendRequest, crs: Datum = Datum.WGS84) -> dict:
     """More time, only with the parties' recorded agreement."""
     return service.extend(session, incident_id, days=body.days, agreement=body.agreement, actor=actor, datum=crs)

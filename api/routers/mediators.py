@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_actor, get_session, get_transaction
+from api.dependencies import Transaction, get_actor, get_session
 from api.params import Offset, known_query
 from api.problems import answers
 from api.schemas.mediators import (Employment, MediatorCreate, MediatorList, MediatorRead, MediatorUpdate,
@@ -68,21 +68,21 @@ def get_mediator(session: Annotated[Session, Depends(get_session)], mediator_id:
 
 
 @router.post("", status_code=201, response_model=MediatorRead)
-def create_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def create_mediator(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                     indexes: Annotated[IndexCache, Depends(index_cache)], body: MediatorCreate,
                     crs: Datum = Datum.WGS84) -> dict:
     return service.create(session, indexes, _data(body), actor=actor, datum=crs)
 
 
 @router.patch("/{mediator_id}", response_model=MediatorRead)
-def update_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def update_mediator(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                     indexes: Annotated[IndexCache, Depends(index_cache)], mediator_id: int,
                     body: MediatorUpdate, crs: Datum = Datum.WGS84) -> dict:
     return service.update(session, indexes, mediator_id, _data(body), actor=actor, datum=crs)
 
 
 @router.delete("/{mediator_id}", status_code=204, responses=answers(409))
-def delete_mediator(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def delete_mediator(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                     mediator_id: int) -> Response:
     service.delete(session, mediator_id, actor=actor)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ import shapely.geometry
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Response, UploadFile
 from sqlalchemy.orm import Session
 
-from api.dependencies import get_actor, get_session, get_transaction
+from api.dependencies import Transaction, get_actor, get_session
 from api.params import known_query, parse_geometry
 from api.problems import answers
 from api.responses import GeoJSONResponse, download
@@ -28,7 +28,7 @@ PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 @router.post("", response_model=PlanCreated, response_model_exclude_unset=True, status_code=201,
              responses=answers(404, 409))
-def create_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def create_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                 body: PlanCreate) -> dict:
     """Open a draft on the current generation; the scope's areas are copied into it."""
     plan = draft.open_plan(session, scope=body.scope, actor=actor, description=body.description,
@@ -48,7 +48,7 @@ def get_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId)
 
 
 @router.delete("/{plan_id}", status_code=204, responses=answers(409))
-def discard_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def discard_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                  plan_id: PlanId) -> Response:
     """Discard a draft (it stays readable; it can no longer change or be published)."""
     draft.discard(session, plan_id, actor=actor)
@@ -66,7 +66,7 @@ def _edit_answer(session: Session, plan_id: int, edit: PlanEdit) -> dict:
 
 @router.post("/{plan_id}/edits", response_model=EditResult, response_model_exclude_unset=True, status_code=201,
              responses=answers(409))
-def edit_plan(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def edit_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
               plan_id: PlanId, body: Annotated[EditRequest, Body()], crs: Datum = Datum.WGS84) -> dict:
     """Apply one edit; the answer has the quick validation report of what it touched."""
     params = body.model_dump(exclude={"op"})
@@ -86,7 +86,7 @@ def edit_log(session: Annotated[Session, Depends(get_session)], plan_id: PlanId)
 
 
 def _step_endpoint(name: str, forward: bool) -> None:
-    def endpoint(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+    def endpoint(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                  plan_id: PlanId) -> dict:
         plan = draft.get_plan(session, plan_id, for_update=True, editable=True)
         return _edit_answer(session, plan_id, draft.step(session, plan, forward=forward, actor=actor))
@@ -152,7 +152,7 @@ def draft_tile(session: Annotated[Session, Depends(get_session)], plan_id: PlanI
 
 @router.post("/{plan_id}/import", response_model=EditResult, response_model_exclude_unset=True, status_code=201,
              responses=answers(409))
-def import_file(session: Annotated[Session, Depends(get_transaction)], actor: Annotated[str, Depends(get_actor)],
+def import_file(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                 plan_id: PlanId, file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile or CSV")],
                 crs: Annotated[Datum | None, Query(description="override the file's CRS (required if it has none)")] = None
                 ) -> dict:
