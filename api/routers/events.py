@@ -68,9 +68,9 @@ async def events(request: Request,
                                                             description="resume after this event")] = None
                  ) -> StreamingResponse:
     """Each registration, dispatch, reassignment, escalation, lifecycle step and extension, as
-    it commits anywhere (this process, another worker, the overdue sweep), within a second;
-    a browser's EventSource resumes after the last event it saw, missing none. The stream
-    ends after GRID_EVENT_STREAM_SECONDS (the browser reconnects by itself)."""
+    it commits anywhere (this process, another worker, the overdue sweep); a browser's
+    EventSource resumes after the last event it saw, missing none. The stream ends after
+    GRID_EVENT_STREAM_SECONDS (the browser reconnects by itself)."""
     actions = _actions(types)
     position, reset = await run_in_threadpool(_start, last_event_id, area)
     feed = services(request).feed
@@ -105,7 +105,6 @@ async def events(request: Request,
 
     return StreamingResponse(messages(), media_type=MEDIA_TYPE,
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
 
 
 def document(schema: dict) -> None:

@@ -60,7 +60,7 @@ def _choices(vocabulary: str, codes) -> list[dict]:
 
 
 @router.get("/dispatch", response_class=HTMLResponse)
-def dispatch(request: Request) -> HTMLResponse:
+def dispatch_workbench(request: Request) -> HTMLResponse:
     """The dispatcher's workbench: the queue by group and deadline, the case card with the
     proposed mediators and each lifecycle step, registration by a map click, live through
     ``GET /events``; j/k, Enter, d and n from the keyboard. Opened with ``?key=`` once."""

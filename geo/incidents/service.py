@@ -171,7 +171,7 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
         # a concurrent request with the same key won the race: answer as a replay
         return create(session, indexes, body, datum=datum, idempotency_key=idempotency_key, actor=actor,
                       dispatch=dispatch)
-    deadlines.restage(session, "id = :id", {"id": new_id})
+    _restage(session, new_id, new_stage=False)   # stage_started_at was set with the row
     _event(session, new_id, actor=actor, action="register", to_status="registered",
            details={"responsible_level": rule.level, "rule": rule.name, "spans": spans})
     if dispatch and body["category"] != Category.PUBLIC_SAFETY.value:
@@ -368,7 +368,7 @@ def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: dat
 
 def list_incidents(session: Session, *, limit: int = 100, offset: int = 0, sort: str = "-registered_at",
                    datum: Datum = Datum.WGS84, **filters) -> tuple[int, list[dict]]:
-    """Incidents matching ``filters`` (see ``_filters``), in the order ``sort`` names (SORTS)."""
+    """Incidents matching ``filters`` (see ``filter_sql``), in the order ``sort`` names (SORTS)."""
     condition, params = filter_sql(**filters)
     total = session.execute(text(f"SELECT count(*) FROM incidents i WHERE {condition}"), params).scalar_one()
     rows = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {condition} "
