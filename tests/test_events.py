@@ -8,6 +8,7 @@ import threading
 import time
 
 import httpx
+import jsonschema_rs
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ class Stream:
         headers = {"X-API-Key": key, **({"Last-Event-ID": str(options.pop("last_event_id"))}
                                         if "last_event_id" in options else {})}
         self.messages: queue.Queue = queue.Queue()
+        self.fields: list[dict] = []   # every message as its fields, as a client parses them
         self._client = httpx.Client(base_url=base, headers=headers, timeout=httpx.Timeout(5, read=None))
         self._response = self._client.send(self._client.build_request("GET", "/events", params=options), stream=True)
         assert self._response.status_code == 200, self._response.read()
@@ -37,6 +39,7 @@ class Stream:
             for line in self._response.iter_lines():
                 if line == "":
                     if "event" in fields:
+                        self.fields.append(fields)
                         self.messages.put((fields["event"], fields.get("id"), json.loads(fields.get("data", "{}"))))
                     fields = {}
                 elif not line.startswith(":"):
@@ -101,6 +104,22 @@ def test_a_registration_reaches_an_open_stream_at_once_without_personal_data(ope
     assert (register_event["status"], register_event["village_code"]) == (case["status"], case["village_code"])
     assert register_event["group"] in ("new", "in_mediation", "unassigned") and register_event["group_label"]
     assert "张三" not in json.dumps(arrived, ensure_ascii=False) and "13800000000" not in json.dumps(arrived)
+
+
+def test_every_message_is_as_the_openapi_document_describes(open_stream, live_server, admin_key, client):
+    """Portals generate their stream clients from the contract: the ready message and the incident
+    messages (their fields, and the JSON in their data) all match it."""
+    document = client.get("/openapi.json").json()
+    described = document["paths"]["/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    stream = open_stream()
+    register(live_server, admin_key)
+    assert stream.next("ready") is not None and stream.incidents(3)
+    for fields in stream.fields:
+        item = {"components": document["components"], **described}
+        assert jsonschema_rs.validator_for(item).is_valid(fields), fields
+        branch = next(b for b in described["oneOf"] if b["properties"]["event"]["const"] == fields["event"])
+        data = {"components": document["components"], **branch["properties"]["data"]["contentSchema"]}
+        assert jsonschema_rs.validator_for(data).is_valid(json.loads(fields["data"])), fields
 
 
 def test_another_processs_change_arrives_through_the_notifications(open_stream, engine, live_server, admin_key):

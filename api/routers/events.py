@@ -56,8 +56,7 @@ def _start(last_event_id: int | None, area: str | None) -> tuple[stream.Position
                                             "StreamedEvent and `id` its id; first `event: ready` with the position "
                                             "(`reset` instead when Last-Event-ID names an event that no longer "
                                             "exists: reload the queue)",
-                             "model": StreamedEvent,
-                             "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/StreamedEvent"}}}},
+                             "model": StreamedEvent},
                        **answers(404, 503)})
 async def events(request: Request,
                  area: Annotated[str | None, Query(description="only incidents in this area (a code in force)",
@@ -107,6 +106,20 @@ async def events(request: Request,
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+def _message_schema(event: str, data: dict) -> dict:
+    """One server-sent message as OpenAPI describes an event-stream item: its fields, `data` as JSON text."""
+    return {"type": "object", "required": ["event", "data"],
+            "properties": {"event": {"const": event}, "id": {"type": "string", "pattern": "^[0-9]+$"},
+                           "data": {"type": "string", "contentMediaType": "application/json",
+                                    "contentSchema": data}}}
+
+
 def document(schema: dict) -> None:
-    """The stream's answer is only ``text/event-stream`` (FastAPI adds JSON for a model)."""
-    schema["paths"]["/events"]["get"]["responses"]["200"]["content"].pop("application/json", None)
+    """The stream's answer is only ``text/event-stream``, each message described field by field
+    (FastAPI would document the model as JSON)."""
+    content = schema["paths"]["/events"]["get"]["responses"]["200"]["content"]
+    content.pop("application/json", None)
+    content[MEDIA_TYPE] = {"schema": {"oneOf": [
+        _message_schema("incident", {"$ref": "#/components/schemas/StreamedEvent"}),
+        _message_schema("ready", {"type": "object"}),
+        _message_schema("reset", {"type": "object"})]}}
