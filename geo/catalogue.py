@@ -16,15 +16,18 @@ from geo.incidents.deadlines import GROUPS, MARKS, STAGES
 from geo.incidents.models import ACTIONS, ROUTES
 from geo.incidents.statuses import STATUSES
 from geo.mediation.categories import Category, Severity
+from geo.mediation.policy import read_policy
 from geo.mediation.service import EMPLOYMENTS
 
 ROOT = LOCALE_DIR.parent.parent
+DEFAULT_POLICY = ROOT / "data" / "mediation_policy.toml"
 TEMPLATE = LOCALE_DIR / "messages.pot"
 # Vocabulary -> its codes. A label is looked up as pgettext(vocabulary, code).
 VOCABULARIES: dict[str, tuple[str, ...]] = {
     "category": tuple(Category), "severity": tuple(Severity), "status": STATUSES,
     "level": (*Level, "industry"), "kind": tuple(Kind), "role": tuple(Role), "route": ROUTES,
     "employment": EMPLOYMENTS, "stage": STAGES, "mark": MARKS, "group": GROUPS, "action": ACTIONS,
+    "rule": tuple(rule.name for rule in read_policy(DEFAULT_POLICY).rules),   # the default policy's rules
 }
 # Calls whose first argument is a message (the errors of geo.errors and their kin, N_, translate).
 _MESSAGE_CALLS = ("N_", "translate", "DomainError", "Invalid", "NotFound", "Conflict", "TooLarge", "NotPublishable",

@@ -49,6 +49,8 @@ def test_registration_places_the_incident_and_names_the_rule(client):
     assert incident["area_chain"]["grid"] == located["grid"]["code"]
     assert incident["status"] == "registered" and incident["responsible_level"] == "village"
     assert "小事不出村" in incident["responsible_rule"]
+    chinese = client.get(f"/incidents/{incident['id']}", headers={"Accept-Language": "zh-CN"}).json()
+    assert chinese["responsible_rule_label"] == "轻微或一般纠纷 → 村（居）人民调解委员会（小事不出村）"
     assert incident["events"][0]["action"] == "register"
 
 
@@ -239,6 +241,8 @@ def test_deadlines_overdue_extension_and_escalation(client, engine):
     assert first_escalation["details"] == {"from_level": "village", "to_level": "town"}
     assert first_escalation["note"] == "not concluded in time"
     assert after["responsible_level"] in ("town", "district") and "not concluded in time" in after["responsible_rule"]
+    chinese = client.get(f"/incidents/{incident['id']}", headers={"Accept-Language": "zh-CN"}).json()
+    assert chinese["responsible_rule_label"].endswith("；已升级至" + chinese["responsible_level_label"])
     extended = client.post(f"/incidents/{incident['id']}/extend",
                            json={"days": 15, "agreement": "both parties agreed on 2026-11-27"}).json()
     assert extended["overdue"] is False and extended["events"][-1]["action"] == "extend"
@@ -375,3 +379,16 @@ def test_public_safety_events_are_placed_but_not_mediated(client):
     assert incident["mediator_id"] is None
     refused = client.post(f"/incidents/{incident['id']}/dispatch", json={"mode": "auto"})
     assert refused.status_code == 409 and refused.json()["field"] == "category"
+
+
+def test_generated_cases_name_the_policys_own_rules(engine, client):
+    """A generated case shows the rule a real one of its severity meets, labelled like one."""
+    rules = {rule.name for rule in get_policy().rules}
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT DISTINCT split_part(responsible_rule, ' → escalated', 1) FROM incidents "
+                                   "WHERE source = 'generated'")).scalars().all()
+        some = conn.execute(text("SELECT id FROM incidents WHERE source = 'generated' AND severity = 'major' "
+                                 "LIMIT 1")).scalar_one()
+    assert stored and set(stored) <= rules
+    label = client.get(f"/incidents/{some}", headers={"Accept-Language": "zh-CN"}).json()["responsible_rule_label"]
+    assert label.startswith("较大纠纷 → 镇街综治中心")

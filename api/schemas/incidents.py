@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.params import AwareMoment
 from api.schemas.common import AreaRef, Geometry, LabelField, Labelled, Lat, Lon, Page, by_label
@@ -12,6 +12,7 @@ from geo.incidents.deadlines import GROUPS, MARKS, STAGES
 from geo.incidents.models import ACTIONS, ROUTES, STATUSES
 from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA, SORTS
 from geo.mediation.categories import Category, Severity
+from geo.mediation.policy import rule_label
 from geo.text import PlainName, PlainText
 
 Status = Annotated[Literal[STATUSES], by_label("status", STATUSES)]   # the code, or its label
@@ -113,6 +114,7 @@ class IncidentRead(Labelled):
     responsible_level: ResponsibleLevel
     responsible_level_label: str | None = LabelField("responsible_level")
     responsible_rule: str = Field(description="the escalation-policy rule that chose the level, and any escalations")
+    responsible_rule_label: str | None = Field(None, description="`responsible_rule` in the request's language")
     mediator_id: int | None
     mediator_name: str | None = Field(None, description="the assigned mediator")
     mediator_phone: str | None = Field(None, description="the assigned mediator's phone; " + PERSONAL)
@@ -134,6 +136,11 @@ class IncidentRead(Labelled):
     area_chain: IncidentAreaChain
     area_names: IncidentAreaNames
     next_statuses: list[Status] = Field(description="the lifecycle steps open to the incident now")
+
+    @model_validator(mode="after")
+    def _rule_labelled(self):
+        self.responsible_rule_label = rule_label(self.responsible_rule)
+        return self
 
 
 class IncidentEvent(BaseModel):

@@ -170,7 +170,7 @@
      [t("description"), incident.description],
      [t("reporter"), incident.reporter_name ? incident.reporter_name + " " + (incident.reporter_phone || "") : null]]
       .forEach(function (pair) { fact(pair[0], pair[1]).forEach(function (n) { facts.appendChild(n); }); });
-    $("c-rule").textContent = incident.responsible_rule;
+    $("c-rule").textContent = incident.responsible_rule_label;
     drawActions(incident);
     var events = clear($("c-events"));
     (incident.events || []).forEach(function (e) {

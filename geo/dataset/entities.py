@@ -17,7 +17,7 @@ from geo.codes import CITY_CODE, camera_id
 from geo.dataset.names import person_names, phone_numbers
 from geo.incidents.models import ROUTES
 from geo.mediation.categories import MEDIATION_CATEGORIES, Category, Severity
-from geo.mediation.policy import next_level
+from geo.mediation.policy import get_policy, next_level
 from geo.plane import offset_lonlat
 
 GENERATED = "generated"
@@ -219,7 +219,9 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict, dead
     })
     frame = pd.concat([frame, chain], axis=1)
     frame["responsible_level"] = np.where(escalated, level, [SEVERITY_LEVEL[Severity(s)] for s in severity])
-    frame["responsible_rule"] = ["severity:" + s + (f" → escalated to {lv}" if e else "")
+    rules = {s: get_policy().choose(severity=s, spans=None, category="", industry_available=False).name
+             for s in Severity}   # the rule a case of each severity meets (generated cases span nothing)
+    frame["responsible_rule"] = [rules[s] + (f" → escalated to {lv}" if e else "")
                                  for s, lv, e in zip(severity, frame["responsible_level"], escalated)]
     frame["mediator_id"] = _assign(frame, mediator_frame, dispatched=~np.isnan(at["at_dispatch"]) & (
         ~escalated | ~np.isnan(at["at_redispatch"])), rng=rng)

@@ -6,13 +6,16 @@ name is stored with the incident and shown. The defaults live in
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from geo.i18n import label, translate
 from geo.settings import get_settings
 
+ESCALATED = re.compile(r" → escalated to (\w+)")   # what an escalation appends to the stored rule
 RESPONSIBLE_LEVELS = ("village", "town", "district")   # bottom up: where a case escalates to
 LEVELS = ("village", "industry", "town", "district")     # every responsible level
 
@@ -86,6 +89,16 @@ def next_level(level: str) -> str | None:
         return "village"
     i = RESPONSIBLE_LEVELS.index(level)
     return RESPONSIBLE_LEVELS[i + 1] if i + 1 < len(RESPONSIBLE_LEVELS) else None
+
+
+def rule_label(stored: str) -> str:
+    """An incident's stored rule in the reader's language: the rule's label ("rule" vocabulary
+    of the catalogues, the name itself for a rule they do not know) and the level it went up to."""
+    base, *escalations = ESCALATED.split(stored)
+    shown = label("rule", base.strip())
+    if escalations:
+        shown += translate("; escalated to the {level}", {"level": label("level", escalations[-2])})
+    return shown
 
 
 def read_policy(path: Path) -> Policy:
