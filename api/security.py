@@ -319,6 +319,12 @@ def sees_personal_data(request: Request) -> bool:
     return principal is not None and principal.role in SEES_PERSONAL_DATA
 
 
+def own_cases(request: Request) -> int | None:
+    """The mediator whose cases alone a mediator key reaches (None: any role that reads all)."""
+    principal = getattr(request.state, "principal", None)
+    return principal.mediator_id if principal is not None and principal.role is Role.MEDIATOR else None
+
+
 def redact(data, fields: tuple[str, ...], allowed: bool):
     """``data`` without ``fields`` (at any depth) unless the caller may see personal data."""
     if allowed:

@@ -17,7 +17,7 @@ from geo.i18n import N_
 from geo.incidents import stream
 from geo.incidents.stream import Position
 
-HEARTBEAT_SECONDS = 15.0   # the feed reads this often when nothing rings (the listener may be down)
+RECHECK_SECONDS = 15.0   # the feed reads this often when nothing rings (the listener may be down)
 
 
 class StreamsBusy(Busy):
@@ -147,7 +147,7 @@ class EventFeed:
             if len(rows) == stream.BATCH:
                 continue
             try:
-                await asyncio.wait_for(self._rung.wait(), HEARTBEAT_SECONDS)
+                await asyncio.wait_for(self._rung.wait(), RECHECK_SECONDS)
             except TimeoutError:
                 pass
 

@@ -359,7 +359,8 @@ def warning_calibrate(runs: int = typer.Option(200, min=1, help="Noise and plant
 
 @auth_app.command("create-key")
 @fails_cleanly("auth create-key")
-def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer or embed."),
+def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer, embed or "
+                                                        "mediator."),
                     name: str = typer.Option(..., help="Who or what uses it (shown in the audit log)."),
                     expires_days: float = typer.Option(None, help="Days until it expires; default never."),
                     origin: list[str] = typer.Option(None, help="Embed keys: a portal origin allowed (repeatable)."),
@@ -368,6 +369,7 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
                     layers: str = typer.Option(None, help="Embed keys: the tile layers served, a comma list (default "
                                                            "boundaries and aggregates; incidents, mediators, cameras "
                                                            "and camera_fov only if named)."),
+                    mediator: int = typer.Option(None, help="Mediator keys: the mediator's id (their cases only)."),
                     quiet: bool = typer.Option(False, help="Print only the key.")) -> None:
     """Make an API key; the key is printed once and stored only as a hash."""
     from sqlalchemy.orm import Session
@@ -379,7 +381,7 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
 
     with Session(get_engine()) as session, session.begin():
         key, row = keys.create(session, name=name, role=role, expires_days=expires_days, origins=origin,
-                               views=listed(views), layers=listed(layers))
+                               views=listed(views), layers=listed(layers), mediator_id=mediator)
         expires = row.expires_at.isoformat() if row.expires_at else "never"
     if quiet:
         print(key)   # stdout, for scripts to capture (messages go to stderr)

@@ -58,7 +58,8 @@ def db_areas(engine) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="session")
 def api_keys(engine) -> dict[str, str]:
-    """A key for every role (the embed key for https://portal.example), made once per session."""
+    """A key for every role (the embed key for https://portal.example; the mediator key for
+    MEDIATOR_SQL's mediator), made once per session."""
     from sqlalchemy.orm import Session
 
     from geo.auth import keys
@@ -66,11 +67,27 @@ def api_keys(engine) -> dict[str, str]:
 
     made = {}
     with Session(engine) as session, session.begin():
+        mediator = session.execute(text(MEDIATOR_SQL)).scalar_one()
         for role in Role:
             origins = ["https://portal.example"] if role is Role.EMBED else None
             made[role.value], _ = keys.create(session, name=f"tests-{role.value}", role=role, expires_days=1,
-                                              origins=origins)
+                                              origins=origins, mediator_id=mediator if role is Role.MEDIATOR else None)
     return made
+
+
+@pytest.fixture(scope="session")
+def mediator_id(engine, api_keys) -> int:
+    """The mediator whose cases the session's mediator key reaches."""
+    prefix = api_keys["mediator"].split("_")[1]
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT mediator_id FROM api_keys WHERE prefix = :p"), {"p": prefix}).scalar_one()
+
+
+# The tests' mediator: a village mediator on duty with room for more cases (the first such).
+MEDIATOR_SQL = """SELECT m.id FROM mediators m JOIN organisations o ON o.id = m.organisation_id
+                   WHERE m.on_duty AND o.kind = 'village_committee' AND m.capacity >= 5 + (
+                         SELECT count(*) FROM incidents i WHERE i.mediator_id = m.id AND is_open(i.status))
+                   ORDER BY m.id LIMIT 1"""
 
 
 @pytest.fixture(scope="session")

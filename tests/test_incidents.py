@@ -392,3 +392,24 @@ def test_generated_cases_name_the_policys_own_rules(engine, client):
     assert stored and set(stored) <= rules
     label = client.get(f"/incidents/{some}", headers={"Accept-Language": "zh-CN"}).json()["responsible_rule_label"]
     assert label.startswith("较大纠纷 → 镇街综治中心")
+
+
+def test_the_parties_are_registered_and_checked(client):
+    parties = [{"role": "applicant", "name": "符某", "phone": "13800000003"}, {"role": "respondent", "name": "吴某某"}]
+    incident = report(client, dispatch=False, parties=parties)
+    assert [(p["role"], p["name"], p["phone"]) for p in client.get(f"/incidents/{incident['id']}").json()["parties"]] \
+        == [("applicant", "符某", "13800000003"), ("respondent", "吴某某", None)]
+    for bad, field in (([{"role": "applicant", "name": "<b>x</b>"}], "parties.0.name"),
+                       ([{"role": "judge", "name": "某"}], "parties.0.role"),
+                       ([{"role": "other", "name": "某", "phone": "call me"}], "parties.0.phone")):
+        response = client.post("/incidents", json={**BASE, "lon": HERE[0], "lat": HERE[1], "parties": bad})
+        assert response.status_code == 422 and response.json()["field"] == field, response.json()
+
+
+def test_generated_disputes_have_parties_and_say_they_are_simulated(engine):
+    with engine.connect() as conn:
+        without, simulated, placed = conn.execute(text("""
+            SELECT count(*) FILTER (WHERE category <> 'public_safety' AND jsonb_array_length(parties) <> 2),
+                   bool_and(description LIKE '%（模拟）'), bool_and(parties IS NULL) FILTER (WHERE category = 'public_safety')
+              FROM incidents WHERE source = 'generated'""")).one()
+    assert (without, simulated, placed) == (0, True, True)

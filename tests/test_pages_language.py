@@ -22,6 +22,7 @@ PAGES = {
     "planner": ("/planner?key={planner}", "() => window.plannerReady === true"),
     "planner-draft": ("/planner?plan={plan}&key={planner}", "() => window.plannerReady === true"),
     "dispatch": ("/dispatch?key={dispatcher}", "() => document.querySelectorAll('#cases li').length > 0"),
+    "mediator": ("/mediator?key={mediator}", "() => document.getElementById('count').textContent.length > 0"),
     "embed-overview": ("/embed/overview?key={embed}", "() => window.labelsShown !== undefined"),
     "embed-area": ("/embed/area?code={town}&key={embed}", "() => window.lastSearch && window.labelsShown"),
     "embed-heat": ("/embed/heat?key={embed}", "() => window.labelsShown !== undefined"),
@@ -61,7 +62,8 @@ def places(engine, client, api_keys):
     """The keys and places the pages open, a draft plan, and every name the data holds."""
     with engine.connect() as conn:
         town = conn.execute(text("SELECT code FROM areas_now WHERE level = 'town' ORDER BY code LIMIT 1")).scalar_one()
-        names = set(conn.execute(text("SELECT name FROM areas_now UNION SELECT name FROM organisations")).scalars())
+        names = set(conn.execute(text("SELECT name FROM areas_now UNION SELECT name FROM organisations "
+                                      "UNION SELECT name FROM mediators")).scalars())
     plan = client.post("/plans", json={"scope": town}).json()["id"]
     yield {**api_keys, "town": town, "plan": plan}, names
     client.delete(f"/plans/{plan}")   # the draft is discarded

@@ -410,6 +410,6 @@ def test_the_planner_page_paints_cells_of_the_index_resolution(client, engine):
     """The page's script paints cells at the resolution the server tells it (it had 11 written
     in, so painting was refused with GRID_H3_RESOLUTION=10)."""
     page = client.get("/planner").text
-    config = json.loads(page.split('<script type="application/json" id="planner-config">')[1].split("</script>")[0])
+    config = json.loads(page.split('<script type="application/json" id="page-config">')[1].split("</script>")[0])
     with engine.connect() as conn:
         assert config["h3Resolution"] == conn.execute(text("SELECT resolution FROM h3_cells LIMIT 1")).scalar_one()

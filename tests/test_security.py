@@ -66,6 +66,13 @@ def as_role(client, api_keys, role):
     ("embed", "GET", "/incidents", False),
     ("embed", "GET", "/map", False),
     ("embed", "POST", "/locate", False),
+    ("mediator", "GET", "/incidents", True),
+    ("mediator", "GET", "/mediator", True),
+    ("mediator", "POST", "/incidents/1/transitions", True),
+    ("mediator", "POST", "/incidents/1/decline", True),
+    ("mediator", "GET", "/incidents/groups", False),
+    ("mediator", "POST", "/incidents", False),
+    ("mediator", "GET", "/cameras", False),
     ("admin", "GET", "/audit", True),
 ])
 def test_each_role_reaches_only_its_part(anonymous, api_keys, role, method, path, allowed):
@@ -81,7 +88,9 @@ def test_each_role_reaches_only_its_part(anonymous, api_keys, role, method, path
 def test_personal_data_only_for_dispatchers_and_admins(client, anonymous, api_keys, engine):
     created = client.post("/incidents", params={"dispatch": False}, json={
         "lon": 110.33, "lat": 20.03, "category": "neighbourhood", "severity": "minor", "description": "wall",
-        "occurred_at": "2026-11-20T09:30:00+08:00", "reporter_name": "王某", "reporter_phone": "13800000001"}).json()
+        "occurred_at": "2026-11-20T09:30:00+08:00", "reporter_name": "王某", "reporter_phone": "13800000001",
+        "parties": [{"role": "applicant", "name": "王某", "phone": "13800000001"},
+                    {"role": "respondent", "name": "李某某", "phone": "13900000002"}]}).json()
     try:
         for role, sees in (("viewer", False), ("planner", False), ("dispatcher", True), ("admin", True)):
             headers = {"X-API-Key": api_keys[role]}
@@ -90,6 +99,8 @@ def test_personal_data_only_for_dispatchers_and_admins(client, anonymous, api_ke
             mediators = anonymous.get("/mediators", params={"limit": 3}, headers=headers).json()["items"]
             nearest = anonymous.get("/mediators/nearest", params={"lon": 110.33, "lat": 20.03}, headers=headers).json()
             assert ("reporter_phone" in one) is sees and (one.get("reporter_name") == "王某") is sees, role
+            assert ("李某某" in str(one) or "13900000002" in str(one) or "13900000002" in str(listed)) is sees, role
+            assert all(("parties" in i) is sees for i in listed), role
             assert all(("reporter_phone" in i) is sees for i in listed), role
             assert all(("phone" in m and "name" in m) is sees for m in mediators), role
             assert ("13800000001" in str(nearest)) is False and ("phone" in str(nearest)) is sees, role

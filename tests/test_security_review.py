@@ -120,7 +120,8 @@ def test_stored_markup_stays_text_in_the_html_report(browser, marked_village, ad
 
 
 def test_html_pages_send_the_security_headers(client, api_keys):
-    for path, params in (("/map", {}), ("/planner", {}), ("/dispatch", {}), ("/docs", {}), ("/redoc", {}),
+    for path, params in (("/map", {}), ("/planner", {}), ("/dispatch", {}), ("/docs", {}),
+                         ("/mediator", {"key": api_keys["mediator"]}), ("/redoc", {}),
                          ("/embed/overview", {"key": api_keys["embed"]}),
                          ("/reports/monthly", {"format": "html", "area": "460106005", "month": last_month()})):
         response = client.get(path, params=params, headers={"X-API-Key": params.pop("key", None) or api_keys["admin"]})

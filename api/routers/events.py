@@ -20,6 +20,7 @@ from geo.db import session_factory
 from geo.errors import Invalid
 from geo.incidents import stream
 from geo.incidents.models import ACTIONS
+from geo.incidents.service import area_holds
 from geo.settings import get_settings
 
 router = APIRouter(tags=["incidents"])
@@ -78,7 +79,7 @@ async def events(request: Request,
     closes_at = time.monotonic() + get_settings().limits.event_stream_seconds
 
     def wanted(row: dict) -> bool:
-        return row["action"] in actions and (area is None or row["grid_code"].startswith(area))
+        return row["action"] in actions and (area is None or area_holds(area, row["grid_code"]))
 
     async def messages() -> AsyncIterator[str]:
         nonlocal position

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from api.dependencies import Transaction, get_actor, get_session
 from api.params import Moment, Offset, known_query, parse_bbox
 from api.problems import answers
-from api.schemas.incidents import (CountLevel, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, Group,
+from api.schemas.incidents import (CountLevel, DeclineRequest, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, Group,
                                    IncidentCounts, IncidentCreate, IncidentDetail, IncidentGroups, IncidentList, Mark,
                                    ResponsibleLevel, Sort, Stage, Status, TransitionRequest)
-from api.security import redact, sees_personal_data
+from api.security import own_cases, redact, sees_personal_data
 from api.state import index_cache
 from geo.areas.locate_index import IndexCache
 from geo.areas.service import area_in_force
@@ -24,7 +24,9 @@ from geo.mediation import service as mediators
 from geo.mediation.categories import Category, Severity
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-PERSONAL = ("reporter_name", "reporter_phone", "mediator_phone")
+PERSONAL = ("reporter_name", "reporter_phone", "parties", "mediator_phone")
+# A mediator key's own mediator: the cases it reaches (the others are as if they did not exist).
+OwnCases = Annotated[int | None, Depends(own_cases)]
 
 
 @router.post("", status_code=201, response_model=IncidentDetail, responses={200: {
@@ -57,16 +59,21 @@ def incident_filters(session: Annotated[Session, Depends(get_session)],
                      group: Annotated[Group | None, Query(description="the queue group")] = None,
                      stage: Stage | None = None, deadline_mark: Mark | None = None,
                      overdue: Annotated[bool | None, Query(description="the stage's time is up")] = None,
-                     crs: Datum = Datum.WGS84) -> dict:
-    """The filters of the incident lists; an area or mediator that does not exist is a 404."""
+                     closed: Annotated[bool | None, Query(description="no stage's time runs any more (concluded, "
+                                                                      "archived, with the police)")] = None,
+                     crs: Datum = Datum.WGS84, mine: OwnCases = None) -> dict:
+    """The filters of the incident lists; an area or mediator that does not exist is a 404.
+    A mediator key lists only its mediator's cases."""
     if area is not None:
         area_in_force(session, area)
-    if mediator_id is not None:
+    if mine is not None:
+        mediator_id = mine
+    elif mediator_id is not None:
         mediators.get(session, mediator_id)
     return {"area": area, "bbox": parse_bbox(bbox, crs), "since": since, "until": until, "status": status,
             "category": category and category.value, "severity": severity and severity.value, "level": level,
             "mediator_id": mediator_id, "unassigned": unassigned, "group": group, "stage": stage,
-            "deadline_mark": deadline_mark, "overdue": overdue}
+            "deadline_mark": deadline_mark, "overdue": overdue, "closed": closed}
 
 
 Filters = Annotated[dict, Depends(incident_filters)]
@@ -112,9 +119,10 @@ def escalate_overdue(session: Transaction,
 
 @router.get("/{incident_id}", response_model=IncidentDetail, response_model_exclude_unset=True)
 def get_incident(session: Annotated[Session, Depends(get_session)], incident_id: int, crs: Datum = Datum.WGS84,
-                 personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
-    """One incident with its events; reporters' names and phones only for dispatchers and admins."""
-    return redact(service.get(session, incident_id, crs), PERSONAL, personal)
+                 personal: Annotated[bool, Depends(sees_personal_data)] = False, mine: OwnCases = None) -> dict:
+    """One incident with its events; reporters' names and phones only for dispatchers and admins
+    (and a mediator, of their own cases: the only ones they reach)."""
+    return redact(service.get(session, incident_id, crs, of_mediator=mine), PERSONAL, personal)
 
 
 @router.post("/{incident_id}/dispatch", response_model=IncidentDetail, responses=answers(409))
@@ -134,10 +142,18 @@ def dispatch(session: Transaction, actor: Annotated[str, Depends(get_actor)],
 
 @router.post("/{incident_id}/transitions", response_model=IncidentDetail, responses=answers(409))
 def transition(session: Transaction, actor: Annotated[str, Depends(get_actor)],
-               incident_id: int, body: TransitionRequest, crs: Datum = Datum.WGS84) -> dict:
+               incident_id: int, body: TransitionRequest, crs: Datum = Datum.WGS84, mine: OwnCases = None) -> dict:
     """One step of the lifecycle; an illegal step is 409 naming the allowed ones."""
     return service.transition(session, incident_id, to=body.to, actor=actor, note=body.note,
-                              agreement_form=body.agreement_form, routes=body.routes, datum=crs)
+                              agreement_form=body.agreement_form, routes=body.routes, datum=crs, of_mediator=mine)
+
+
+@router.post("/{incident_id}/decline", response_model=IncidentDetail, responses=answers(409))
+def decline(session: Transaction, actor: Annotated[str, Depends(get_actor)],
+            incident_id: int, body: DeclineRequest, crs: Datum = Datum.WGS84, mine: OwnCases = None) -> dict:
+    """The mediator hands a case dispatched to them, not yet accepted, back to the dispatchers
+    with a reason; it waits unassigned (409 once accepted: then escalate or conclude it)."""
+    return service.decline(session, incident_id, reason=body.reason, actor=actor, datum=crs, of_mediator=mine)
 
 
 @router.post("/{incident_id}/escalate", response_model=IncidentDetail, responses=answers(409))

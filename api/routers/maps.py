@@ -13,11 +13,12 @@ from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
 from geo.areas.service import area_in_force, data_as_of, index_resolution
-from geo.auth.roles import may
-from geo.errors import NotFound
+from geo.auth.roles import Role, may
+from geo.errors import Invalid, NotFound
 from geo.i18n import label, templates, translate, words
 from geo.incidents.models import ACTIONS, ROUTES, STATUSES
 from geo.incidents.service import LEVEL_AREA
+from geo.mediation import service as mediators
 from geo.mediation.categories import Category, Severity
 
 router = APIRouter(tags=["maps"])
@@ -59,6 +60,13 @@ def _choices(vocabulary: str, codes) -> list[dict]:
     return [{"code": str(code), "label": label(vocabulary, str(code))} for code in codes]
 
 
+def _lifecycle() -> dict:
+    """What a page needs to show and take the lifecycle's steps, in the page's language."""
+    return {"statuses": {s: label("status", s) for s in STATUSES}, "actions": {a: label("action", a) for a in ACTIONS},
+            "routes": _choices("route", ROUTES),
+            "agreement_forms": [{"code": c, "label": translate(m)} for c, m in maps.AGREEMENT_FORMS.items()]}
+
+
 @router.get("/dispatch", response_class=HTMLResponse)
 def dispatch_workbench(request: Request) -> HTMLResponse:
     """The dispatcher's workbench: the queue by group and deadline, the case card with the
@@ -67,11 +75,28 @@ def dispatch_workbench(request: Request) -> HTMLResponse:
     principal = request.state.principal
     config = {"words": words(maps.DISPATCH_WORDS), "mayAct": may(principal.role, "POST", "/incidents"),
               "categories": _choices("category", Category), "severities": _choices("severity", Severity),
-              "levels": _choices("level", LEVEL_AREA), "routes": _choices("route", ROUTES),
-              "statuses": {s: label("status", s) for s in STATUSES}, "actions": {a: label("action", a) for a in ACTIONS},
-              "agreement_forms": [{"code": c, "label": translate(m)} for c, m in maps.AGREEMENT_FORMS.items()],
+              "levels": _choices("level", LEVEL_AREA), **_lifecycle(),
               "datums": [{"code": c, "label": translate(m)} for c, m in maps.DATUMS.items()]}
     return HTMLResponse(PAGES.get_template("dispatch.html").render(config=config))   # tojson escapes <, >, &, '
+
+
+@router.get("/mediator", response_class=HTMLResponse)
+def mediator_page(request: Request, session: Annotated[Session, Depends(get_read_session)],
+                  mediator: Annotated[int | None, Query(gt=0, le=2**62, description="whose page (dispatchers and "
+                                                        "admins; a mediator key opens its own)")] = None
+                  ) -> HTMLResponse:
+    """A mediator's page, made for a phone: my cases still running, by deadline; accept one or
+    hand it back, record each step of the mediation with what the law asks, see the place on
+    a small map. Opened with a mediator key (``?key=`` once)."""
+    principal = request.state.principal
+    whose = principal.mediator_id if principal.role is Role.MEDIATOR else mediator
+    if whose is None:
+        raise Invalid("name the mediator whose page to open (?mediator=), or open it with a mediator key",
+                      field="mediator")
+    person = mediators.get(session, whose)
+    config = {"words": words(maps.MEDIATOR_WORDS), "mediator": {"id": whose, "name": person["name"]},
+              "mayAct": may(principal.role, "POST", "/incidents/1/transitions"), **_lifecycle()}
+    return HTMLResponse(PAGES.get_template("mediator.html").render(config=config))   # tojson escapes <, >, &, '
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)

@@ -28,6 +28,15 @@ EventAction = Literal[ACTIONS]
 PERSONAL = "personal data: sent to dispatchers and admins only, absent for other roles"
 
 
+class Party(BaseModel):
+    """One party to a dispute, as the mediation application records them (personal data)."""
+
+    role: Literal["applicant", "respondent", "other"] = Field(description="applicant (申请人), respondent "
+                                                                          "(被申请人) or other")
+    name: PlainName = Field(max_length=100)
+    phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
+
+
 class IncidentCreate(BaseModel):
     """A new incident, at a position in the request's ``crs``."""
 
@@ -39,6 +48,7 @@ class IncidentCreate(BaseModel):
     occurred_at: AwareMoment
     reporter_name: PlainName | None = Field(None, max_length=100, description="personal data")
     reporter_phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
+    parties: list[Party] | None = Field(None, max_length=20, description="the dispute's parties; personal data")
     related_positions: list[tuple[Lon, Lat]] = Field(
         default_factory=list, max_length=20,
         description="other places the dispute involves (parties' homes...): spanning villages or towns raises the level")
@@ -68,6 +78,11 @@ class EscalateRequest(BaseModel):
 class ExtendRequest(BaseModel):
     days: int = Field(gt=0, le=90)
     agreement: PlainText = Field(min_length=3, max_length=1000, description="the parties' recorded agreement to extend")
+
+
+class DeclineRequest(BaseModel):
+    reason: PlainText = Field(min_length=2, max_length=1000,
+                              description="why the mediator hands the case back (a conflict of interest, away...)")
 
 
 class IncidentAreaChain(BaseModel):
@@ -107,6 +122,7 @@ class IncidentRead(Labelled):
     description: str
     reporter_name: str | None = Field(None, description=PERSONAL)
     reporter_phone: str | None = Field(None, description=PERSONAL)
+    parties: list[Party] | None = Field(None, description=PERSONAL)
     district_code: str
     town_code: str
     village_code: str

@@ -4,46 +4,22 @@
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
-  var config = JSON.parse($("dispatch-config").textContent);
-  var t = window.gridWords(config.words);
+  var page = window.gridPage, config = page.config, t = page.t, el = page.el, clear = page.clear, api = page.api,
+      when = page.when;
   var map = L.map("map").setView([20.0, 110.33], 11);
   window.gridWords.leaflet(map, t);
+  // The towns and villages under the cases, from the service's own tiles (no basemap from outside).
+  L.vectorGrid.protobuf("/tiles/towns,villages/{z}/{x}/{y}.mvt", {
+    interactive: false, maxNativeZoom: 18, fetchOptions: {credentials: "same-origin"},
+    vectorTileLayerStyles: {towns: {color: "#c51b8a", weight: 1.5, fill: false},
+                            villages: {color: "#f768a1", weight: 0.6, fill: false}}}).addTo(map);
   var caseLayer = L.layerGroup().addTo(map), mediatorLayer = L.layerGroup().addTo(map), pin = null;
-  var state = {group: "overdue", items: [], current: -1, card: null, proposed: [], registerKey: null};
+  var PAGE = 200, MOST = 1000;   // a group's cases are drawn 200 at a time, at most 1,000 (the API's limit)
+  var state = {group: "overdue", items: [], current: -1, card: null, proposed: [], registerKey: null, limit: PAGE};
   var COLOURS = {overdue: "#d7191c", due_soon: "#fdbb2d", unassigned: "#7a0177", "new": "#fd8d3c",
                  in_mediation: "#2b83ba", follow_up: "#74c476", police: "#2171b5", closed: "#999"};
 
-  function el(tag, attributes, children) {
-    var node = document.createElement(tag);
-    Object.keys(attributes || {}).forEach(function (name) {
-      if (name === "text") node.textContent = attributes[name];
-      else if (name === "on") Object.keys(attributes.on).forEach(function (e) { node.addEventListener(e, attributes.on[e]); });
-      else node.setAttribute(name, attributes[name]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
   function say(text, ok) { $("message").textContent = text || ""; $("message").className = ok ? "ok" : ""; }
-  var locale = navigator.language.indexOf(document.documentElement.lang.slice(0, 2)) === 0 ? navigator.language
-                                                                                          : document.documentElement.lang;
-  function when(iso) { return iso ? new Date(iso).toLocaleString(locale) : "—"; }
-  function age(iso) {
-    var hours = Math.max(0, (Date.now() - new Date(iso).getTime()) / 3.6e6);
-    return hours < 48 ? t("{hours} h", {hours: Math.round(hours)}) : t("{days} d", {days: Math.round(hours / 24)});
-  }
-
-  function api(method, path, body, headers) {
-    var options = {method: method, credentials: "same-origin", headers: Object.assign({"Accept": "application/json"}, headers)};
-    if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
-    return fetch(path, options).then(function (response) {
-      if (response.status === 204) return null;
-      return response.json().then(function (data) {
-        if (!response.ok) { var error = new Error(data.detail || response.statusText); error.data = data; throw error; }
-        return data;
-      });
-    });
-  }
   function failed(error) { say(error.message); }   // the problem's detail names its field already
 
   // Filters: an area by name or code (through /search), a category, a responsible level.
@@ -74,6 +50,7 @@
     event.preventDefault();
     areaOf($("f-area").value).then(function (area) {
       filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null};
+      state.limit = PAGE;
       if (!area) $("filter-status").textContent = "";
       refresh();
     }).catch(function (error) {   // the old area's cases would look like the answer: show none
@@ -93,23 +70,26 @@
   // The queue: counts per group, the chosen group's cases by deadline, on the map too.
   function refresh() {
     return Promise.all([api("GET", "/incidents/groups?" + query()),
-                        api("GET", "/incidents?" + query({group: state.group, sort: "due_at", limit: 200}))])
+                        api("GET", "/incidents?" + query({group: state.group, sort: "due_at", limit: state.limit}))])
       .then(function (answers) {
+        var shown = answers[1].items.length, total = answers[1].total;
         drawGroups(answers[0]);
         drawCases(answers[1].items);
-        $("shown").textContent = answers[1].total > answers[1].items.length
-          ? t("the {shown} nearest their deadline of {total}; filter to see others",
-              {shown: answers[1].items.length, total: answers[1].total}) : "";
+        $("shown").textContent = total > shown ? t("the {shown} nearest their deadline of {total}",
+                                                   {shown: shown, total: total}) : "";
+        $("more").hidden = !(total > shown && state.limit < MOST);
       })
       .catch(failed);
   }
+  $("more").addEventListener("click", function () { state.limit = Math.min(MOST, state.limit + PAGE); refresh(); });
   function drawGroups(groups) {
     var bar = clear($("groups"));
     groups.items.forEach(function (g) {
       bar.appendChild(el("button", {type: "button", role: "tab", "data-group": g.group,
                                     "aria-selected": String(g.group === state.group),
                                     text: g.label + " " + g.count,
-                                    on: {click: function () { state.group = g.group; state.current = -1; refresh(); }}}));
+                                    on: {click: function () {
+                                      state.group = g.group; state.current = -1; state.limit = PAGE; refresh(); }}}));
     });
   }
   function drawCases(items) {
@@ -122,7 +102,7 @@
       list.appendChild(el("li", {"data-id": item.id, on: {click: function () { select(n, true); }}}, [
         el("span", {"class": "mark " + (item.deadline_mark || "none"), title: item.deadline_mark_label || ""}),
         el("span", {"class": "place", text: item.area_names.village + " · " + item.category_label}),
-        el("span", {"class": "age", text: age(item.registered_at)})]));
+        el("span", {"class": "age", text: page.age(item.registered_at)})]));
       var c = item.position.coordinates;
       L.circleMarker([c[1], c[0]], {radius: 5, color: COLOURS[item.group] || "#333", weight: 1, fillOpacity: 0.8})
         .on("click", function () { select(n, true); }).addTo(caseLayer);
@@ -143,17 +123,22 @@
   }
 
   // The case card: facts with names, the rule, the mediators proposed and passed over, the steps.
+  // Only the answers to the latest card asked for are drawn: a slower answer for a case shown
+  // before (or an older state of this one) would put another case's mediators on this card.
+  var cardAsked = 0;
   function openCard(id) {
     $("register").hidden = true;
+    var asked = ++cardAsked;
     return api("GET", "/incidents/" + id).then(function (incident) {
-      var shown = state.card;   // an answer older than the card shown (a step saved meanwhile) is dropped
-      if (shown && shown.id === id && incident.events.length < shown.events.length) return;
+      if (asked !== cardAsked) return;
       state.card = incident;
       var c = incident.position.coordinates;
       map.setView([c[1], c[0]], Math.max(map.getZoom(), 14));
       drawCard(incident);
       var near = {lon: c[0], lat: c[1], category: incident.category, k: 5, excluded: true};
-      return api("GET", "/mediators/nearest?" + new URLSearchParams(near)).then(drawMediators);
+      return api("GET", "/mediators/nearest?" + new URLSearchParams(near)).then(function (found) {
+        if (asked === cardAsked) drawMediators(found);
+      });
     }).catch(failed);
   }
   function fact(term, value) { return [el("dt", {text: term}), el("dd", {text: value == null ? "—" : String(value)})]; }
@@ -168,16 +153,13 @@
      [t("stage"), incident.stage_label], [t("due by"), when(incident.stage_due_at)],
      [t("deadline"), incident.deadline_mark_label], [t("registered"), when(incident.registered_at)],
      [t("description"), incident.description],
-     [t("reporter"), incident.reporter_name ? incident.reporter_name + " " + (incident.reporter_phone || "") : null]]
+     [t("reporter"), incident.reporter_name ? incident.reporter_name + " " + (incident.reporter_phone || "") : null],
+     [t("parties"), (incident.parties || []).map(function (p) {
+       return t(p.role) + " " + p.name + (p.phone ? " " + p.phone : ""); }).join("；") || null]]
       .forEach(function (pair) { fact(pair[0], pair[1]).forEach(function (n) { facts.appendChild(n); }); });
     $("c-rule").textContent = incident.responsible_rule_label;
     drawActions(incident);
-    var events = clear($("c-events"));
-    (incident.events || []).forEach(function (e) {
-      var step = e.to_status ? (config.statuses[e.from_status] || "") + " → " + config.statuses[e.to_status] : "";
-      events.appendChild(el("li", {text: when(e.at) + " · " + (config.actions[e.action] || e.action) + " " + step
-                                         + " · " + e.actor + (e.note ? " · " + e.note : "")}));
-    });
+    page.timeline($("c-events"), incident.events);
   }
   function drawMediators(near) {
     state.proposed = near.results;
@@ -198,13 +180,15 @@
       passed.appendChild(el("li", {text: m.name + ": " + m.reasons.join("; ")}));
     });
   }
+  // One step at a time: the card takes no second click until the step is answered, then it is
+  // drawn again whole (the mediators too: who handles the case has changed).
   function act(path, body) {
+    $("card").classList.add("busy");
     return api("POST", "/incidents/" + state.card.id + path, body).then(function (incident) {
       say(t("saved: {status}", {status: incident.status_label}), true);
-      drawCard(incident);
-      state.card = incident;
       refresh();
-    }).catch(failed);
+      return openCard(incident.id);
+    }).catch(failed).then(function () { $("card").classList.remove("busy"); });
   }
   function dispatchTo(mediator) {   // the mediator shown, by id: the card's list is what the dispatcher chose from
     if (!state.card.mediator_id && mediator === state.proposed[0]) {
@@ -213,35 +197,12 @@
     var reason = window.prompt(t("reason for choosing {name}", {name: mediator.name}));
     if (reason) return act("/dispatch", {mode: "manual", mediator_id: mediator.id, reason: reason});
   }
-  function field(label, input) { return el("label", {}, [el("span", {text: label + " "}), input]); }
+  var field = page.field;
   function drawActions(incident) {
     var box = clear($("c-actions"));
     if (!config.mayAct) return;   // a reader sees the case, not the steps
-    incident.next_statuses.forEach(function (to) {
-      var extra = [], form = el("form", {"data-to": to});
-      if (to === "agreement") {
-        var select = el("select", {name: "agreement_form"});
-        config.agreement_forms.forEach(function (f) { select.appendChild(el("option", {value: f.code, text: f.label})); });
-        extra.push(field(t("agreement"), select));
-      }
-      if (to === "terminated") {
-        config.routes.forEach(function (r) {
-          extra.push(field(r.label, el("input", {type: "checkbox", name: "routes", value: r.code})));
-        });
-      }
-      extra.push(field(t("note"), el("input", {name: "note", maxlength: "2000"})));
-      form.appendChild(el("fieldset", {}, [el("legend", {text: config.statuses[to]})].concat(extra)
-        .concat([el("button", {text: t("Go to {status}", {status: config.statuses[to]})})])));
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        var data = new FormData(form), body = {to: to};
-        if (data.get("note")) body.note = data.get("note");
-        if (data.get("agreement_form")) body.agreement_form = data.get("agreement_form");
-        if (to === "terminated") body.routes = data.getAll("routes");
-        act("/transitions", body);
-      });
-      box.appendChild(form);
-    });
+    page.stepForms(incident, function (body) { act("/transitions", body); })
+      .forEach(function (form) { box.appendChild(form); });
     if (incident.stage && incident.category !== "public_safety") {
       var extend = el("form", {}, [el("fieldset", {}, [el("legend", {text: t("Extend")}),
         field(t("days"), el("input", {name: "days", type: "number", min: "1", max: "90", required: "", value: "15"})),
@@ -274,6 +235,27 @@
     $("r-lon").focus();
   }
   if (config.mayAct) $("new-case").addEventListener("click", openRegister);
+  // A place search takes the map there; the click on the map gives the exact point.
+  function findPlace() {
+    var q = $("r-place").value.trim(), list = clear($("r-places"));
+    if (!q) return;
+    api("GET", "/search?" + new URLSearchParams({q: q, limit: 8})).then(function (found) {
+      if (!found.items.length) { say(t("nothing is named “{name}”", {name: q})); return; }
+      found.items.forEach(function (place) {
+        list.appendChild(el("li", {}, [el("button", {type: "button", text: place.name + (place.within.length
+            ? "（" + place.within.join(" › ") + "）" : ""), on: {click: function () {
+          var b = place.bbox;
+          map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+          clear(list);
+          say(t("{name}: now click the exact place on the map", {name: place.name}), true);
+        }}})]));
+      });
+    }).catch(failed);
+  }
+  $("r-find").addEventListener("click", findPlace);
+  $("r-place").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); findPlace(); }
+  });
   $("r-cancel").addEventListener("click", function () { $("register").hidden = true; });
   map.on("click", function (event) {
     if ($("register").hidden) return;
@@ -291,6 +273,13 @@
                 severity: $("r-severity").value, description: $("r-description").value, occurred_at: occurred.toISOString()};
     if ($("r-reporter").value) body.reporter_name = $("r-reporter").value;
     if ($("r-phone").value) body.reporter_phone = $("r-phone").value;
+    var parties = [["applicant", "r-applicant"], ["respondent", "r-respondent"]].filter(function (p) {
+      return $(p[1]).value.trim(); }).map(function (p) {
+      var party = {role: p[0], name: $(p[1]).value.trim()};
+      if ($(p[1] + "-phone").value) party.phone = $(p[1] + "-phone").value;
+      return party;
+    });
+    if (parties.length) body.parties = parties;
     $("r-submit").disabled = true;
     api("POST", "/incidents?" + new URLSearchParams({crs: $("r-crs").value, dispatch: "false"}), body,
         {"Idempotency-Key": state.registerKey})

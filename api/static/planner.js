@@ -11,8 +11,8 @@
                                       pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 8, color: "#d00"}); }}).addTo(map);
   var paintLayer = L.layerGroup().addTo(map);
   var $ = function (id) { return document.getElementById(id); };
-  var config = JSON.parse($("planner-config").textContent);   // from the server: the H3 resolution, the words
-  var t = window.gridWords(config.words);   // the page's words, in its language (/static/words.js)
+  var config = window.gridPage.config;   // from the server: the H3 resolution, the words
+  var t = window.gridPage.t, api = window.gridPage.api;   // the page's words, in its language; the JSON API
   window.gridWords.leaflet(map, t);
   var handlers = L.drawLocal.draw.handlers;   // Leaflet.draw's hints while drawing, in the page's language
   handlers.polygon.tooltip = {start: t("Click to start the shape."), cont: t("Click to go on drawing the shape."),
@@ -24,18 +24,6 @@
 
   function status(text) { $("status").textContent = text; }
   function busy(on) { $("side").classList.toggle("busy", on); }
-
-  function api(method, path, body) {
-    var options = {method: method, headers: {"Content-Type": "application/json"}, credentials: "same-origin"};
-    if (body !== undefined) options.body = JSON.stringify(body);
-    return fetch(path, options).then(function (response) {
-      if (response.status === 204) return null;
-      return response.json().then(function (data) {
-        if (!response.ok) { var error = new Error(data.detail || response.statusText); error.data = data; throw error; }
-        return data;
-      });
-    });
-  }
 
   function gridStyle(feature) {
     var on = selected.indexOf(feature.properties.code) >= 0;

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo.auth.models import ApiKey, ServiceSecret
@@ -47,6 +47,7 @@ class Principal:
     layers: frozenset[str] | None = None       # None: every layer
     expires: float | None = None               # epoch seconds; None: never
     from_portal: bool = False                  # a page session opened from one of the key's origins
+    mediator_id: int | None = None             # mediator keys: the mediator whose cases they reach
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires is not None and (now or time.time()) >= self.expires
@@ -74,11 +75,17 @@ def _known(values: list[str] | None, allowed: set[str] | frozenset[str], what: s
 
 def create(session: Session, *, name: str, role: Role | str, expires_days: float | None = None,
            origins: list[str] | None = None, views: list[str] | None = None,
-           layers: list[str] | None = None) -> tuple[str, ApiKey]:
+           layers: list[str] | None = None, mediator_id: int | None = None) -> tuple[str, ApiKey]:
     """A new key: (the key, shown only now; its row). An embed key serves ``views`` and
-    ``layers`` (default: every embed page, and boundaries and aggregates only)."""
+    ``layers`` (default: every embed page, and boundaries and aggregates only); a mediator
+    key, the cases of ``mediator_id``."""
     role = Role(role)
     name = check_name(name, "name")
+    if (role is Role.MEDIATOR) != (mediator_id is not None):
+        raise Invalid("a mediator key, and only a mediator key, names its mediator", field="mediator_id")
+    if mediator_id is not None and session.scalar(text("SELECT 1 FROM mediators WHERE id = :id"),
+                                                  {"id": mediator_id}) is None:
+        raise NotFound("no mediator {mediator_id}", field="mediator_id", mediator_id=mediator_id)
     if role is Role.EMBED and not origins:
         raise Invalid("an embed key needs the origins (https://portal.example) allowed to use it", field="origins")
     if role is not Role.EMBED and (views or layers):
@@ -91,7 +98,8 @@ def create(session: Session, *, name: str, role: Role | str, expires_days: float
     expires = datetime.now(timezone.utc) + timedelta(days=expires_days) if expires_days else None
     row = ApiKey(prefix=prefix, secret_hash=_digest(key), name=name, role=role.value, origins=list(origins or []),
                  views=_known(views, set(EMBED_PAGES), "views"),
-                 layers=_known(layers, PUBLIC_LAYERS | PRIVATE_LAYERS, "layers"), expires_at=expires)
+                 layers=_known(layers, PUBLIC_LAYERS | PRIVATE_LAYERS, "layers"), expires_at=expires,
+                 mediator_id=mediator_id)
     session.add(row)
     session.flush()
     return key, row
@@ -119,7 +127,7 @@ def _principal(row: ApiKey | None, expires: float | None = None, from_portal: bo
     principal = Principal(f"key:{row.name}", role, row.prefix, tuple(row.origins or ()),
                           views=frozenset(row.views or EMBED_PAGES) if embed else None,
                           layers=with_labels(frozenset(PUBLIC_LAYERS if row.layers is None else row.layers)) if embed else None,
-                          expires=ends, from_portal=from_portal)
+                          expires=ends, from_portal=from_portal, mediator_id=row.mediator_id)
     if principal.expired():
         raise Unauthenticated("this API key has expired")
     return principal
@@ -209,6 +217,6 @@ def check_token(auth: Auth, token: str) -> Principal:
     if ends - min(start, time.time()) > auth.jwt_max_minutes * 60 + 60:
         raise Unauthenticated("invalid bearer token: it may live at most {auth_jwt_max_minutes} minutes",
                               auth_jwt_max_minutes=auth.jwt_max_minutes)
-    if role is Role.EMBED:
-        raise Unauthenticated("embed access is by key (it names its origins), not by token")
+    if role in (Role.EMBED, Role.MEDIATOR):
+        raise Unauthenticated("{role} access is by key (it names its scope), not by token", role=role.value)
     return Principal(f"token:{subject}", role, f"sub:{subject}", expires=float(ends))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ARRAY, CheckConstraint, DateTime, Integer, LargeBinary, String, Text, func
+from sqlalchemy import ARRAY, BigInteger, CheckConstraint, DateTime, Integer, LargeBinary, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.tables import Base
@@ -12,8 +12,10 @@ from geo.tables import Base
 
 class ApiKey(Base):
     __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint("role IN ('admin','planner','dispatcher','camera_admin','viewer','embed')",
-                                      name="role_known"),)
+    __table_args__ = (CheckConstraint("role IN ('admin','planner','dispatcher','camera_admin','viewer','embed',"
+                                      "'mediator')", name="role_known"),
+                      CheckConstraint("(role = 'mediator') = (mediator_id IS NOT NULL)",
+                                      name="mediator_keys_name_their_mediator"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prefix: Mapped[str] = mapped_column(String(12), unique=True)      # shown in lists, used to find the key
@@ -23,6 +25,7 @@ class ApiKey(Base):
     origins: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)   # embed keys: the portals allowed
     views: Mapped[list[str] | None] = mapped_column(ARRAY(Text))       # embed keys: pages served (NULL: defaults)
     layers: Mapped[list[str] | None] = mapped_column(ARRAY(Text))      # embed keys: tile layers served (NULL: defaults)
+    mediator_id: Mapped[int | None] = mapped_column(BigInteger)         # mediator keys: whose cases (no FK: 0015)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,6 +5,8 @@ dispatch and mediators, and the only role besides admin that sees personal data.
 camera_admin: cameras. viewer: reads, without personal data. embed: tiles, styles and
 embed pages (and the outline of one area, which an embedded area page zooms to) only,
 from the portals (origins) its key names, and only the views and layers the key names.
+mediator: one mediator's own cases (their key names the mediator), on the /mediator page:
+read them with the parties' contacts, and take them through the lifecycle or hand them back.
 """
 from __future__ import annotations
 
@@ -19,15 +21,16 @@ class Role(StrEnum):
     CAMERA_ADMIN = "camera_admin"
     VIEWER = "viewer"
     EMBED = "embed"
+    MEDIATOR = "mediator"
 
 
 READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
-SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER}
+SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER, Role.MEDIATOR}   # a mediator: of their own cases only
 # Open without credentials: health, the API documents, the pages' own scripts and styles and
 # the map fonts (glyphs) that MapLibre styles name.
 PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static|fonts)/")
 # Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
-SESSION_PAGES = re.compile(r"^/(map|planner|dispatch)/?$")
+SESSION_PAGES = re.compile(r"^/(map|planner|dispatch|mediator)/?$")
 
 # What a public page may show: boundaries and aggregates. Individual incidents, mediators
 # and camera geometry are PRIVATE_LAYERS: an embed key serves them only when it names them
@@ -50,6 +53,9 @@ def with_labels(layers: frozenset[str]) -> frozenset[str]:
     return layers | {"labels"} if layers & AREA_LAYERS else layers
 # An embedded page draws tiles, looks up its area's outline, searches, and labels the areas in its view.
 EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search$")
+# A mediator's page, their cases (the routes keep them to their own) and the outline of a case's village.
+MEDIATOR_READS = re.compile(r"^/mediator/?$|^/incidents(/\d+)?$|^/areas/\d+$")
+MEDIATOR_WRITES = re.compile(r"^/incidents/\d+/(transitions|decline)$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
 ADMIN_ONLY_READS = re.compile(r"^/audit")
 # Writes (any method but GET and HEAD), first match wins.
@@ -69,6 +75,8 @@ def may(role: Role, method: str, path: str) -> bool:
     reading = method in ("GET", "HEAD") or (method == "POST" and READS_BY_POST.match(path))
     if role is Role.EMBED:
         return method in ("GET", "HEAD") and bool(EMBEDDABLE.match(path))
+    if role is Role.MEDIATOR:
+        return bool((MEDIATOR_READS if reading else MEDIATOR_WRITES).match(path))
     if reading:
         return role is Role.ADMIN if ADMIN_ONLY_READS.match(path) else role in READERS
     for pattern, roles in WRITERS:

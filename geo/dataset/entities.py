@@ -14,9 +14,9 @@ import pandas as pd
 
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CITY_CODE, camera_id
-from geo.dataset.names import person_names, phone_numbers
+from geo.dataset.names import descriptions, person_names, phone_numbers
 from geo.incidents.models import ROUTES
-from geo.mediation.categories import MEDIATION_CATEGORIES, Category, Severity
+from geo.mediation.categories import MEDIATION_CATEGORIES, Category, Severity, is_mediated
 from geo.mediation.policy import get_policy, next_level
 from geo.plane import offset_lonlat
 
@@ -214,7 +214,7 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict, dead
         "agreement_at": to_time(at["at_agree"]),
         "termination_routes": [[str(rng.choice(ROUTES))] if t else None for t in terminated],
         "stage_started_at": to_time(stage_started),
-        "description": "generated incident", "reporter_name": person_names(n, rng),
+        "reporter_name": person_names(n, rng),
         "reporter_phone": phone_numbers(n, rng), "lon": lon, "lat": lat,
     })
     frame = pd.concat([frame, chain], axis=1)
@@ -226,10 +226,24 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict, dead
     frame["mediator_id"] = _assign(frame, mediator_frame, dispatched=~np.isnan(at["at_dispatch"]) & (
         ~escalated | ~np.isnan(at["at_redispatch"])), rng=rng)
     frame["source"] = GENERATED
+    # Drawn last, so that the cases' places and times are those of the dataset before parties were.
+    frame["description"] = descriptions(category, rng)
+    frame["parties"] = _parties(frame, rng)
     for column, seconds in at.items():
         frame[column] = to_time(seconds)
     frame["extend_days"] = extend_days
     return frame
+
+
+def _parties(frame: pd.DataFrame, rng: np.random.Generator) -> list[str | None]:
+    """A dispute's parties as JSON (the reporter applies, against one respondent); a
+    public-safety event has none."""
+    names, phones = person_names(len(frame), rng), phone_numbers(len(frame), rng)
+    return [None if not is_mediated(category) else json.dumps(
+        [{"role": "applicant", "name": reporter, "phone": reporter_phone},
+         {"role": "respondent", "name": name, "phone": phone}], ensure_ascii=False)
+        for category, reporter, reporter_phone, name, phone in
+        zip(frame["category"], frame["reporter_name"], frame["reporter_phone"], names, phones)]
 
 
 def _timeline(registered: np.ndarray, category: np.ndarray, level: np.ndarray, deadlines, rng: np.random.Generator):

@@ -14,17 +14,18 @@ from geo.tables import Base
 from geo.incidents.statuses import STATUSES
 
 ROUTES = ("administrative", "arbitration", "court")   # where a terminated mediation points the parties (art. 26)
-ACTIONS = ("register", "dispatch", "reassign", "escalate", "transition", "extend")   # the steps an event records
+ACTIONS = ("register", "dispatch", "reassign", "decline", "escalate", "transition", "extend")   # the steps an event records
 
 
 class Incident(Base):
-    """Reporter name and phone are personal data."""
+    """Reporter name and phone, and the parties, are personal data."""
 
     __tablename__ = "incidents"
     __table_args__ = (
         CheckConstraint("severity IN ('minor','general','major','critical')", name="severity_known"),
         CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
         CheckConstraint("responsible_level IN ('village','town','district','industry')", name="level_known"),
+        CheckConstraint("parties IS NULL OR jsonb_typeof(parties) = 'array'", name="parties_are_a_list"),
         Index("ix_incidents_status_registered", "status", "registered_at"),
         Index("ix_incidents_open_by_mediator", "mediator_id", postgresql_where=text("is_open(status)")),   # 0009, 0011
         Index("ix_incidents_stage_due", "stage_due_at", postgresql_where=text("stage_due_at IS NOT NULL")),   # 0013
@@ -42,6 +43,7 @@ class Incident(Base):
     description: Mapped[str] = mapped_column(Text)
     reporter_name: Mapped[str | None] = mapped_column(Text)
     reporter_phone: Mapped[str | None] = mapped_column(Text)
+    parties: Mapped[list | None] = mapped_column(JSONB)   # [{role, name, phone}] (migration 0016)
     position = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     district_code: Mapped[str] = mapped_column(String(6))
     town_code: Mapped[str] = mapped_column(String(9))

@@ -20,7 +20,7 @@ from geo.incidents import deadlines
 from geo.incidents.models import ROUTES
 from geo.incidents.statuses import OPEN, STATUSES
 from geo.mediation import service as mediators
-from geo.mediation.categories import MEDIATED_SQL, Category
+from geo.mediation.categories import MEDIATED_SQL, is_mediated
 from geo.mediation.policy import get_policy, next_level
 
 TRANSITIONS = {
@@ -41,7 +41,7 @@ CONFIRMATION_WINDOW = timedelta(days=30)   # People's Mediation Law art. 33
 LEVEL_AREA = {"village": "village_code", "town": "town_code", "district": "district_code", "industry": "village_code"}
 
 _COLUMNS = f"""i.id, i.category, i.severity, i.status, i.occurred_at, i.registered_at, i.due_at, i.concluded_at,
-    i.description, i.reporter_name, i.reporter_phone, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
+    i.description, i.reporter_name, i.reporter_phone, i.parties, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
     i.district_code, i.town_code, i.village_code, i.grid_code, i.responsible_level, i.responsible_rule,
     i.mediator_id, m.name AS mediator_name, m.phone AS mediator_phone, i.spans, i.agreement_form, i.agreement_at,
     i.termination_routes, {deadlines.stage_sql('i.')} AS stage, i.stage_started_at, i.stage_due_at,
@@ -59,9 +59,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _row(session: Session, incident_id: int, *, lock: bool = False) -> dict:
-    row = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE i.id = :id {'FOR UPDATE OF i' if lock else ''}"),
-                          {"id": incident_id}).first()
+def _row(session: Session, incident_id: int, *, lock: bool = False, of_mediator: int | None = None) -> dict:
+    """The incident; ``of_mediator``: only if that mediator has it (else as if there were none)."""
+    mine = "" if of_mediator is None else "AND i.mediator_id = :mediator"
+    row = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE i.id = :id {mine} "
+                               f"{'FOR UPDATE OF i' if lock else ''}"),
+                          {"id": incident_id, "mediator": of_mediator}).first()
     if row is None:
         raise NotFound("no incident {incident_id}", field="incident_id", incident_id=incident_id)
     return dict(row._mapping)
@@ -78,7 +81,7 @@ def _present(incident: dict, datum: Datum) -> dict:
 
 def next_statuses(incident: dict) -> set[str]:
     """The statuses the incident may go to next (a public-safety event is placed, not mediated)."""
-    placed = incident["category"] == Category.PUBLIC_SAFETY.value
+    placed = not is_mediated(incident["category"])
     return (PLACED_STEPS if placed else TRANSITIONS).get(incident["status"], set())
 
 
@@ -89,8 +92,9 @@ def _restage(session: Session, incident_id: int, *, new_stage: bool) -> None:
     deadlines.restage(session, "id = :id", {"id": incident_id})
 
 
-def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_events: bool = True) -> dict:
-    incident = _present(_row(session, incident_id), datum)
+def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_events: bool = True,
+        of_mediator: int | None = None) -> dict:
+    incident = _present(_row(session, incident_id, of_mediator=of_mediator), datum)
     if with_events:
         events = session.execute(text("SELECT at, actor, action, from_status, to_status, details, note "
                                       "FROM incident_events WHERE incident_id = :id ORDER BY id"), {"id": incident_id})
@@ -148,16 +152,18 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
               "village": place["village"], "grid": place["grid"], "level": rule.level, "rule": rule.name,
               "h3": int(located.cells[0]),
               "key": idempotency_key, "hash": digest, "spans": spans, "registered_at": now,
-              "due_at": now + timedelta(days=days)}
+              "due_at": now + timedelta(days=days),
+              "parties": json.dumps(body["parties"], ensure_ascii=False) if body.get("parties") else None}
     try:
         with session.begin_nested():
             new_id = session.execute(text("""
                 INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, stage_started_at,
-                    description, reporter_name, reporter_phone, position, district_code, town_code, village_code,
-                    grid_code, h3, responsible_level, responsible_rule, spans, source)
+                    description, reporter_name, reporter_phone, parties, position, district_code, town_code,
+                    village_code, grid_code, h3, responsible_level, responsible_rule, spans, source)
                 VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :registered_at,
                     :description,
-                    :reporter_name, :reporter_phone, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
+                    :reporter_name, :reporter_phone, CAST(:parties AS jsonb),
+                    ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
                     :village, :grid, :h3, :level, :rule, :spans, 'api') RETURNING id"""), params).scalar_one()
             if idempotency_key:
                 session.execute(text("""INSERT INTO incident_requests (idempotency_key, request_hash, incident_id,
@@ -174,7 +180,7 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
     _restage(session, new_id, new_stage=False)   # stage_started_at was set with the row
     _event(session, new_id, actor=actor, action="register", to_status="registered",
            details={"responsible_level": rule.level, "rule": rule.name, "spans": spans})
-    if dispatch and body["category"] != Category.PUBLIC_SAFETY.value:
+    if dispatch and is_mediated(body["category"]):
         auto_dispatch(session, new_id, actor=actor, required=False)
     return get(session, new_id, datum), True
 
@@ -185,7 +191,7 @@ def auto_dispatch(session: Session, incident_id: int, *, actor: str, required: b
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents are dispatched", field="status",
                        incident_id=incident_id, status=incident["status"])
-    if incident["category"] == Category.PUBLIC_SAFETY.value:
+    if not is_mediated(incident["category"]):
         raise Conflict("public-safety events are not mediated: refer them to the public-security organ", field="category")
     level = incident["responsible_level"]
     while level:
@@ -259,20 +265,20 @@ def escalate(session: Session, incident_id: int, *, reason: str, actor: str, dat
     if upper is None:
         raise Conflict("the district is the top level: disputes are not pushed higher (矛盾不上交)", field="status")
     _escalate(session, incident, to_level=upper, actor=actor, reason=reason)
-    if incident["category"] != Category.PUBLIC_SAFETY.value:
+    if is_mediated(incident["category"]):
         auto_dispatch(session, incident_id, actor=actor, required=False)
     return get(session, incident_id, datum)
 
 
 def transition(session: Session, incident_id: int, *, to: str, actor: str, note: str | None = None,
                agreement_form: str | None = None, routes: list[str] | None = None,
-               datum: Datum = Datum.WGS84) -> dict:
+               datum: Datum = Datum.WGS84, of_mediator: int | None = None) -> dict:
     """Move through the mediation lifecycle; an illegal step is a Conflict."""
-    incident = _row(session, incident_id, lock=True)
+    incident = _row(session, incident_id, lock=True, of_mediator=of_mediator)
     current = incident["status"]
     if to not in STATUSES:
         raise Invalid("unknown status {to}", field="to", to=to)
-    placed = incident["category"] == Category.PUBLIC_SAFETY.value
+    placed = not is_mediated(incident["category"])
     if to == "escalated" and not placed:
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
     if to not in (steps := next_statuses(incident)):
@@ -303,6 +309,20 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     return get(session, incident_id, datum)
 
 
+def decline(session: Session, incident_id: int, *, reason: str, actor: str, datum: Datum = Datum.WGS84,
+            of_mediator: int | None = None) -> dict:
+    """The mediator hands a case not yet accepted back (a conflict of interest, away): it waits,
+    unassigned, for the dispatchers, and the time to accept runs on."""
+    incident = _row(session, incident_id, lock=True, of_mediator=of_mediator)
+    if incident["status"] not in ("registered", "escalated") or incident["mediator_id"] is None:
+        raise Conflict("only a case dispatched and not yet accepted can be handed back (it is {status})",
+                       field="status", status=incident["status"])
+    session.execute(text("UPDATE incidents SET mediator_id = NULL WHERE id = :id"), {"id": incident_id})
+    _event(session, incident_id, actor=actor, action="decline", note=reason,
+           details={"mediator_id": incident["mediator_id"]})
+    return get(session, incident_id, datum)
+
+
 def extend(session: Session, incident_id: int, *, days: int, agreement: str, actor: str,
            datum: Datum = Datum.WGS84) -> dict:
     """Extend the deadline, only with the parties' recorded agreement."""
@@ -310,7 +330,7 @@ def extend(session: Session, incident_id: int, *, days: int, agreement: str, act
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents get more time", field="status",
                        incident_id=incident_id, status=incident["status"])
-    if incident["category"] == Category.PUBLIC_SAFETY.value:
+    if not is_mediated(incident["category"]):
         raise Conflict("public-safety events are not mediated: they have no time limit to extend", field="category")
     session.execute(text("UPDATE incidents SET due_at = due_at + make_interval(days => :d) WHERE id = :id"),
                     {"d": days, "id": incident_id})
@@ -335,14 +355,20 @@ SORTS = {"due_at": "i.stage_due_at ASC NULLS LAST, i.id", "-due_at": "i.stage_du
          "registered_at": "i.registered_at, i.id", "-registered_at": "i.registered_at DESC, i.id DESC"}
 
 
+def area_holds(area: str, grid_code: str) -> bool:
+    """Whether the area of code ``area`` holds an incident of ``grid_code``: filter_sql's area rule."""
+    return grid_code.startswith(area)
+
+
 def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: datetime | None = None,
              until: datetime | None = None, status: str | None = None, category: str | None = None,
              severity: str | None = None, level: str | None = None, mediator_id: int | None = None,
              unassigned: bool | None = None, group: str | None = None, stage: str | None = None,
-             deadline_mark: str | None = None, overdue: bool | None = None) -> tuple[str, dict]:
+             deadline_mark: str | None = None, overdue: bool | None = None,
+             closed: bool | None = None) -> tuple[str, dict]:
     """The SQL condition on incidents ``i`` for a list's filters, with its parameters."""
     where, params = ["true"], {}
-    if area:
+    if area:   # area codes are prefixes of their grids' codes (area_holds)
         where.append("left(i.grid_code, length(:area)) = :area")
         params["area"] = area
     if bbox:   # WGS-84 west, south, east, north
@@ -363,6 +389,8 @@ def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: dat
         where.append(("" if unassigned else "NOT ") + f"(is_open(i.status) AND {MEDIATED} AND i.mediator_id IS NULL)")
     if overdue is not None:
         where.append(("" if overdue else "NOT ") + deadlines.overdue_sql("i."))
+    if closed is not None:
+        where.append(f"{deadlines.group_sql('i.')} {'=' if closed else '<>'} 'closed'")
     return " AND ".join(where), params
 
 

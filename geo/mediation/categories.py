@@ -56,3 +56,8 @@ def _by_label(enum, vocabulary: str, value):
 
 # SQL condition: the incident (columns of ``{alias}``) is a dispute for mediation, not a public-safety event.
 MEDIATED_SQL = "{alias}category <> 'public_safety'"
+
+
+def is_mediated(category: str) -> bool:
+    """A dispute for mediation, not a public-safety event (placed and handed to the police): MEDIATED_SQL in Python."""
+    return category != Category.PUBLIC_SAFETY.value
