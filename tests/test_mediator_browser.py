@@ -1,26 +1,12 @@
 """A mediator's day on /mediator at a phone's width in headless Chromium: my cases by
 deadline, accept one, record the mediation to an agreement, hand another back; in Chinese
 and in English, with whatever a case holds shown as text."""
-import pytest
 from sqlalchemy import text
 
-from conftest import removing_new_incidents
 from geo.i18n import label
-from test_mediator import dispatched_to
+from test_mediator import dispatched_to, fresh_loads  # noqa: F401 (its fixture too: new cases removed)
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def fresh_loads(engine):
-    with removing_new_incidents(engine):
-        yield
-
-
-@pytest.fixture
-def mine(mediator_id):
-    """The tests' mediator (the mediator key's)."""
-    return mediator_id
 
 
 def phone(browser, live_server, key, language="zh-CN"):
@@ -35,9 +21,9 @@ def phone(browser, live_server, key, language="zh-CN"):
     return page, errors
 
 
-def test_a_mediator_accepts_and_concludes_a_case_on_a_phone(browser, live_server, api_keys, client, mine, engine):
-    case = dispatched_to(client, mine, description="两户因排水沟堵塞发生争执")
-    other = dispatched_to(client, mine, description="邻里噪音纠纷")
+def test_a_mediator_accepts_and_concludes_a_case_on_a_phone(browser, live_server, api_keys, client, mediator_id, engine):
+    case = dispatched_to(client, mediator_id, description="两户因排水沟堵塞发生争执")
+    other = dispatched_to(client, mediator_id, description="邻里噪音纠纷")
     page, errors = phone(browser, live_server, api_keys["mediator"])
     assert page.title().startswith("我的案件") and "在办案件" in page.inner_text("#count")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]   # no sideways scrolling
@@ -77,8 +63,8 @@ def test_a_mediator_accepts_and_concludes_a_case_on_a_phone(browser, live_server
     assert not errors, errors
 
 
-def test_the_mediator_page_reads_english_and_shows_a_case_as_text(browser, live_server, api_keys, client, mine, engine):
-    case = dispatched_to(client, mine)
+def test_the_mediator_page_reads_english_and_shows_a_case_as_text(browser, live_server, api_keys, client, mediator_id, engine):
+    case = dispatched_to(client, mediator_id)
     hostile = '<img src=x onerror="window.pwned=1">the "east" wall & the gate'
     with engine.begin() as conn:   # as if it had got in by another way: the page still shows it as text
         conn.execute(text("UPDATE incidents SET description = :d WHERE id = :id"), {"d": hostile, "id": case["id"]})
