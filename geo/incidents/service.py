@@ -53,6 +53,7 @@ _COLUMNS = f"""i.id, i.category, i.severity, i.status, i.occurred_at, i.register
     (SELECT name FROM areas_now WHERE code = i.grid_code) AS grid_name"""
 _FROM = "incidents i LEFT JOIN mediators m ON m.id = i.mediator_id"
 CHAIN = ("district", "town", "village", "grid")
+_PRESENTED_OTHERWISE = frozenset({"lon", "lat", *(f"{level}_name" for level in CHAIN)})   # as position, area_names
 
 
 def _now() -> datetime:
@@ -71,7 +72,7 @@ def _row(session: Session, incident_id: int, *, lock: bool = False, of_mediator:
 
 
 def _present(incident: dict, datum: Datum) -> dict:
-    out = {k: v for k, v in incident.items() if k not in ("lon", "lat", *(f"{level}_name" for level in CHAIN))}
+    out = {k: v for k, v in incident.items() if k not in _PRESENTED_OTHERWISE}
     out["position"] = point(incident["lon"], incident["lat"], datum)
     out["area_chain"] = {level: incident[f"{level}_code"] for level in CHAIN}
     out["area_names"] = {level: incident[f"{level}_name"] for level in CHAIN}
