@@ -12,6 +12,7 @@ from api import maps
 from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
+from api.problems import answers
 from geo.areas.service import area_in_force, data_as_of, index_resolution
 from geo.auth.roles import Role, may
 from geo.errors import Invalid, NotFound
@@ -80,7 +81,7 @@ def dispatch_workbench(request: Request) -> HTMLResponse:
     return HTMLResponse(PAGES.get_template("dispatch.html").render(config=config))   # tojson escapes <, >, &, '
 
 
-@router.get("/mediator", response_class=HTMLResponse)
+@router.get("/mediator", response_class=HTMLResponse, responses=answers(404))
 def mediator_page(request: Request, session: Annotated[Session, Depends(get_read_session)],
                   mediator: Annotated[int | None, Query(gt=0, le=2**62, description="whose page (dispatchers and "
                                                         "admins; a mediator key opens its own)")] = None
