@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.streams import EventFeed, StreamsBusy
+from geo.incidents.stream import Position, head
 from test_incidents import BASE, HERE
 
 OTHER_TOWN_POINT = (110.1650, 19.9650)   # 长流镇, west of the city, another town than HERE's
@@ -90,6 +91,23 @@ def register(base: str, key: str, at=HERE, **fields) -> dict:
                           headers={"X-API-Key": key}, timeout=30)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def test_the_head_of_the_stream_is_the_newest_event_in_number_order(engine):
+    """Transaction ids grow past a power of ten ('999' then '1000'): the head, where every
+    stream reads up to, is the newest event as xid8 numbers order them, never as text."""
+    with Session(engine) as session:   # rolled back: the events below are never seen by a stream
+        xmin = session.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_one()
+        case = session.execute(text("SELECT id, registered_at FROM incidents LIMIT 1")).one()
+        for txid in (9, xmin - 1):   # '9' sorts after any older id of more digits but 9s, as text
+            session.execute(text("INSERT INTO incident_events (incident_id, incident_registered_at, actor, action, txid) "
+                                 "VALUES (:id, :at, 'tests', 'register', CAST(CAST(:txid AS text) AS xid8))"),
+                            {"id": case.id, "at": case.registered_at, "txid": txid})
+        settled = session.execute(text("SELECT txid::text, id FROM incident_events "
+                                       "WHERE txid < pg_snapshot_xmin(pg_current_snapshot())")).all()
+        newest = max(settled, key=lambda row: (int(row[0]), row[1]))
+        assert head(session) == Position(*newest) and newest[0] != "9"
+        session.rollback()
 
 
 def test_a_registration_reaches_an_open_stream_at_once_without_personal_data(open_stream, live_server, admin_key):

@@ -19,7 +19,7 @@ from geo.incidents.models import ACTIONS
 from geo.incidents.service import filter_sql
 
 BATCH = 500   # events read at once; a long backlog comes in several reads
-_SETTLED = "txid < pg_snapshot_xmin(pg_current_snapshot())"   # written by a transaction that has ended
+_SETTLED = "e.txid < pg_snapshot_xmin(pg_current_snapshot())"   # written by a transaction that has ended
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,11 @@ class Position:
 
 
 def head(session: Session) -> Position | None:
-    """The position of the last settled event (None: there are none)."""
-    row = session.execute(text(f"SELECT txid::text, id FROM incident_events WHERE {_SETTLED} "
-                               "ORDER BY txid DESC, id DESC LIMIT 1")).one_or_none()
+    """The position of the last settled event (None: there are none). Ordered by the xid8
+    column ``e.txid``, through the stream's index: a bare ``txid`` would be the text output
+    column, where '999' sorts after '1000'."""
+    row = session.execute(text(f"SELECT e.txid::text, e.id FROM incident_events e WHERE {_SETTLED} "
+                               "ORDER BY e.txid DESC, e.id DESC LIMIT 1")).one_or_none()
     return Position(*row) if row else None
 
 
