@@ -95,23 +95,22 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  *LEAFLET_WORDS)
 
 # The words of /static/page.js, which every workbench page loads.
-PAGE_WORDS = (N_("{hours} h"), N_("{days} d"), N_("agreement"), N_("note"), N_("Go to {status}"), *LEAFLET_WORDS)
+PAGE_WORDS = (N_("agreement"), N_("note"), N_("Go to {status}"), *LEAFLET_WORDS)
+# The words of a case card, on the dispatcher's and the mediator's page.
+CARD_WORDS = (N_("Case {id}: {category}"), N_("place"), N_("status"), N_("stage"), N_("due by"), N_("deadline"),
+              N_("registered"), N_("description"), N_("reporter"), N_("saved: {status}"), N_("parties"),
+              N_("applicant"), N_("respondent"), N_("other"))
 # The words dispatch.js shows (its HTML is api/templates/dispatch.html).
-DISPATCH_WORDS = (*PAGE_WORDS, N_("nothing is named “{name}”"), N_("area: {name} ({code})"),
-                  N_("Case {id}: {category}"), N_("place"), N_("status"), N_("severity"), N_("responsible level"),
-                  N_("mediator"), N_("stage"), N_("due by"), N_("deadline"), N_("registered"), N_("description"),
-                  N_("reporter"), N_("Reassign"), N_("Dispatch"), N_("saved: {status}"),
-                  N_("reason for choosing {name}"), N_("Extend"),
+DISPATCH_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{hours} h"), N_("{days} d"), N_("nothing is named “{name}”"),
+                  N_("area: {name} ({code})"), N_("severity"), N_("responsible level"), N_("mediator"),
+                  N_("Reassign"), N_("Dispatch"), N_("reason for choosing {name}"), N_("Extend"),
                   N_("days"), N_("the parties' agreement"), N_("the time it happened cannot be in the future"),
                   N_("registered as case {id}"), N_("live"), N_("proposed no. 1: {why}"),
-                  N_("the {shown} nearest their deadline of {total}"), N_("parties"), N_("applicant"),
-                  N_("respondent"), N_("other"), N_("{name}: now click the exact place on the map"),
+                  N_("the {shown} nearest their deadline of {total}"), N_("{name}: now click the exact place on the map"),
                   N_("live: case {id} {action}"), N_("reconnecting…"), N_("handling this case"))
 # The words mediator.js shows (api/templates/mediator.html).
-MEDIATOR_WORDS = (*PAGE_WORDS, N_("{count} cases still running"), N_("no case is waiting for you"),
-                  N_("Case {id}: {category}"), N_("place"), N_("status"), N_("stage"), N_("due by"), N_("deadline"),
-                  N_("registered"), N_("description"), N_("reporter"), N_("saved: {status}"), N_("Accept the case"),
-                  N_("handed back: the dispatchers choose another mediator"), N_("Hand back"),
+MEDIATOR_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{count} cases still running"), N_("no case is waiting for you"),
+                  N_("Accept the case"), N_("handed back: the dispatchers choose another mediator"), N_("Hand back"),
                   N_("why you cannot take it"), N_("due {when}"))
 # How an agreement was made (People's Mediation Law arts. 28-29), as the card offers it.
 AGREEMENT_FORMS = {"written": N_("written agreement"), "oral": N_("oral agreement")}

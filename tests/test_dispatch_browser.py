@@ -158,4 +158,7 @@ def test_a_viewer_reads_the_queue_and_cards_without_the_steps(browser, live_serv
     assert page.locator("#c-actions form").count() == 0 and page.locator("#c-proposed button").count() == 0
     page.keyboard.press("n")
     assert not page.is_visible("#register")
+    outlines = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)"
+                             ".filter(n => n.includes('/tiles/towns,villages/'))")
+    assert outlines and all(u.startswith(live_server) for u in outlines)   # from our own tiles, none refused
     assert not errors, errors

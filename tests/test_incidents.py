@@ -1,4 +1,5 @@
 """Incidents: area chain, escalation rules, idempotency, dispatch, lifecycle, deadlines, bad input."""
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -404,6 +405,20 @@ def test_the_parties_are_registered_and_checked(client):
                        ([{"role": "other", "name": "某", "phone": "call me"}], "parties.0.phone")):
         response = client.post("/incidents", json={**BASE, "lon": HERE[0], "lat": HERE[1], "parties": bad})
         assert response.status_code == 422 and response.json()["field"] == field, response.json()
+
+
+def test_stored_parties_are_read_as_they_are(client, engine):
+    """The checks of a registration are not applied to what is stored (data loaded or kept from
+    before a rule): a list with such a party is still read, its values as text."""
+    incident = report(client, dispatch=False)
+    stored = [{"role": "witness", "name": "<b>某</b>", "phone": "ext. 12"}]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET parties = CAST(:p AS jsonb) WHERE id = :id"),
+                     {"p": json.dumps(stored), "id": incident["id"]})
+    one = client.get(f"/incidents/{incident['id']}")
+    listed = client.get("/incidents", params={"limit": 5})
+    assert one.status_code == 200 and one.json()["parties"] == stored
+    assert listed.status_code == 200
 
 
 def test_generated_disputes_have_parties_and_say_they_are_simulated(engine):

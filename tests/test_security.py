@@ -74,6 +74,9 @@ def as_role(client, api_keys, role):
     ("mediator", "POST", "/incidents", False),
     ("mediator", "GET", "/cameras", False),
     ("admin", "GET", "/audit", True),
+    ("viewer", "GET", "/mediator?mediator=1", False),   # another person's cases: the centre's to follow
+    ("planner", "GET", "/mediator?mediator=1", False),
+    ("dispatcher", "GET", "/mediator?mediator=1", True),
 ])
 def test_each_role_reaches_only_its_part(anonymous, api_keys, role, method, path, allowed):
     body = {} if method in ("POST", "PATCH") else None

@@ -86,10 +86,12 @@ def list_incidents(session: Annotated[Session, Depends(get_session)], filters: F
                                                            "registered_at: oldest first; '-': the reverse")]
                    = "-registered_at",
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Offset = 0,
-                   crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False) -> dict:
+                   crs: Datum = Datum.WGS84, personal: Annotated[bool, Depends(sees_personal_data)] = False,
+                   mine: OwnCases = None) -> dict:
     """Incidents, newest first unless ``sort`` says otherwise; reporters' names and phones and
     mediators' phones only for dispatchers and admins."""
-    total, items = service.list_incidents(session, limit=limit, offset=offset, sort=sort, datum=crs, **filters)
+    total, items = service.list_incidents(session, limit=limit, offset=offset, sort=sort, datum=crs,
+                                          by_mediator=mine is not None, **filters)
     return {"total": total, "limit": limit, "offset": offset, "items": redact(items, PERSONAL, personal)}
 
 

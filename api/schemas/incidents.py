@@ -28,11 +28,21 @@ EventAction = Literal[ACTIONS]
 PERSONAL = "personal data: sent to dispatchers and admins only, absent for other roles"
 
 
-class Party(BaseModel):
+PartyRole = Literal["applicant", "respondent", "other"]
+
+
+class PartyRead(BaseModel):
+    """One party to a dispute as stored: shown as it is, whatever rules a registration had then."""
+
+    role: str = Field(description="applicant (申请人), respondent (被申请人) or other")
+    name: str
+    phone: str | None = None
+
+
+class Party(PartyRead):
     """One party to a dispute, as the mediation application records them (personal data)."""
 
-    role: Literal["applicant", "respondent", "other"] = Field(description="applicant (申请人), respondent "
-                                                                          "(被申请人) or other")
+    role: PartyRole = Field(description="applicant (申请人), respondent (被申请人) or other")
     name: PlainName = Field(max_length=100)
     phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$")
 
@@ -122,7 +132,7 @@ class IncidentRead(Labelled):
     description: str
     reporter_name: str | None = Field(None, description=PERSONAL)
     reporter_phone: str | None = Field(None, description=PERSONAL)
-    parties: list[Party] | None = Field(None, description=PERSONAL)
+    parties: list[PartyRead] | None = Field(None, description=PERSONAL)
     district_code: str
     town_code: str
     village_code: str

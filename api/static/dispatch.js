@@ -15,12 +15,17 @@
                             villages: {color: "#f768a1", weight: 0.6, fill: false}}}).addTo(map);
   var caseLayer = L.layerGroup().addTo(map), mediatorLayer = L.layerGroup().addTo(map), pin = null;
   var PAGE = 200, MOST = 1000;   // a group's cases are drawn 200 at a time, at most 1,000 (the API's limit)
-  var state = {group: "overdue", items: [], current: -1, card: null, proposed: [], registerKey: null, limit: PAGE};
+  // card: the case drawn on the card; cardId: the case last asked for (drawn once its answer comes).
+  var state = {group: "overdue", items: [], current: -1, card: null, cardId: null, proposed: [], registerKey: null,
+               limit: PAGE};
   var COLOURS = {overdue: "#d7191c", due_soon: "#fdbb2d", unassigned: "#7a0177", "new": "#fd8d3c",
                  in_mediation: "#2b83ba", follow_up: "#74c476", police: "#2171b5", closed: "#999"};
 
-  function say(text, ok) { $("message").textContent = text || ""; $("message").className = ok ? "ok" : ""; }
-  function failed(error) { say(error.message); }   // the problem's detail names its field already
+  var say = page.say, failed = page.failed, fact = page.fact;
+  function age(iso) {
+    var hours = Math.max(0, (Date.now() - new Date(iso).getTime()) / 3.6e6);
+    return hours < 48 ? t("{hours} h", {hours: Math.round(hours)}) : t("{days} d", {days: Math.round(hours / 24)});
+  }
 
   // Filters: an area by name or code (through /search), a category, a responsible level.
   function options(select, items) {
@@ -102,7 +107,7 @@
       list.appendChild(el("li", {"data-id": item.id, on: {click: function () { select(n, true); }}}, [
         el("span", {"class": "mark " + (item.deadline_mark || "none"), title: item.deadline_mark_label || ""}),
         el("span", {"class": "place", text: item.area_names.village + " · " + item.category_label}),
-        el("span", {"class": "age", text: page.age(item.registered_at)})]));
+        el("span", {"class": "age", text: age(item.registered_at)})]));
       var c = item.position.coordinates;
       L.circleMarker([c[1], c[0]], {radius: 5, color: COLOURS[item.group] || "#333", weight: 1, fillOpacity: 0.8})
         .on("click", function () { select(n, true); }).addTo(caseLayer);
@@ -129,6 +134,13 @@
   function openCard(id) {
     $("register").hidden = true;
     var asked = ++cardAsked;
+    if (state.cardId !== id) {   // another case: the last one's mediators are not its own
+      state.cardId = id;
+      state.proposed = [];
+      clear($("c-proposed"));
+      clear($("c-passed"));
+      mediatorLayer.clearLayers();
+    }
     return api("GET", "/incidents/" + id).then(function (incident) {
       if (asked !== cardAsked) return;
       state.card = incident;
@@ -141,7 +153,6 @@
       });
     }).catch(failed);
   }
-  function fact(term, value) { return [el("dt", {text: term}), el("dd", {text: value == null ? "—" : String(value)})]; }
   function drawCard(incident) {
     $("card").hidden = false;
     $("c-title").textContent = t("Case {id}: {category}", {id: incident.id, category: incident.category_label});
@@ -183,12 +194,13 @@
   // One step at a time: the card takes no second click until the step is answered, then it is
   // drawn again whole (the mediators too: who handles the case has changed).
   function act(path, body) {
-    $("card").classList.add("busy");
-    return api("POST", "/incidents/" + state.card.id + path, body).then(function (incident) {
-      say(t("saved: {status}", {status: incident.status_label}), true);
-      refresh();
-      return openCard(incident.id);
-    }).catch(failed).then(function () { $("card").classList.remove("busy"); });
+    return page.oneAtATime($("card"), function () {
+      return api("POST", "/incidents/" + state.card.id + path, body).then(function (incident) {
+        say(t("saved: {status}", {status: incident.status_label}), true);
+        refresh();
+        return openCard(incident.id);
+      }).catch(failed);
+    });
   }
   function dispatchTo(mediator) {   // the mediator shown, by id: the card's list is what the dispatcher chose from
     if (!state.card.mediator_id && mediator === state.proposed[0]) {
@@ -201,7 +213,7 @@
   function drawActions(incident) {
     var box = clear($("c-actions"));
     if (!config.mayAct) return;   // a reader sees the case, not the steps
-    page.stepForms(incident, function (body) { act("/transitions", body); })
+    page.stepForms(incident.next_statuses, function (body) { act("/transitions", body); })
       .forEach(function (form) { box.appendChild(form); });
     if (incident.stage && incident.category !== "public_safety") {
       var extend = el("form", {}, [el("fieldset", {}, [el("legend", {text: t("Extend")}),
@@ -320,12 +332,12 @@
     source.addEventListener("incident", function (message) {
       var event = JSON.parse(message.data);
       $("live").textContent = t("live: case {id} {action}", {id: event.incident_id, action: event.action_label});
-      if (state.card && state.card.id === event.incident_id) cardChanged = true;
+      if (state.cardId === event.incident_id) cardChanged = true;
       clearTimeout(pending);
       pending = setTimeout(function () {
         pending = null;
         refresh();
-        if (cardChanged && state.card) openCard(state.card.id);
+        if (cardChanged) openCard(state.cardId);   // the card asked for last, even if not drawn yet
         cardChanged = false;
       }, 300);
     });

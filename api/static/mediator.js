@@ -7,8 +7,7 @@
   var page = window.gridPage, config = page.config, t = page.t, el = page.el, clear = page.clear, api = page.api;
   var current = null, map = null, drawn = null;
 
-  function say(text, ok) { $("message").textContent = text || ""; $("message").className = ok ? "ok" : ""; }
-  function failed(error) { say(error.message); }
+  var say = page.say, failed = page.failed, fact = page.fact;
 
   function showList() {
     $("case").hidden = true;
@@ -29,14 +28,6 @@
     }).catch(failed);
   }
 
-  function fact(term, value, href) {
-    var dd = el("dd");
-    if (value == null || value === "") dd.textContent = "—";
-    else if (href) dd.appendChild(el("a", {href: href, text: String(value)}));
-    else dd.textContent = String(value);
-    return [el("dt", {text: term}), dd];
-  }
-
   function openCase(id) {
     return api("GET", "/incidents/" + id).then(function (incident) {
       current = incident;
@@ -51,11 +42,21 @@
        fact(t("deadline"), incident.deadline_mark_label), fact(t("registered"), page.when(incident.registered_at)),
        fact(t("description"), incident.description), fact(t("reporter"), incident.reporter_name),
        fact("☎", phone, phone ? "tel:" + phone : null)]
+        .concat(parties(incident.parties))
         .forEach(function (pair) { pair.forEach(function (n) { facts.appendChild(n); }); });
       drawActions(incident);
       page.timeline($("c-events"), incident.events);
       drawPlace(incident);
     }).catch(failed);
+  }
+
+  // Each party by their role (申请人, 被申请人), and their phone to call.
+  function parties(list) {
+    return (list || []).reduce(function (pairs, party) {
+      pairs.push(fact(t(party.role), party.name));
+      if (party.phone) pairs.push(fact("☎", party.phone, "tel:" + party.phone));
+      return pairs;
+    }, []);
   }
 
   // The small map: the case's village outline (GET /areas/{code}) and the case's point.
@@ -70,20 +71,25 @@
     if (drawn) drawn.remove();
     drawn = L.layerGroup([L.circleMarker([c[1], c[0]], {radius: 7, color: "#d7191c", fillOpacity: 0.9})]).addTo(map);
     api("GET", "/areas/" + incident.village_code).then(function (village) {
-      if (current && current.id === incident.id) drawn.addLayer(L.geoJSON(village, {style: {color: "#c51b8a", weight: 2, fill: false}}));
+      if (!current || current.id !== incident.id) return;   // another case is open now
+      var outline = L.geoJSON(village, {style: {color: "#c51b8a", weight: 2, fill: false}});
+      drawn.addLayer(outline);
+      map.fitBounds(outline.getBounds(), {padding: [8, 8]});   // the whole village, the case within it
     }).catch(function () {});   // the outline is a help, the case is shown without it
   }
 
   function act(path, body) {   // one step at a time: no second tap until the step is answered
-    $("case").classList.add("busy");
-    return api("POST", "/incidents/" + current.id + path, body).then(function (incident) {
-      if (path === "/decline") {
-        say(t("handed back: the dispatchers choose another mediator"), true);
-        return showList();
-      }
-      say(t("saved: {status}", {status: incident.status_label}), true);
-      return openCase(incident.id);
-    }).catch(failed).then(function () { $("case").classList.remove("busy"); });
+    return page.oneAtATime($("case"), function () {
+      return api("POST", "/incidents/" + current.id + path, body).then(function (incident) {
+        if (path === "/decline") {
+          return showList().then(function () {
+            say(t("handed back: the dispatchers choose another mediator"), true);
+          });
+        }
+        say(t("saved: {status}", {status: incident.status_label}), true);
+        return openCase(incident.id);
+      }).catch(failed);
+    });
   }
 
   function drawActions(incident) {
@@ -102,7 +108,7 @@
       });
       box.appendChild(back);
     }
-    var steps = Object.assign({}, incident, {next_statuses: incident.next_statuses.filter(function (s) { return s !== "accepted"; })});
+    var steps = incident.next_statuses.filter(function (s) { return s !== "accepted"; });   // the button above
     page.stepForms(steps, function (body) { act("/transitions", body); }).forEach(function (form) { box.appendChild(form); });
   }
 

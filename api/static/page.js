@@ -34,16 +34,37 @@ window.gridPage = (function () {
   var lang = document.documentElement.lang;
   var locale = navigator.language.indexOf(lang.slice(0, 2)) === 0 ? navigator.language : lang;
   function when(iso) { return iso ? new Date(iso).toLocaleString(locale) : "—"; }
-  function age(iso) {
-    var hours = Math.max(0, (Date.now() - new Date(iso).getTime()) / 3.6e6);
-    return hours < 48 ? t("{hours} h", {hours: Math.round(hours)}) : t("{days} d", {days: Math.round(hours / 24)});
-  }
   function field(label, input) { return el("label", {}, [el("span", {text: label + " "}), input]); }
+  // A fact of a case card: its term and value ("—" when it has none), a link when ``href`` is given.
+  function fact(term, value, href) {
+    var dd = el("dd");
+    if (value == null || value === "") dd.textContent = "—";
+    else if (href) dd.appendChild(el("a", {href: href, text: String(value)}));
+    else dd.textContent = String(value);
+    return [el("dt", {text: term}), dd];
+  }
+  // The page's #message: what was saved (ok), or what went wrong (a problem's detail names its field).
+  function say(text, ok) {
+    var message = document.getElementById("message");
+    message.textContent = text || "";
+    message.className = ok ? "ok" : "";
+  }
+  function failed(error) { say(error.message); }
+  // While ``box`` saves, it dims and is inert: no click, tap or key reaches it (Enter twice
+  // would send a step twice; a CSS pointer-events rule stops only the mouse).
+  function busy(box, on) { box.classList.toggle("busy", on); box.inert = on; }
+  // ``work()``, unless ``box`` is busy with a step already: each step is sent once.
+  function oneAtATime(box, work) {
+    if (box.inert) return Promise.resolve();
+    busy(box, true);
+    return work().then(function (answer) { busy(box, false); return answer; },
+                       function (error) { busy(box, false); throw error; });
+  }
 
-  // One form per step open to the incident, with the fields the law asks of it (an agreement's
-  // form, a termination's routes) and a note; ``send(body)`` posts it to /transitions.
-  function stepForms(incident, send) {
-    return incident.next_statuses.map(function (to) {
+  // One form per step of ``statuses`` (those open to a case), with the fields the law asks of it
+  // (an agreement's form, a termination's routes) and a note; ``send(body)`` posts it to /transitions.
+  function stepForms(statuses, send) {
+    return statuses.map(function (to) {
       var extra = [], form = el("form", {"data-to": to});
       if (to === "agreement") {
         var select = el("select", {name: "agreement_form"});
@@ -80,6 +101,6 @@ window.gridPage = (function () {
     });
   }
 
-  return {config: config, t: t, el: el, clear: clear, api: api, when: when, age: age, field: field,
-          stepForms: stepForms, timeline: timeline};
+  return {config: config, t: t, el: el, clear: clear, api: api, when: when, field: field, fact: fact, say: say,
+          failed: failed, busy: busy, oneAtATime: oneAtATime, stepForms: stepForms, timeline: timeline};
 })();

@@ -23,7 +23,7 @@
   var selected = [], painting = false, paintCells = {}, resolution = config.h3Resolution, plan = null, fitted = false;
 
   function status(text) { $("status").textContent = text; }
-  function busy(on) { $("side").classList.toggle("busy", on); }
+  function busy(on) { window.gridPage.busy($("side"), on); }
 
   function gridStyle(feature) {
     var on = selected.indexOf(feature.properties.code) >= 0;

@@ -20,12 +20,13 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import jwt
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.auth.models import ApiKey, ServiceSecret
 from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role, with_labels
 from geo.i18n import N_
+from geo.mediation import service as mediators
 from geo.errors import DomainError, Invalid, NotFound
 from geo.settings import Auth, Settings
 from geo.text import check_name
@@ -83,9 +84,8 @@ def create(session: Session, *, name: str, role: Role | str, expires_days: float
     name = check_name(name, "name")
     if (role is Role.MEDIATOR) != (mediator_id is not None):
         raise Invalid("a mediator key, and only a mediator key, names its mediator", field="mediator_id")
-    if mediator_id is not None and session.scalar(text("SELECT 1 FROM mediators WHERE id = :id"),
-                                                  {"id": mediator_id}) is None:
-        raise NotFound("no mediator {mediator_id}", field="mediator_id", mediator_id=mediator_id)
+    if mediator_id is not None:
+        mediators.get(session, mediator_id)   # NotFound naming it
     if role is Role.EMBED and not origins:
         raise Invalid("an embed key needs the origins (https://portal.example) allowed to use it", field="origins")
     if role is not Role.EMBED and (views or layers):

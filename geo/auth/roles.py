@@ -57,7 +57,12 @@ EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search
 MEDIATOR_READS = re.compile(r"^/mediator/?$|^/incidents(/\d+)?$|^/areas/\d+$")
 MEDIATOR_WRITES = re.compile(r"^/incidents/\d+/(transitions|decline)$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
-ADMIN_ONLY_READS = re.compile(r"^/audit")
+# Reads kept to some roles, first match wins: the audit log; another person's mediator page
+# (a mediator key opens its own, above).
+KEPT_READS = [
+    (re.compile(r"^/audit"), {Role.ADMIN}),
+    (re.compile(r"^/mediator/?$"), {Role.ADMIN, Role.DISPATCHER}),
+]
 # Writes (any method but GET and HEAD), first match wins.
 WRITERS = [
     (re.compile(r"^/(plans|generations)(/|$)"), {Role.ADMIN, Role.PLANNER}),
@@ -78,7 +83,7 @@ def may(role: Role, method: str, path: str) -> bool:
     if role is Role.MEDIATOR:
         return bool((MEDIATOR_READS if reading else MEDIATOR_WRITES).match(path))
     if reading:
-        return role is Role.ADMIN if ADMIN_ONLY_READS.match(path) else role in READERS
+        return next((role in roles for pattern, roles in KEPT_READS if pattern.match(path)), role in READERS)
     for pattern, roles in WRITERS:
         if pattern.match(path):
             return role in roles

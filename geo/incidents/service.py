@@ -37,6 +37,9 @@ TRANSITIONS = {
 }
 MEDIATED = MEDIATED_SQL.format(alias="i.")
 PLACED_STEPS = {"registered": {"referred"}, "referred": {"archived"}, "archived": set()}   # public-safety events
+CENTRE_STEPS = frozenset({"escalated"})
+"""Steps the centre takes, not the mediator: a mediator who cannot settle a case at its level
+hands it back or ends the mediation, and the dispatchers push it up (矛盾不上交 is their call)."""
 CONFIRMATION_WINDOW = timedelta(days=30)   # People's Mediation Law art. 33
 LEVEL_AREA = {"village": "village_code", "town": "town_code", "district": "district_code", "industry": "village_code"}
 
@@ -71,19 +74,21 @@ def _row(session: Session, incident_id: int, *, lock: bool = False, of_mediator:
     return dict(row._mapping)
 
 
-def _present(incident: dict, datum: Datum) -> dict:
+def _present(incident: dict, datum: Datum, *, by_mediator: bool = False) -> dict:
     out = {k: v for k, v in incident.items() if k not in _PRESENTED_OTHERWISE}
     out["position"] = point(incident["lon"], incident["lat"], datum)
     out["area_chain"] = {level: incident[f"{level}_code"] for level in CHAIN}
     out["area_names"] = {level: incident[f"{level}_name"] for level in CHAIN}
-    out["next_statuses"] = sorted(next_statuses(incident))
+    out["next_statuses"] = sorted(next_statuses(incident, by_mediator=by_mediator))
     return out
 
 
-def next_statuses(incident: dict) -> set[str]:
-    """The statuses the incident may go to next (a public-safety event is placed, not mediated)."""
+def next_statuses(incident: dict, *, by_mediator: bool = False) -> set[str]:
+    """The statuses the incident may go to next (a public-safety event is placed, not mediated),
+    ``by_mediator``: those its mediator may take (not the CENTRE_STEPS)."""
     placed = not is_mediated(incident["category"])
-    return (PLACED_STEPS if placed else TRANSITIONS).get(incident["status"], set())
+    steps = (PLACED_STEPS if placed else TRANSITIONS).get(incident["status"], set())
+    return steps - CENTRE_STEPS if by_mediator else steps
 
 
 def _restage(session: Session, incident_id: int, *, new_stage: bool) -> None:
@@ -95,7 +100,7 @@ def _restage(session: Session, incident_id: int, *, new_stage: bool) -> None:
 
 def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_events: bool = True,
         of_mediator: int | None = None) -> dict:
-    incident = _present(_row(session, incident_id, of_mediator=of_mediator), datum)
+    incident = _present(_row(session, incident_id, of_mediator=of_mediator), datum, by_mediator=of_mediator is not None)
     if with_events:
         events = session.execute(text("SELECT at, actor, action, from_status, to_status, details, note "
                                       "FROM incident_events WHERE incident_id = :id ORDER BY id"), {"id": incident_id})
@@ -279,10 +284,10 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     current = incident["status"]
     if to not in STATUSES:
         raise Invalid("unknown status {to}", field="to", to=to)
-    placed = not is_mediated(incident["category"])
-    if to == "escalated" and not placed:
+    placed, by_mediator = not is_mediated(incident["category"]), of_mediator is not None
+    if to == "escalated" and not placed and not by_mediator:
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
-    if to not in (steps := next_statuses(incident)):
+    if to not in (steps := next_statuses(incident, by_mediator=by_mediator)):
         allowed = ", ".join(sorted(steps)) or "none"
         raise Conflict("cannot go from {current} to {to} (allowed: {allowed})", field="to",
                        current=current, to=to, allowed=allowed)
@@ -307,7 +312,7 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     _restage(session, incident_id, new_stage=deadlines.STAGE_OF_STATUS.get(current) != deadlines.STAGE_OF_STATUS.get(to))
     _event(session, incident_id, actor=actor, action="transition", from_status=current, to_status=to, note=note,
            details={"agreement_form": agreement_form, "routes": routes} if (agreement_form or routes) else None)
-    return get(session, incident_id, datum)
+    return get(session, incident_id, datum, of_mediator=of_mediator)
 
 
 def decline(session: Session, incident_id: int, *, reason: str, actor: str, datum: Datum = Datum.WGS84,
@@ -396,14 +401,15 @@ def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: dat
 
 
 def list_incidents(session: Session, *, limit: int = 100, offset: int = 0, sort: str = "-registered_at",
-                   datum: Datum = Datum.WGS84, **filters) -> tuple[int, list[dict]]:
-    """Incidents matching ``filters`` (see ``filter_sql``), in the order ``sort`` names (SORTS)."""
+                   datum: Datum = Datum.WGS84, by_mediator: bool = False, **filters) -> tuple[int, list[dict]]:
+    """Incidents matching ``filters`` (see ``filter_sql``), in the order ``sort`` names (SORTS);
+    ``by_mediator``: their next steps as their mediator may take them."""
     condition, params = filter_sql(**filters)
     total = session.execute(text(f"SELECT count(*) FROM incidents i WHERE {condition}"), params).scalar_one()
     rows = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE {condition} "
                                 f"ORDER BY {SORTS[sort]} LIMIT :limit OFFSET :offset"),
                            {**params, "limit": limit, "offset": offset})
-    return total, [_present(dict(r._mapping), datum) for r in rows]
+    return total, [_present(dict(r._mapping), datum, by_mediator=by_mediator) for r in rows]
 
 
 def group_counts(session: Session, **filters) -> dict[str, int]:
