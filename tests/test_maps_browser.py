@@ -220,6 +220,12 @@ def toggle(page, overlay):
     page.locator(".leaflet-control-layers").get_by_text(overlay, exact=True).click()
 
 
+def drawn(page, overlay):
+    """Wait until the overlay's tiles in view have all come and been drawn (Leaflet's isLoading)."""
+    page.wait_for_function("(title) => { const layer = window.haikouMap.overlays[title];"
+                           " return layer._map && !layer.isLoading(); }", arg=overlay)
+
+
 def click_at(page, lon, lat):
     """A real mouse click where the planner's map shows (lon, lat)."""
     page.mouse.click(*on_screen(page, lon, lat))
@@ -271,8 +277,7 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     page.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
     page.wait_for_load_state("networkidle")
     toggle(page, "Incidents: open")
-    page.wait_for_load_state("networkidle")                  # the incident tiles are drawn
-    page.wait_for_timeout(500)
+    drawn(page, "Incidents: open")
     page.mouse.click(*on_screen(page, lon, lat, "window.haikouMap.map"))
     popup = page.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
     assert i18n.label("category", category, "en") in popup and "category" in popup   # named, and labelled
@@ -282,8 +287,7 @@ def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admi
     chinese.wait_for_function("() => window.haikouMap !== undefined")
     chinese.evaluate("([lat, lng]) => window.haikouMap.map.setView([lat, lng], 18)", [lat, lon])
     toggle(chinese, "案件：在办")
-    chinese.wait_for_load_state("networkidle")
-    chinese.wait_for_timeout(500)
+    drawn(chinese, "案件：在办")
     chinese.mouse.click(*on_screen(chinese, lon, lat, "window.haikouMap.map"))
     popup = chinese.wait_for_selector(".leaflet-popup-content", timeout=10_000).inner_text()
     assert i18n.label("category", category, "zh-CN") in popup and "类别" in popup and "category" not in popup
