@@ -177,12 +177,13 @@ def _labelled(view: str) -> list[str]:
 
 def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = None, filters: dict | None = None,
          alerts_as_of: str | None = None, session: str | None = None, title: str | None = None,
-         data_as_of: datetime | None = None) -> str:
+         data_as_of: datetime | None = None, layers: frozenset[str] | None = None) -> str:
     """The HTML of a full map (``view="map"``, with the early-warning layer as of ``alerts_as_of``,
     default now) or of an embed view. Its settings go in a JSON block that /static/map.js reads;
     folium's inline scripts carry ``nonce`` (the page's Content-Security-Policy allows no other).
     An embed page sends ``session`` as its credentials (it has no cookie in a portal's frame).
-    The legend gives ``data_as_of`` in Haikou time."""
+    The legend gives ``data_as_of`` in Haikou time; the overlays are those of the caller's
+    tile ``layers`` (None: all)."""
     if view != "map" and view not in EMBED_VIEWS:
         raise NotFound("no map view {view}; there are {embed_views}", field="view", view=view, embed_views=sorted(EMBED_VIEWS))
     if basemap not in BASEMAPS:
@@ -203,7 +204,8 @@ def page(view: str, *, nonce: str, basemap: str = "none", focus: str | None = No
     params = {k: v for k, v in (filters or {}).items() if v}
     if datum is not Datum.WGS84:
         params["crs"] = datum.value
-    config = {"map": fmap.get_name(), "overlays": _overlays(view), "lines": _LINES, "points": _POINTS,
+    overlays = [o for o in _overlays(view) if layers is None or set(o["layers"].split(",")) <= layers]
+    config = {"map": fmap.get_name(), "overlays": overlays, "lines": _LINES, "points": _POINTS,
               "ramp": _RAMP, "ramps": {name: top for name, (top, _) in _RAMPS.items()}, "statuses": STATUS_COLOURS,
               "open": OPEN, "labels": {"levels": _labelled(view), "zooms": LABEL_ZOOMS},
               "query": urlencode(params), "session": session, "words": words(MAP_WORDS), "popup": _popup_words(),

@@ -27,6 +27,7 @@ from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
 from geo.auth.roles import EMBEDDABLE, PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
 from geo.db import session_factory
+from geo.incidents.service import EVERY_INCIDENT, Reach
 from geo.settings import get_settings
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -273,6 +274,8 @@ class Gate:
                           role=principal.role.value, method=request.method, path=path)
         if principal.role is Role.EMBED:
             _embed_scope(request, principal, state)
+        elif principal.layers is not None:   # an area key: not the city's incidents one by one
+            state["layers"] = principal.layers
         wait = services.limiter.wait(principal.key, settings.limits.rate_limit_per_minute)
         if wait:
             raise Problem(429, "Too many requests", "more than {limit} requests a minute",
@@ -319,10 +322,12 @@ def sees_personal_data(request: Request) -> bool:
     return principal is not None and principal.role in SEES_PERSONAL_DATA
 
 
-def own_cases(request: Request) -> int | None:
-    """The mediator whose cases alone a mediator key reaches (None: any role that reads all)."""
+def reach(request: Request) -> Reach:
+    """The incidents the caller reaches: a mediator key its mediator's, an area key its area's."""
     principal = getattr(request.state, "principal", None)
-    return principal.mediator_id if principal is not None and principal.role is Role.MEDIATOR else None
+    if principal is None:
+        return EVERY_INCIDENT
+    return Reach(mediator_id=principal.mediator_id if principal.role is Role.MEDIATOR else None, area=principal.area)
 
 
 def redact(data, fields: tuple[str, ...], allowed: bool):

@@ -30,8 +30,8 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "rule": tuple(rule.name for rule in read_policy(DEFAULT_POLICY).rules),   # the default policy's rules
 }
 # Calls whose first argument is a message (the errors of geo.errors and their kin, N_, translate).
-_MESSAGE_CALLS = ("N_", "translate", "DomainError", "Invalid", "NotFound", "Conflict", "TooLarge", "NotPublishable",
-                  "Unauthenticated", "CodeError", "__init__")
+_MESSAGE_CALLS = ("N_", "translate", "DomainError", "Invalid", "Forbidden", "NotFound", "Conflict", "TooLarge", "Busy",
+                  "IndexBusy", "NotPublishable", "Unauthenticated", "CodeError", "__init__")
 _SOURCES = ("geo", "api", "tiles")
 _METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]   # templates: their _() calls
 _SKIPPED = ("geo/dataset", "geo/migrations")   # the loader's reports are for the engineer who runs it

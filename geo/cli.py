@@ -370,6 +370,8 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
                                                            "boundaries and aggregates; incidents, mediators, cameras "
                                                            "and camera_fov only if named)."),
                     mediator: int = typer.Option(None, help="Mediator keys: the mediator's id (their cases only)."),
+                    area: str = typer.Option(None, help="Dispatcher and viewer keys: a district, town or village code "
+                                                        "(the incidents of that area only)."),
                     quiet: bool = typer.Option(False, help="Print only the key.")) -> None:
     """Make an API key; the key is printed once and stored only as a hash."""
     from sqlalchemy.orm import Session
@@ -381,7 +383,8 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
 
     with Session(get_engine()) as session, session.begin():
         key, row = keys.create(session, name=name, role=role, expires_days=expires_days, origins=origin,
-                               views=listed(views), layers=listed(layers), mediator_id=mediator)
+                               views=listed(views), layers=listed(layers), mediator_id=mediator,
+                               area=area)
         expires = row.expires_at.isoformat() if row.expires_at else "never"
     if quiet:
         print(key)   # stdout, for scripts to capture (messages go to stderr)
@@ -417,6 +420,8 @@ def auth_list() -> None:
             state = "revoked" if row.revoked_at else f"expires {row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "active"
             scope = f"  views {','.join(row.views)}" if row.views else ""
             scope += f"  layers {','.join(row.layers)}" if row.layers else ""
+            scope += f"  area {row.area_code}" if row.area_code else ""
+            scope += f"  mediator {row.mediator_id}" if row.mediator_id else ""
             console.print(f"{row.prefix}  {row.role:<12} {row.name}  {state}  {' '.join(row.origins)}{scope}")
 
 

@@ -43,6 +43,12 @@ class Invalid(DomainError):
     status, title = 422, N_("Invalid input")
 
 
+class Forbidden(DomainError):
+    """Known credentials, outside what they reach (an area key asking about another area)."""
+
+    status, title = 403, N_("Forbidden")
+
+
 class NotFound(DomainError):
     status, title = 404, N_("Not found")
 

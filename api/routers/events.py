@@ -13,14 +13,14 @@ from api.dependencies import get_actor
 from api.params import known_query
 from api.problems import answers
 from api.schemas.incidents import StreamedEvent
+from api.security import reach
 from api.state import services
 from api.streams import read_backlog
-from geo.areas.service import area_in_force
 from geo.db import session_factory
 from geo.errors import Invalid
 from geo.incidents import stream
 from geo.incidents.models import ACTIONS
-from geo.incidents.service import area_holds
+from geo.incidents.service import Reach, area_holds
 from geo.settings import get_settings
 
 router = APIRouter(tags=["incidents"])
@@ -42,14 +42,15 @@ def _actions(types: str | None) -> tuple[str, ...]:
     return asked
 
 
-def _start(last_event_id: int | None, area: str | None) -> tuple[stream.Position | None, bool]:
-    """Where the stream starts, and whether the browser's position was lost (a reset)."""
+def _start(last_event_id: int | None, area: str | None,
+           reached: Reach) -> tuple[stream.Position | None, bool, str | None]:
+    """Where the stream starts, whether the browser's position was lost (a reset), and the
+    area it keeps to (an area key's by default)."""
     with session_factory(for_requests=True)() as session:
-        if area is not None:
-            area_in_force(session, area)
+        area = reached.area_asked(session, area)
         if last_event_id is not None and (position := stream.position_of(session, last_event_id)) is not None:
-            return position, False
-        return stream.head(session), last_event_id is not None
+            return position, False, area
+        return stream.head(session), last_event_id is not None, area
 
 
 @router.get("/events", dependencies=[Depends(known_query)], response_class=StreamingResponse,
@@ -70,9 +71,10 @@ async def events(request: Request,
     """Each registration, dispatch, reassignment, escalation, lifecycle step and extension, as
     it commits anywhere (this process, another worker, the overdue sweep); a browser's
     EventSource resumes after the last event it saw, missing none. The stream ends after
-    GRID_EVENT_STREAM_SECONDS (the browser reconnects by itself)."""
+    GRID_EVENT_STREAM_SECONDS (the browser reconnects by itself). An area key's stream keeps
+    to its area (another area asked for is a 403)."""
     actions = _actions(types)
-    position, reset = await run_in_threadpool(_start, last_event_id, area)
+    position, reset, area = await run_in_threadpool(_start, last_event_id, area, reach(request))
     feed = services(request).feed
     owner = get_actor(request)
     feed.check(owner)   # a 503 now, rather than a stream that ends at once

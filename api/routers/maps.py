@@ -13,7 +13,8 @@ from api.dependencies import get_read_session
 from api.links import public
 from api.params import AwareMoment, Moment
 from api.problems import answers
-from geo.areas.service import area_in_force, data_as_of, index_resolution
+from api.security import allowed_layers
+from geo.areas.service import area_in_force, area_name, data_as_of, index_resolution
 from geo.auth.roles import Role, may
 from geo.errors import Invalid, NotFound
 from geo.i18n import label, templates, translate, words
@@ -29,7 +30,7 @@ Basemap = Annotated[str, Query(description="none (default, offline), osm, tiandi
 
 def _page(request: Request, view: str, basemap: str, **options) -> HTMLResponse:
     """A map page; its Content-Security-Policy lets the basemap's images in (see api.headers)."""
-    html = maps.page(view, basemap=basemap, nonce=request.state.csp_nonce, **options)
+    html = maps.page(view, basemap=basemap, nonce=request.state.csp_nonce, layers=allowed_layers(request), **options)
     request.state.csp_image_hosts = maps.image_hosts(basemap)
     return HTMLResponse(html)
 
@@ -69,12 +70,14 @@ def _lifecycle() -> dict:
 
 
 @router.get("/dispatch", response_class=HTMLResponse)
-def dispatch_workbench(request: Request) -> HTMLResponse:
+def dispatch_workbench(request: Request, session: Annotated[Session, Depends(get_read_session)]) -> HTMLResponse:
     """The dispatcher's workbench: the queue by group and deadline, the case card with the
     proposed mediators and each lifecycle step, registration by a map click, live through
-    ``GET /events``; j/k, Enter, d and n from the keyboard. Opened with ``?key=`` once."""
+    ``GET /events``; j/k, Enter, d and n from the keyboard. Opened with ``?key=`` once; a key
+    kept to an area shows that area's cases (and says so)."""
     principal = request.state.principal
-    config = {"words": words(maps.DISPATCH_WORDS), "mayAct": may(principal.role, "POST", "/incidents"),
+    area = principal.area and {"code": principal.area, "name": area_name(session, principal.area) or principal.area}
+    config = {"words": words(maps.DISPATCH_WORDS), "mayAct": may(principal.role, "POST", "/incidents"), "area": area,
               "categories": _choices("category", Category), "severities": _choices("severity", Severity),
               "levels": _choices("level", LEVEL_AREA), **_lifecycle(),
               "datums": [{"code": c, "label": translate(m)} for c, m in maps.DATUMS.items()]}

@@ -37,6 +37,9 @@
   options($("r-severity"), config.severities);
   options($("r-crs"), config.datums);
   var filters = {};
+  // A key kept to an area: its cases only, whatever the filter says (the service keeps to them).
+  function ownArea() { return config.area ? t("area: {name} ({code})", config.area) : ""; }
+  $("filter-status").textContent = ownArea();
   function areaOf(text) {
     text = text.trim();
     if (!text) return Promise.resolve(null);
@@ -56,7 +59,7 @@
     areaOf($("f-area").value).then(function (area) {
       filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null};
       state.limit = PAGE;
-      if (!area) $("filter-status").textContent = "";
+      if (!area) $("filter-status").textContent = ownArea();
       refresh();
     }).catch(function (error) {   // the old area's cases would look like the answer: show none
       $("filter-status").textContent = error.message;

@@ -127,6 +127,11 @@ def related_areas(session: Session, code: str, *, relation: str, generation: int
     return [dict(r) for r in session.execute(query.order_by(Area.code)).mappings()]
 
 
+def area_name(session: Session, code: str) -> str | None:
+    """The name of the area of ``code`` in force (None: there is none)."""
+    return session.scalar(text("SELECT name FROM areas_now WHERE code = :c"), {"c": code})
+
+
 def area_in_force(session: Session, code: str, *, field: str = "area") -> dict:
     """Code, name and level of an area of the generation in force; a bad or unknown code is
     an error naming ``field``."""
@@ -134,7 +139,7 @@ def area_in_force(session: Session, code: str, *, field: str = "area") -> dict:
         level = parse_area_code(code).level.value
     except CodeError as exc:
         raise exc.at(field) from None
-    name = session.scalar(text("SELECT name FROM areas_now WHERE code = :c"), {"c": code})
+    name = area_name(session, code)
     if name is None:
         raise NotFound("no area {code} in force", field=field, code=code)
     return {"code": code, "name": name, "level": level}

@@ -24,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.auth.models import ApiKey, ServiceSecret
-from geo.auth.roles import EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role, with_labels
+from geo.areas.service import area_in_force
+from geo.auth.roles import AREA_KEY_LAYERS, AREA_LEVELS, AREA_ROLES, EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role, \
+    with_labels
 from geo.i18n import N_
 from geo.mediation import service as mediators
 from geo.errors import DomainError, Invalid, NotFound
@@ -49,6 +51,7 @@ class Principal:
     expires: float | None = None               # epoch seconds; None: never
     from_portal: bool = False                  # a page session opened from one of the key's origins
     mediator_id: int | None = None             # mediator keys: the mediator whose cases they reach
+    area: str | None = None                    # area keys: the area whose incidents they reach
 
     def expired(self, now: float | None = None) -> bool:
         return self.expires is not None and (now or time.time()) >= self.expires
@@ -76,16 +79,23 @@ def _known(values: list[str] | None, allowed: set[str] | frozenset[str], what: s
 
 def create(session: Session, *, name: str, role: Role | str, expires_days: float | None = None,
            origins: list[str] | None = None, views: list[str] | None = None,
-           layers: list[str] | None = None, mediator_id: int | None = None) -> tuple[str, ApiKey]:
+           layers: list[str] | None = None, mediator_id: int | None = None,
+           area: str | None = None) -> tuple[str, ApiKey]:
     """A new key: (the key, shown only now; its row). An embed key serves ``views`` and
     ``layers`` (default: every embed page, and boundaries and aggregates only); a mediator
-    key, the cases of ``mediator_id``."""
+    key, the cases of ``mediator_id``; a dispatcher or viewer key with an ``area`` (a district,
+    town or village code in force), the incidents of that area."""
     role = Role(role)
     name = check_name(name, "name")
     if (role is Role.MEDIATOR) != (mediator_id is not None):
         raise Invalid("a mediator key, and only a mediator key, names its mediator", field="mediator_id")
     if mediator_id is not None:
         mediators.get(session, mediator_id)   # NotFound naming it
+    if area is not None:
+        if role not in AREA_ROLES:
+            raise Invalid("only dispatcher and viewer keys are kept to an area", field="area")
+        if area_in_force(session, area)["level"] not in AREA_LEVELS:
+            raise Invalid("a key is kept to a district, a town or a village", field="area")
     if role is Role.EMBED and not origins:
         raise Invalid("an embed key needs the origins (https://portal.example) allowed to use it", field="origins")
     if role is not Role.EMBED and (views or layers):
@@ -99,7 +109,7 @@ def create(session: Session, *, name: str, role: Role | str, expires_days: float
     row = ApiKey(prefix=prefix, secret_hash=_digest(key), name=name, role=role.value, origins=list(origins or []),
                  views=_known(views, set(EMBED_PAGES), "views"),
                  layers=_known(layers, PUBLIC_LAYERS | PRIVATE_LAYERS, "layers"), expires_at=expires,
-                 mediator_id=mediator_id)
+                 mediator_id=mediator_id, area_code=area)
     session.add(row)
     session.flush()
     return key, row
@@ -126,8 +136,9 @@ def _principal(row: ApiKey | None, expires: float | None = None, from_portal: bo
     embed = role is Role.EMBED
     principal = Principal(f"key:{row.name}", role, row.prefix, tuple(row.origins or ()),
                           views=frozenset(row.views or EMBED_PAGES) if embed else None,
-                          layers=with_labels(frozenset(PUBLIC_LAYERS if row.layers is None else row.layers)) if embed else None,
-                          expires=ends, from_portal=from_portal, mediator_id=row.mediator_id)
+                          layers=with_labels(frozenset(PUBLIC_LAYERS if row.layers is None else row.layers)) if embed
+                          else AREA_KEY_LAYERS if row.area_code else None,
+                          expires=ends, from_portal=from_portal, mediator_id=row.mediator_id, area=row.area_code)
     if principal.expired():
         raise Unauthenticated("this API key has expired")
     return principal

@@ -15,7 +15,9 @@ class ApiKey(Base):
     __table_args__ = (CheckConstraint("role IN ('admin','planner','dispatcher','camera_admin','viewer','embed',"
                                       "'mediator')", name="role_known"),
                       CheckConstraint("(role = 'mediator') = (mediator_id IS NOT NULL)",
-                                      name="mediator_keys_name_their_mediator"))
+                                      name="mediator_keys_name_their_mediator"),
+                      CheckConstraint("area_code IS NULL OR role IN ('dispatcher', 'viewer')",
+                                      name="area_keys_are_dispatchers_or_viewers"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prefix: Mapped[str] = mapped_column(String(12), unique=True)      # shown in lists, used to find the key
@@ -26,6 +28,7 @@ class ApiKey(Base):
     views: Mapped[list[str] | None] = mapped_column(ARRAY(Text))       # embed keys: pages served (NULL: defaults)
     layers: Mapped[list[str] | None] = mapped_column(ARRAY(Text))      # embed keys: tile layers served (NULL: defaults)
     mediator_id: Mapped[int | None] = mapped_column(BigInteger)         # mediator keys: whose cases (no FK: 0015)
+    area_code: Mapped[str | None] = mapped_column(Text)                 # area keys: whose incidents (no FK: 0017)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,6 +7,10 @@ embed pages (and the outline of one area, which an embedded area page zooms to) 
 from the portals (origins) its key names, and only the views and layers the key names.
 mediator: one mediator's own cases (their key names the mediator), on the /mediator page:
 read them with the parties' contacts, and take them through the lifecycle or hand them back.
+
+A dispatcher or viewer key may name an area (a district's, town's or village's centre):
+it reaches the incidents of that area only (lists, cards, steps, the event stream), and
+the incidents tile layer not at all; aggregates (dashboard, reports, heat) stay the city's.
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ class Role(StrEnum):
 
 READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
 SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER, Role.MEDIATOR}   # a mediator: of their own cases only
+AREA_ROLES = frozenset({Role.DISPATCHER, Role.VIEWER})   # the roles whose keys may be kept to an area
+AREA_LEVELS = ("district", "town", "village")             # the areas they may be kept to
 # Open without credentials: health, the API documents, the pages' own scripts and styles and
 # the map fonts (glyphs) that MapLibre styles name.
 PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static|fonts)/")
@@ -38,6 +44,7 @@ SESSION_PAGES = re.compile(r"^/(map|planner|dispatch|mediator)/?$")
 AREA_LAYERS = frozenset({"districts", "towns", "villages", "grids"})
 PUBLIC_LAYERS = AREA_LAYERS | {"labels", "incident_heat", "households", "camera_coverage"}
 PRIVATE_LAYERS = frozenset({"incidents", "mediators", "cameras", "camera_fov"})
+AREA_KEY_LAYERS = PUBLIC_LAYERS | PRIVATE_LAYERS - {"incidents"}   # the city's cases one by one: not an area key's
 EMBED_PAGES = ("overview", "area", "heat")
 
 

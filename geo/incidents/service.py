@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from geo.areas.locate import describe, located_inside
 from geo.areas.locate_index import IndexCache
+from geo.areas.service import area_in_force
 from geo.audit.service import record
 from geo.changes import announce
 from geo.crs import Datum, point, to_wgs84
-from geo.errors import Conflict, Invalid, NotFound
+from geo.errors import Conflict, Forbidden, Invalid, NotFound
 from geo.incidents import deadlines
 from geo.incidents.models import ROUTES
 from geo.incidents.statuses import OPEN, STATUSES
@@ -57,18 +59,58 @@ _COLUMNS = f"""i.id, i.category, i.severity, i.status, i.occurred_at, i.register
 _FROM = "incidents i LEFT JOIN mediators m ON m.id = i.mediator_id"
 CHAIN = ("district", "town", "village", "grid")
 _PRESENTED_OTHERWISE = frozenset({"lon", "lat", *(f"{level}_name" for level in CHAIN)})   # as position, area_names
+_IN_AREA = "left(i.grid_code, length(:{name})) = :{name}"   # area codes prefix their grids' codes (area_holds)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The incidents a caller reaches: a mediator key its mediator's (and takes the mediator's
+    steps, not the CENTRE_STEPS), an area key those in its area; neither: every incident."""
+
+    mediator_id: int | None = None
+    area: str | None = None
+
+    @property
+    def by_mediator(self) -> bool:
+        return self.mediator_id is not None
+
+    def sql(self) -> tuple[str, dict]:
+        """The condition on incidents ``i`` that keeps to this reach, and its parameters."""
+        where, params = ["true"], {}
+        if self.mediator_id is not None:
+            where.append("i.mediator_id = :reach_mediator")
+            params["reach_mediator"] = self.mediator_id
+        if self.area is not None:
+            where.append(_IN_AREA.format(name="reach_area"))
+            params["reach_area"] = self.area
+        return " AND ".join(where), params
+
+    def holds(self, area: str) -> bool:
+        """Whether this reach holds all of the area (or grid) of code ``area``."""
+        return self.area is None or area_holds(self.area, area)
+
+    def area_asked(self, session: Session, area: str | None, *, field: str = "area") -> str | None:
+        """The area a list or stream asks for, kept to this reach: an area in force (404) within
+        an area key's area (403); none asked: the key's area (None: the whole city)."""
+        if area is not None:
+            area_in_force(session, area, field=field)
+            if not self.holds(area):
+                raise Forbidden("this key reaches the incidents of area {reach} only", field=field, reach=self.area)
+        return area or self.area
+
+
+EVERY_INCIDENT = Reach()
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _row(session: Session, incident_id: int, *, lock: bool = False, of_mediator: int | None = None) -> dict:
-    """The incident; ``of_mediator``: only if that mediator has it (else as if there were none)."""
-    mine = "" if of_mediator is None else "AND i.mediator_id = :mediator"
-    row = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE i.id = :id {mine} "
-                               f"{'FOR UPDATE OF i' if lock else ''}"),
-                          {"id": incident_id, "mediator": of_mediator}).first()
+def _row(session: Session, incident_id: int, *, lock: bool = False, reach: Reach = EVERY_INCIDENT) -> dict:
+    """The incident, if it is within ``reach`` (else as if there were none)."""
+    within, params = reach.sql()
+    row = session.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE i.id = :id AND {within} "
+                               f"{'FOR UPDATE OF i' if lock else ''}"), {"id": incident_id, **params}).first()
     if row is None:
         raise NotFound("no incident {incident_id}", field="incident_id", incident_id=incident_id)
     return dict(row._mapping)
@@ -99,8 +141,8 @@ def _restage(session: Session, incident_id: int, *, new_stage: bool) -> None:
 
 
 def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_events: bool = True,
-        of_mediator: int | None = None) -> dict:
-    incident = _present(_row(session, incident_id, of_mediator=of_mediator), datum, by_mediator=of_mediator is not None)
+        reach: Reach = EVERY_INCIDENT) -> dict:
+    incident = _present(_row(session, incident_id, reach=reach), datum, by_mediator=reach.by_mediator)
     if with_events:
         events = session.execute(text("SELECT at, actor, action, from_status, to_status, details, note "
                                       "FROM incident_events WHERE incident_id = :id ORDER BY id"), {"id": incident_id})
@@ -191,9 +233,10 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
     return get(session, new_id, datum), True
 
 
-def auto_dispatch(session: Session, incident_id: int, *, actor: str, required: bool = True) -> dict:
+def auto_dispatch(session: Session, incident_id: int, *, actor: str, required: bool = True,
+                  reach: Reach = EVERY_INCIDENT) -> dict:
     """Nearest eligible mediator at the responsible level, escalating level by level when nobody is."""
-    incident = _row(session, incident_id, lock=True)
+    incident = _row(session, incident_id, lock=True, reach=reach)
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents are dispatched", field="status",
                        incident_id=incident_id, status=incident["status"])
@@ -229,9 +272,10 @@ def _assign(session: Session, incident: dict, mediator: dict, *, actor: str, mod
     return _row(session, incident["id"])
 
 
-def manual_dispatch(session: Session, incident_id: int, *, mediator_id: int, reason: str, actor: str) -> dict:
+def manual_dispatch(session: Session, incident_id: int, *, mediator_id: int, reason: str, actor: str,
+                    reach: Reach = EVERY_INCIDENT) -> dict:
     """A dispatcher's choice, with a stated reason; availability is still enforced."""
-    incident = _row(session, incident_id, lock=True)
+    incident = _row(session, incident_id, lock=True, reach=reach)
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents are dispatched", field="status",
                        incident_id=incident_id, status=incident["status"])
@@ -261,9 +305,10 @@ def _escalate(session: Session, incident: dict, *, to_level: str, actor: str, re
            to_status="escalated", note=reason, details={"from_level": incident["responsible_level"], "to_level": to_level})
 
 
-def escalate(session: Session, incident_id: int, *, reason: str, actor: str, datum: Datum = Datum.WGS84) -> dict:
+def escalate(session: Session, incident_id: int, *, reason: str, actor: str, datum: Datum = Datum.WGS84,
+             reach: Reach = EVERY_INCIDENT) -> dict:
     """Move an open incident one level up (矛盾不上交 stops at the district) and dispatch there."""
-    incident = _row(session, incident_id, lock=True)
+    incident = _row(session, incident_id, lock=True, reach=reach)
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents escalate", field="status",
                        incident_id=incident_id, status=incident["status"])
@@ -278,13 +323,13 @@ def escalate(session: Session, incident_id: int, *, reason: str, actor: str, dat
 
 def transition(session: Session, incident_id: int, *, to: str, actor: str, note: str | None = None,
                agreement_form: str | None = None, routes: list[str] | None = None,
-               datum: Datum = Datum.WGS84, of_mediator: int | None = None) -> dict:
+               datum: Datum = Datum.WGS84, reach: Reach = EVERY_INCIDENT) -> dict:
     """Move through the mediation lifecycle; an illegal step is a Conflict."""
-    incident = _row(session, incident_id, lock=True, of_mediator=of_mediator)
+    incident = _row(session, incident_id, lock=True, reach=reach)
     current = incident["status"]
     if to not in STATUSES:
         raise Invalid("unknown status {to}", field="to", to=to)
-    placed, by_mediator = not is_mediated(incident["category"]), of_mediator is not None
+    placed, by_mediator = not is_mediated(incident["category"]), reach.by_mediator
     if to == "escalated" and not placed and not by_mediator:
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
     if to not in (steps := next_statuses(incident, by_mediator=by_mediator)):
@@ -312,14 +357,14 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     _restage(session, incident_id, new_stage=deadlines.STAGE_OF_STATUS.get(current) != deadlines.STAGE_OF_STATUS.get(to))
     _event(session, incident_id, actor=actor, action="transition", from_status=current, to_status=to, note=note,
            details={"agreement_form": agreement_form, "routes": routes} if (agreement_form or routes) else None)
-    return get(session, incident_id, datum, of_mediator=of_mediator)
+    return get(session, incident_id, datum, reach=reach)
 
 
 def decline(session: Session, incident_id: int, *, reason: str, actor: str, datum: Datum = Datum.WGS84,
-            of_mediator: int | None = None) -> dict:
+            reach: Reach = EVERY_INCIDENT) -> dict:
     """The mediator hands a case not yet accepted back (a conflict of interest, away): it waits,
     unassigned, for the dispatchers, and the time to accept runs on."""
-    incident = _row(session, incident_id, lock=True, of_mediator=of_mediator)
+    incident = _row(session, incident_id, lock=True, reach=reach)
     if incident["status"] not in ("registered", "escalated") or incident["mediator_id"] is None:
         raise Conflict("only a case dispatched and not yet accepted can be handed back (it is {status})",
                        field="status", status=incident["status"])
@@ -330,9 +375,9 @@ def decline(session: Session, incident_id: int, *, reason: str, actor: str, datu
 
 
 def extend(session: Session, incident_id: int, *, days: int, agreement: str, actor: str,
-           datum: Datum = Datum.WGS84) -> dict:
+           datum: Datum = Datum.WGS84, reach: Reach = EVERY_INCIDENT) -> dict:
     """Extend the deadline, only with the parties' recorded agreement."""
-    incident = _row(session, incident_id, lock=True)
+    incident = _row(session, incident_id, lock=True, reach=reach)
     if incident["status"] not in OPEN:
         raise Conflict("incident {incident_id} is {status}: only open incidents get more time", field="status",
                        incident_id=incident_id, status=incident["status"])
@@ -346,12 +391,14 @@ def extend(session: Session, incident_id: int, *, days: int, agreement: str, act
     return get(session, incident_id, datum)
 
 
-def escalate_overdue(session: Session, *, actor: str) -> list[int]:
+def escalate_overdue(session: Session, *, actor: str, reach: Reach = EVERY_INCIDENT) -> list[int]:
     """Open cases red-marked at village level (not accepted or not concluded in time) of
     the policy's severities go to the town centre. Public-safety events have no deadline."""
     severities = sorted(get_policy().escalate_overdue)
-    ids = [r[0] for r in session.execute(text(f"""SELECT id FROM incidents WHERE is_open(status) AND {deadlines.overdue_sql()}
-        AND responsible_level = 'village' AND severity = ANY(:sev) ORDER BY id"""), {"sev": severities})]
+    within, params = reach.sql()
+    ids = [r[0] for r in session.execute(text(f"""SELECT id FROM incidents i WHERE is_open(status)
+        AND {deadlines.overdue_sql('i.')} AND responsible_level = 'village' AND severity = ANY(:sev) AND {within}
+        ORDER BY id"""), {"sev": severities, **params})]
     for incident_id in ids:
         escalate(session, incident_id, reason="not concluded in time", actor=actor)
     return ids
@@ -374,8 +421,8 @@ def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: dat
              closed: bool | None = None) -> tuple[str, dict]:
     """The SQL condition on incidents ``i`` for a list's filters, with its parameters."""
     where, params = ["true"], {}
-    if area:   # area codes are prefixes of their grids' codes (area_holds)
-        where.append("left(i.grid_code, length(:area)) = :area")
+    if area:
+        where.append(_IN_AREA.format(name="area"))
         params["area"] = area
     if bbox:   # WGS-84 west, south, east, north
         where.append("i.position && ST_MakeEnvelope(:w, :s, :e, :n, 4326)")
