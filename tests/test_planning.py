@@ -308,6 +308,55 @@ def test_autogrid_makes_contiguous_grids_in_the_target_range(client, engine):
     assert answer["plan"]["edits_applied"] == 1
 
 
+def one_grid_village(engine, low: int, high: int) -> tuple[str, int]:
+    """A village of one grid whose households no number of grids keeps within [low, high]."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(text("""SELECT v.code, v.households FROM areas_now v
+            WHERE v.level = 'village' AND v.households > :high AND v.households < 2 * :low
+              AND (SELECT count(*) FROM areas_now g WHERE g.parent_code = v.code AND g.level = 'grid') = 1
+            ORDER BY v.code LIMIT 1"""), {"low": low, "high": high}).one())
+
+
+def test_autogrid_says_why_a_village_cannot_be_balanced_and_changes_nothing(client, engine):
+    """561 households make one grid over 500 or two under 300: autogrid rebuilt the same grid,
+    and the diff counted it as changed."""
+    village, households = one_grid_village(engine, 300, 500)
+    plan = open_plan(client, village)["id"]
+    refused = client.post(f"/plans/{plan}/edits", json={"op": "autogrid", "villages": [village]},
+                          headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 422 and refused.json()["field"] == "op", refused.json()
+    why = refused.json()["detail"]
+    assert f"{households} 户" in why and f"约 {round(households / 2)} 户" in why and "放宽" in why, why
+    assert client.get(f"/plans/{plan}/diff").json()["counts"]["changed"] == 0
+    # Redrawn from another vertex, the same grid is the same grid: no edit, no change.
+    grid = next(iter(draft_areas(client, plan)))
+    shape = shapely.geometry.shape(draft_areas(client, plan)[grid]["geometry"]).geoms[0]
+    ring = list(shape.exterior.coords)[:-1]
+    turned = shapely.Polygon(ring[3:] + ring[:3] + [ring[3]], [list(i.coords) for i in shape.interiors])
+    assert not shapely.equals_exact(turned, shape, 0) and shapely.equals(turned, shape)
+    same = client.post(f"/plans/{plan}/edits", json={"op": "replace", "code": grid,
+                                                     "geometry": shapely.geometry.mapping(turned)})
+    assert same.status_code == 422 and "changes nothing" in same.json()["detail"], same.json()
+
+
+def test_the_report_explains_a_village_that_cannot_be_balanced(client, engine):
+    village = village_with_grids(engine, 4)
+    with engine.connect() as conn:
+        households = conn.execute(text("SELECT households FROM areas_now WHERE code = :v"), {"v": village}).scalar_one()
+    k = 3   # a range that three grids overfill and four underfill
+    low, high = households // (k + 1) + 1, households // k - 1
+    plan = open_plan(client, village, household_targets={village: [low, high]})["id"]
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    _, cell = border_cell(grids, target)
+    edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    report = client.get(f"/plans/{plan}/report").json()
+    balance = [p for p in report["problems"] if p["check"] == "balance"]
+    assert [p["codes"] for p in balance] == [[village]], report["problems"]
+    assert balance[0]["options"] == ["accept_warnings", "household_targets", "merge"]
+    assert f"{k} grid(s) would hold about {round(households / k)} each, over {high}" in balance[0]["message"]
+
+
 def test_export_formats_and_reimport_round_trip(client, engine):
     village = village_with_grids(engine, 4, offset=11)
     generation = current_generation(engine)
@@ -323,12 +372,12 @@ def test_export_formats_and_reimport_round_trip(client, engine):
 
     exported = client.get(f"/plans/{plan}/export", params={"format": "gpkg", "level": "grid"}).content
     same = client.post(f"/plans/{plan}/import", files={"file": ("grids.gpkg", exported)})
-    assert same.status_code == 201, same.json()
+    assert same.status_code == 422 and "changes nothing" in same.json()["detail"], same.json()   # read back exactly
     assert client.get(f"/plans/{plan}/diff").json()["counts"]["changed"] == 0
 
     shifted = client.get(f"/plans/{plan}/export", params={"format": "shp", "level": "grid", "crs": "gcj02"}).content
     back = client.post(f"/plans/{plan}/import", params={"crs": "gcj02"}, files={"file": ("grids.zip", shifted)})
-    assert back.status_code == 201, back.json()
+    assert back.status_code == 422 and "changes nothing" in back.json()["detail"], back.json()   # GCJ-02 and back
     for code, original in grids_of(engine, village).items():
         imported = shapely.geometry.shape(draft_areas(client, plan)[code]["geometry"])
         assert imported.hausdorff_distance(original) < 1e-6, code
@@ -341,7 +390,7 @@ def test_a_projected_file_is_read_in_its_own_crs(client, engine, tmp_path):
     frame = gpd.read_file(io.BytesIO(exported)).to_crs(4547)   # CGCS2000 / 3-degree Gauss-Kruger CM 111E
     frame.to_file(tmp_path / "grids.gpkg", driver="GPKG")
     answer = client.post(f"/plans/{plan}/import", files={"file": ("grids.gpkg", (tmp_path / "grids.gpkg").read_bytes())})
-    assert answer.status_code == 201, answer.json()
+    assert answer.status_code == 422 and "changes nothing" in answer.json()["detail"], answer.json()   # the same grids
     for code, original in grids_of(engine, village).items():
         imported = shapely.geometry.shape(draft_areas(client, plan)[code]["geometry"])
         assert imported.hausdorff_distance(original) < 1e-6, code

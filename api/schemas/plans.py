@@ -120,7 +120,7 @@ class ReportedProblem(BaseModel):
 
     severity: Literal["error", "warning"] = Field(description="errors block publishing; warnings need a reason")
     check: str = Field(description="empty, invalid_geometry, code, parent, outside_parent, overlap, gap, "
-                                   "contiguity, compactness or households")
+                                   "contiguity, compactness, households or balance")
     codes: list[str]
     message: str
     repair: Repair | None = Field(None, description="the edit that repairs it (invalid_geometry)")
@@ -128,8 +128,11 @@ class ReportedProblem(BaseModel):
     width_m: float | None = Field(None, description="mean width of the gap, in metres")
     pieces: int | None = Field(None, description="separate pieces (contiguity)")
     polsby_popper: float | None = Field(None, description="compactness: 1 for a disc, near 0 for a ribbon")
-    households: int | None = Field(None, description="households of the grid (households)")
+    households: int | None = Field(None, description="households of the grid (households) or village (balance)")
     target: tuple[int, int] | None = Field(None, description="[min, max] households per grid of its village")
+    options: list[Literal["accept_warnings", "household_targets", "merge"]] | None = Field(
+        None, description="what the planner can do (balance): publish with a reason (accept_warnings), widen the "
+                          "village's range (the plan's household_targets) or merge with a neighbouring village's grid")
     geometry: Geometry | None = Field(None, description="where it is, in WGS-84")
 
 

@@ -5,6 +5,7 @@ and logs the old and new versions (geometry as WKB, so undo restores the exact b
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 import shapely
@@ -16,6 +17,7 @@ from geo.areas.service import current_generation
 from geo.audit.service import record
 from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
 from geo.errors import Conflict, Invalid, NotFound
+from geo.i18n import N_
 from geo.planning.models import Plan, PlanEdit
 from geo.settings import get_settings
 
@@ -94,6 +96,28 @@ def household_range(plan: Plan, village: str) -> tuple[int, int]:
     dataset = get_settings().dataset
     low, high = plan.household_targets.get(village, (dataset.households_per_grid_min, dataset.households_per_grid_max))
     return int(low), int(high)
+
+
+# Why a village cannot be split into grids of its target range, and what the planner can do.
+UNBALANCED = N_("{name} ({village}) has {households} households: {fewer} grid(s) would hold about {over} each, over {high}; "
+                "{more} would hold about {under} each, under {low}. Accept the warning with a reason, widen the "
+                "village's target range, or merge with a neighbouring village's grid")
+TOO_FEW = N_("{name} ({village}) has {households} households, fewer than one grid's {low}. Accept the warning with a reason, "
+             "widen the village's target range, or merge with a neighbouring village's grid")
+
+
+def unbalanced(village: str, name: str, households: int, low: int, high: int) -> tuple[str, dict] | None:
+    """Why ``village`` (its code and name) cannot make grids of ``low``-``high`` households each, as a message and
+    its values (None: some number of grids can): e.g. 595 households make one grid over 500 or
+    two under 300."""
+    more = max(1, math.ceil(households / high))   # the fewest grids that keep each at or under high
+    if households / more >= low:
+        return None
+    values = {"village": village, "name": name, "households": households, "low": low, "high": high, "more": more,
+              "under": round(households / more)}
+    if more == 1:
+        return TOO_FEW, values
+    return UNBALANCED, {**values, "fewer": more - 1, "over": round(households / (more - 1))}
 
 
 def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editable: bool = False) -> Plan:
@@ -219,12 +243,34 @@ def _write(session: Session, plan_id: int, versions: dict[str, DraftArea | None]
                           "wkb": shapely.to_wkb(a.geom)} for a in rows])
 
 
+def same_area(a: DraftArea | None, b: DraftArea | None) -> bool:
+    """Whether two versions of an area are the same: name, parent, counts and shape (however its
+    rings start or run, to within the crumbs of floating-point overlay: an edit that rebuilds a
+    grid as it was changes nothing)."""
+    if a is None or b is None:
+        return a is b
+    if (a.name, a.kind, a.parent_code, a.households, a.population) != (b.name, b.kind, b.parent_code, b.households,
+                                                                       b.population):
+        return False
+    if shapely.equals_exact(a.geom, b.geom, 0):
+        return True
+    try:
+        return shapely.symmetric_difference(a.geom, b.geom).area * M2_PER_DEG2 < NOISE_M2
+    except shapely.errors.GEOSException:   # an invalid shape: compared vertex by vertex only
+        return False
+
+
 def commit_edit(session: Session, plan: Plan, op: str, params: dict, after: dict[str, DraftArea | None],
-                actor: str) -> PlanEdit:
-    """Write the edit's new area versions and log it; edits undone before it are forgotten."""
-    if not after:
-        raise Invalid("the {op} edit changes nothing", field="op", op=op)
+                actor: str, unchanged_because: str | None = None) -> PlanEdit:
+    """Write the edit's new area versions (those that differ from the draft's) and log it;
+    edits undone before it are forgotten. An edit that changes nothing is refused, saying
+    why when the edit knows (``unchanged_because``)."""
     before = areas(session, plan.id, codes=list(after))
+    after = {code: a for code, a in after.items() if not same_area(before.get(code), a)}
+    if not after:
+        if unchanged_because:
+            raise Invalid("the {op} edit changes nothing: {why}", field="op", op=op, why=unchanged_because)
+        raise Invalid("the {op} edit changes nothing", field="op", op=op)
     session.execute(text("DELETE FROM plan_edits WHERE plan_id = :plan AND seq > :applied"),
                     {"plan": plan.id, "applied": plan.applied})
     _write(session, plan.id, after)

@@ -22,9 +22,10 @@ from geo.codes import SEQUENCES, Kind, Level, child_code
 from geo.dataset.geography import neighbour_pairs
 from geo.dataset.partition import grid_count, reading_order
 from geo.errors import Invalid
+from geo.i18n import translate
 from geo.planning import autogrid, cells as cellmath
 from geo.planning.draft import (M2_PER_DEG2, NOISE_M2, UNCOUNTED, DraftArea, area, areas, as_multi, commit_edit,
-                                get_plan, household_range, scope_prefix)
+                                get_plan, household_range, scope_prefix, unbalanced)
 from geo.planning.models import Plan, PlanEdit
 from geo.plane import local_xy
 from geo.progress import steps
@@ -40,6 +41,7 @@ class Context:
     plan: Plan
     resolution: int
     allocated: set[str] = field(default_factory=set)   # codes handed out by this edit, not yet written
+    notes: list[str] = field(default_factory=list)     # why the edit may change nothing (in the reader's language)
     _cells: pd.DataFrame | None = None
 
     @cached_property
@@ -286,6 +288,8 @@ def _grids_for(ctx: Context, village: DraftArea, rng: np.random.Generator) -> Ve
         return {}
     weights = ctx.cells["households"].reindex(cells).fillna(0).to_numpy(dtype=float)
     low, high = household_range(ctx.plan, village.code)
+    if found := unbalanced(village.code, village.name, int(weights.sum()), low, high):
+        ctx.notes.append(translate(*found))
     k = min(grid_count(weights.sum(), low, high, target=(low + high) / 2), len(cells))
     lonlat = cellmath.centres(cells)
     xy = local_xy(lonlat[:, 0], lonlat[:, 1])
@@ -390,4 +394,4 @@ def apply(session: Session, plan_id: int, op: str, *, actor: str, log_params: di
     counts = cellmath.census(ctx.cells, [versions[c].geom for c in changed], ctx.resolution, ctx.frame)
     for code, (households, population) in zip(changed, counts):
         versions[code] = replace(versions[code], households=households, population=population)
-    return commit_edit(session, plan, op, log_params, versions, actor)
+    return commit_edit(session, plan, op, log_params, versions, actor, unchanged_because="; ".join(ctx.notes) or None)

@@ -3,8 +3,9 @@
 Errors (publishing is refused): invalid or empty geometry, a malformed or misplaced code,
 a missing parent, an area outside its parent, siblings that overlap or leave a gap in
 their parent, and a changed area that falls apart into pieces. Warnings (publishing
-needs a reason): changed areas that are not compact (Polsby-Popper) and grids whose
-households are outside the village's target range.
+needs a reason): changed areas that are not compact (Polsby-Popper), grids whose
+households are outside the village's target range, and villages whose households no
+number of grids can keep in range (with what the planner can do).
 
 Pieces of overlap, gap or overhang smaller than ``NOISE_M2`` are crumbs of floating-point
 overlay (micrometres wide), not planning mistakes, and are ignored.
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from geo.codes import CODE_LENGTH, CodeError, Level, parse_area_code
 from geo.i18n import N_, label, translate
-from geo.planning.draft import NOISE_M2, DraftArea, areas, household_range, scope_prefix, separate_pieces
+from geo.planning.draft import NOISE_M2, DraftArea, areas, household_range, scope_prefix, separate_pieces, unbalanced
 from geo.planning.models import Plan
 from geo.plane import local_xy
 
@@ -45,11 +46,13 @@ def polsby_popper(geometry: shapely.Geometry) -> float:
 
 
 def changed_codes(session: Session, plan_id: int) -> set[str]:
-    """Areas that differ from the published row they started from (or are new)."""
+    """Areas that differ from the published row they started from (or are new): the same shape
+    drawn from another vertex is not a change."""
     return {r[0] for r in session.execute(text("""
         SELECT p.code FROM plan_areas p LEFT JOIN areas a ON a.id = p.base_area_id
-         WHERE p.plan_id = :plan AND (a.id IS NULL OR NOT ST_OrderingEquals(p.geom, a.geom)
-               OR p.name <> a.name OR p.parent_code IS DISTINCT FROM a.parent_code)"""), {"plan": plan_id})}
+         WHERE p.plan_id = :plan AND (a.id IS NULL OR p.name <> a.name OR p.parent_code IS DISTINCT FROM a.parent_code
+               OR NOT (ST_OrderingEquals(p.geom, a.geom) OR (ST_IsValid(p.geom) AND ST_Equals(p.geom, a.geom))))"""),
+        {"plan": plan_id})}
 
 
 class Report:
@@ -96,6 +99,9 @@ def validate(session: Session, plan: Plan, focus: set[str] | None = None, change
             _family(valid[parent_code], [c for c in children if c.code in valid], report)
     for code in sorted(changed & set(valid)):
         _shape(valid[code], plan, report)
+    for village in sorted({valid[c].parent_code for c in changed & set(valid) if valid[c].level == Level.GRID}):
+        if village in draft:
+            _balance(draft[village], plan, report)
     result = report.as_dict(plan)
     result["scope"] = (translate(N_("every change since generation {generation}"), {"generation": plan.base_generation})
                        if whole else translate(N_("the edited areas, their siblings and children")))
@@ -182,6 +188,17 @@ def _family(parent: DraftArea, children: list[DraftArea], report: Report) -> Non
                    values={"area": _m2(piece), "width": f"{width:.1f}", "parent": parent.code,
                            "level": label("level", children[0].level)},
                    area_m2=round(flat.area, 2), width_m=round(width, 2))
+
+
+def _balance(village: DraftArea, plan: Plan, report: Report) -> None:
+    """A village whose households no number of grids keeps in its target range: say so once,
+    with what the planner can do (options, as the API names them)."""
+    low, high = household_range(plan, village.code)
+    found = unbalanced(village.code, village.name, village.households, low, high)
+    if found:
+        message, values = found
+        report.add("warning", "balance", [village.code], message, values=values, households=village.households,
+                   target=[low, high], options=["accept_warnings", "household_targets", "merge"])
 
 
 def _m2(piece: shapely.Geometry) -> str:
