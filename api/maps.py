@@ -92,7 +92,14 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("Click to go on drawing the shape."), N_("Click the first point to close the shape."),
                  N_("Click to start the line."), N_("Click to go on drawing the line."),
                  N_("Click the last point again to finish the line."), N_("A boundary may not cross itself."),
-                 *LEAFLET_WORDS)
+                 N_("stale: another generation was published since its base; open a new draft on the current one"),
+                 N_("a draft: submit it for review; another planner approves it before it is published"),
+                 N_("a draft: review is optional here"),
+                 N_("submitted: waiting for another planner or an admin to approve it or send it back"),
+                 N_("approved: it may be published"), N_("submitted"), N_("approved"), N_("sent back"),
+                 N_("submitted for review"),
+                 N_("sent back: a draft again"), N_("Publish plan {id} as the boundaries in force? {changes}"),
+                 N_("stale"), N_("no draft is open"), *LEAFLET_WORDS)
 
 # The words of /static/page.js, which every workbench page loads.
 PAGE_WORDS = (N_("agreement"), N_("note"), N_("Go to {status}"), *LEAFLET_WORDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
@@ -99,6 +99,16 @@ class Dataset(BaseSettings):
         if self.households_per_grid_min > self.households_per_grid_max:
             raise ValueError("GRID_HOUSEHOLDS_PER_GRID_MIN must not exceed GRID_HOUSEHOLDS_PER_GRID_MAX")
         return self
+
+
+class Planning(BaseSettings):
+    """How a boundary change takes effect."""
+
+    model_config = _group()
+
+    publish_review: Literal["required", "optional"] = Field(
+        "required", description="required: a draft is published only after another planner (not its author or an "
+                                "editor) or an admin approved it; optional: a draft may be published without review.")
 
 
 class Caches(BaseSettings):
@@ -217,6 +227,7 @@ class Settings(BaseModel):
     db: Database = Field(default_factory=Database)
     replicas: Replicas = Field(default_factory=Replicas)
     dataset: Dataset = Field(default_factory=Dataset)
+    planning: Planning = Field(default_factory=Planning)
     caches: Caches = Field(default_factory=Caches)
     limits: Limits = Field(default_factory=Limits)
     auth: Auth = Field(default_factory=Auth)

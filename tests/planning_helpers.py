@@ -30,6 +30,15 @@ def boundaries_restored(engine):
                 restore(session, start, actor="tests")
 
 
+def approved(client, plan_id: int, reviewer: dict, note: str = "tests: a border cell to its neighbour") -> dict:
+    """Submit the draft (as ``client``) and have it approved by another (``reviewer``: its headers)."""
+    submitted = client.post(f"/plans/{plan_id}/submit", json={"note": note})
+    assert submitted.status_code == 200, submitted.json()
+    answer = client.post(f"/plans/{plan_id}/approve", headers=reviewer)
+    assert answer.status_code == 200, answer.json()
+    return answer.json()
+
+
 def grids_of(engine, village: str) -> dict[str, shapely.Geometry]:
     with engine.connect() as conn:
         rows = conn.execute(text("""SELECT code, ST_AsBinary(geom) FROM areas WHERE parent_code = :v

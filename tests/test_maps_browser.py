@@ -4,6 +4,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import shapely
+from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -231,15 +232,34 @@ def click_at(page, lon, lat):
     page.mouse.click(*on_screen(page, lon, lat))
 
 
-def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client, engine, api_keys):
+def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_approves(browser, live_server, client,
+                                                                                        anonymous, engine, api_keys):
+    """Grids out of their range are listed (most households first) and coloured; a cell painted
+    over, the draft is submitted, approved by someone who did not make it, published after a
+    confirmation, and a draft opened on the old generation is marked stale."""
     village = village_with_grids(engine, 4, offset=30)
     grids = grids_of(engine, village)
     target = sorted(grids)[0]
     source, cell = border_cell(grids, target)
-    plan = client.post("/plans", json={"scope": village}).json()["id"]
+    with engine.connect() as conn:
+        households = dict(conn.execute(text("SELECT code, households FROM areas_now WHERE parent_code = :v "
+                                            "AND level = 'grid'"), {"v": village}).all())
+    low = min(households.values()) + 1   # a range that leaves the smallest grid under it, and the largest over it
+    high = max(low, max(households.values()) - 1)
+    outside = {c for c, h in households.items() if not low <= h <= high}
+    planner = {"X-API-Key": api_keys["planner"]}
+    plan = anonymous.post("/plans", json={"scope": village, "household_targets": {village: [low, high]}},
+                          headers=planner).json()["id"]
+    other = anonymous.post("/plans", json={"scope": village_with_grids(engine, 4, offset=31)}, headers=planner).json()["id"]
     page, requested, errors = open_page(browser, f"{live_server}/planner?plan={plan}&key={api_keys['planner']}")
+    page.on("dialog", lambda dialog: dialog.accept())   # the confirmation before publishing
     with boundaries_restored(engine) as start:
         page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
+        listed = page.eval_on_selector_all("#out-of-range li", "items => items.map(li => li.dataset.code)")
+        assert set(listed) == outside and listed[0] == max(outside, key=households.get)   # most households first
+        page.click("#out-of-range li >> nth=0")
+        page.wait_for_function(f"() => (window.plannerSelection || [])[0] === '{listed[0]}'")
+
         inside = shapely.point_on_surface(grids[target])
         click_at(page, inside.x, inside.y)
         page.wait_for_function(f"() => (window.plannerSelection || [])[0] === '{target}'")
@@ -250,6 +270,22 @@ def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client
         page.wait_for_function("() => document.getElementById('status').textContent.includes('cells painted')")
         assert page.inner_text("#report-status") == "valid"
         assert "1 changed" not in page.inner_text("#diff") and "2 changed" in page.inner_text("#diff")
+        assert page.is_disabled("#publish")   # not before a second planner approves it
+
+        page.fill("#review-note", "a border cell of the school goes to its neighbour")
+        page.click("#submit-review")
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('submitted for review')")
+        assert page.is_disabled("#tool-paint") and page.is_disabled("#submit-review")   # frozen while in review
+        frozen = client.post(f"/plans/{plan}/edits", json={"op": "paint", "target": source,
+                                                          "cells": [h3.int_to_str(cell)]})
+        assert frozen.status_code == 409 and client.post(f"/plans/{plan}/undo").status_code == 409
+        own = anonymous.post(f"/plans/{plan}/approve", headers=planner)
+        assert own.status_code == 409 and own.json()["field"] == "actor"   # who made it does not approve it
+        assert client.post(f"/plans/{plan}/approve").status_code == 200   # the admin: a second pair of eyes
+        page.reload()
+        page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
+        assert "approved" in page.inner_text("#review-state") and not page.is_disabled("#publish")
+        assert [line.split(" · ")[1] for line in page.inner_text("#reviews").splitlines()] == ["submitted", "approved"]
         page.fill("#accept-warnings", "checked in the browser test")
         page.click("#publish")
         page.wait_for_function("() => window.publishedGeneration !== undefined", timeout=30_000)
@@ -265,6 +301,23 @@ def test_the_planner_paints_a_cell_and_publishes_it(browser, live_server, client
         assert not errors, errors
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTEFACTS / "planner.png"))
+
+        page.goto(f"{live_server}/planner")   # the drafts: the one on the old generation is stale
+        page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
+        stale = page.locator(f"#drafts li[data-id='{other}']")
+        assert "stale" in stale.get_attribute("class") and "stale" in stale.inner_text()
+
+
+def test_a_viewer_given_the_review_link_sees_the_draft_read_only(browser, live_server, client, engine, api_keys):
+    village = village_with_grids(engine, 4, offset=32)
+    plan = client.post("/plans", json={"scope": village}).json()["id"]
+    page, _, errors = open_page(browser, f"{live_server}/planner?plan={plan}&key={api_keys['viewer']}")
+    page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
+    assert page.locator("path.leaflet-interactive").count() >= 4   # the draft's grids, on the map
+    for part in ("#editing", "#reviewing", "#publishing"):
+        assert not page.is_visible(part), part
+    assert page.input_value("#review-link").endswith(f"/planner?plan={plan}") and "key" not in page.input_value("#review-link")
+    assert not errors, errors
 
 
 def test_a_click_on_an_incident_point_opens_its_popup(browser, live_server, admin_key, engine):

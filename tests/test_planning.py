@@ -13,7 +13,8 @@ from h3.api import basic_int as h3
 from sqlalchemy import text
 
 from conftest import removing_new_incidents
-from planning_helpers import boundaries_restored, border_cell, centre, current_generation, grids_of, village_with_grids
+from planning_helpers import (approved, boundaries_restored, border_cell, centre, current_generation, grids_of,
+                              village_with_grids)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,6 +39,12 @@ def edit(client, plan_id, expect=201, **body):
 def draft_areas(client, plan_id, level="grid"):
     features = client.get(f"/plans/{plan_id}/areas", params={"level": level}).json()["features"]
     return {f["id"]: f for f in features}
+
+
+@pytest.fixture
+def reviewer(api_keys) -> dict:
+    """A second planner: the tests' client is the admin key, the author of their drafts."""
+    return {"X-API-Key": api_keys["planner"]}
 
 
 @pytest.fixture
@@ -136,7 +143,7 @@ def test_merge_and_remove_keep_the_village_covered(client, engine, village):
     assert abs(union.area - village_shape.area) < 1e-12
 
 
-def test_an_invalid_polygon_is_reported_with_a_repair_and_blocks_publishing(client, engine, village):
+def test_an_invalid_polygon_is_reported_with_a_repair_and_blocks_publishing(client, engine, village, reviewer):
     code = sorted(grids_of(engine, village))[0]
     x0, y0, x1, y1 = grids_of(engine, village)[code].bounds
     bowtie = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]]}
@@ -145,8 +152,10 @@ def test_an_invalid_polygon_is_reported_with_a_repair_and_blocks_publishing(clie
     invalid = [p for p in answer["report"]["problems"] if p["check"] == "invalid_geometry"]
     assert invalid and invalid[0]["repair"] == {"op": "repair", "code": code}
     assert invalid[0]["geometry"]["type"] == "Point"
-    refused = client.post(f"/plans/{plan}/publish", json={"accept_warnings": "try"})
+    assert client.post(f"/plans/{plan}/submit", json={"note": "a bow tie"}).status_code == 200
+    refused = client.post(f"/plans/{plan}/approve", headers=reviewer)   # not approved with errors
     assert refused.status_code == 422 and refused.json()["report"]["errors"] >= 1
+    assert client.post(f"/plans/{plan}/return", json={"note": "repair it"}, headers=reviewer).status_code == 200
     repaired = edit(client, plan, op="repair", code=code)
     assert not [p for p in repaired["report"]["problems"] if p["check"] == "invalid_geometry"]
 
@@ -188,17 +197,18 @@ def test_bad_edits_get_a_problem_naming_the_field(client, engine, village):
     assert client.get(f"/plans/{plan}").json()["edits_applied"] == 0
 
 
-def test_an_enormous_polygon_is_an_error_in_the_report_not_a_crash(client, engine, village):
+def test_an_enormous_polygon_is_an_error_in_the_report_not_a_crash(client, engine, village, reviewer):
     plan = open_plan(client, village)["id"]
     code = sorted(grids_of(engine, village))[0]
     china = {"type": "Polygon", "coordinates": [[[73, 18], [135, 18], [135, 53], [73, 53], [73, 18]]]}
     answer = edit(client, plan, op="replace", code=code, geometry=china)
     checks = {p["check"] for p in answer["report"]["problems"]}
     assert "outside_parent" in checks and "overlap" in checks
-    assert client.post(f"/plans/{plan}/publish", json={"accept_warnings": "no"}).status_code == 422
+    assert client.post(f"/plans/{plan}/submit", json={"note": "all of China"}).status_code == 200
+    assert client.post(f"/plans/{plan}/approve", headers=reviewer).status_code == 422
 
 
-def test_publish_switches_locate_and_tiles_and_keeps_unchanged_areas(client, engine):
+def test_publish_switches_locate_and_tiles_and_keeps_unchanged_areas(client, engine, reviewer):
     village = village_with_grids(engine, 4, offset=3)
     grids = grids_of(engine, village)
     target = sorted(grids)[0]
@@ -220,6 +230,7 @@ def test_publish_switches_locate_and_tiles_and_keeps_unchanged_areas(client, eng
     tile = f"/tiles/grids/{15}/{int((lon + 180) / 360 * 2**15)}/{_tile_y(lat, 15)}.mvt"
     etag_before = client.get(tile).headers["etag"]
 
+    approved(client, plan, reviewer)
     published = client.post(f"/plans/{plan}/publish", json={"accept_warnings": "test"})
     assert published.status_code == 201, published.json()
     new = published.json()["generation"]
@@ -248,7 +259,8 @@ def _tile_y(lat: float, z: int) -> int:
     return int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
 
 
-def test_a_draft_on_an_outdated_generation_gets_409_and_concurrent_publishes_have_one_winner(client, engine):
+def test_a_draft_on_an_outdated_generation_gets_409_and_concurrent_publishes_have_one_winner(client, engine,
+                                                                                             reviewer):
     villages = [village_with_grids(engine, 4, offset=o) for o in (5, 6, 7)]
     plans = []
     for village in villages:
@@ -257,6 +269,7 @@ def test_a_draft_on_an_outdated_generation_gets_409_and_concurrent_publishes_hav
         _, cell = border_cell(grids, target)
         plans.append(open_plan(client, village)["id"])
         edit(client, plans[-1], op="paint", target=target, cells=[h3.int_to_str(cell)])
+        approved(client, plans[-1], reviewer)
     answers = []
 
     def publish(plan_id):
@@ -271,9 +284,10 @@ def test_a_draft_on_an_outdated_generation_gets_409_and_concurrent_publishes_hav
     late = client.post(f"/plans/{plans[2]}/publish", json={"accept_warnings": "late"})
     assert late.status_code == 409 and late.json()["field"] == "plan_id"
     assert "open a new plan" in late.json()["detail"]
+    assert client.get(f"/plans/{plans[2]}").json()["stale"] is True
 
 
-def test_rollback_publishes_the_old_boundaries_as_a_new_generation(client, engine):
+def test_rollback_publishes_the_old_boundaries_as_a_new_generation(client, engine, reviewer):
     village = village_with_grids(engine, 4, offset=9)
     grids = grids_of(engine, village)
     target = sorted(grids)[0]
@@ -281,6 +295,7 @@ def test_rollback_publishes_the_old_boundaries_as_a_new_generation(client, engin
     old = current_generation(engine)
     plan = open_plan(client, village)["id"]
     edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    approved(client, plan, reviewer)
     assert client.post(f"/plans/{plan}/publish", json={"accept_warnings": "test"}).status_code == 201
     restored = client.post(f"/generations/{old}/restore")
     assert restored.status_code == 201, restored.json()

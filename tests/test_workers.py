@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from conftest import serving
 from geo.auth import keys
-from planning_helpers import boundaries_restored, border_cell, centre, grids_of, village_with_grids
+from planning_helpers import approved, boundaries_restored, border_cell, centre, grids_of, village_with_grids
 
 REPEATS = 20
 
@@ -46,6 +46,7 @@ def test_a_publish_on_one_worker_is_what_every_worker_answers_next(two_workers, 
         plan = planner.post("/plans", json={"scope": village}).json()["id"]
         assert planner.post(f"/plans/{plan}/edits", json={"op": "paint", "target": target,
                                                           "cells": [h3.int_to_str(cell)]}).status_code == 201
+        approved(planner, plan, {"X-API-Key": api_keys["admin"]})
         published = planner.post(f"/plans/{plan}/publish", json={"accept_warnings": "test"})
         assert published.status_code == 201, published.text
 

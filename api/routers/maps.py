@@ -22,6 +22,7 @@ from geo.incidents.models import ACTIONS, ROUTES, STATUSES
 from geo.incidents.service import LEVEL_AREA
 from geo.mediation import service as mediators
 from geo.mediation.categories import Category, Severity
+from geo.settings import get_settings
 
 router = APIRouter(tags=["maps"])
 EMBED_PARAMETERS = ("basemap", "code", "category", "since", "until")   # what an embed view reads
@@ -49,12 +50,18 @@ PAGES = templates(Path(__file__).resolve().parents[1] / "templates")
 
 
 @router.get("/planner", response_class=HTMLResponse)
-def planner(session: Annotated[Session, Depends(get_read_session)],
+def planner(request: Request, session: Annotated[Session, Depends(get_read_session)],
             plan: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> HTMLResponse:
-    """The planner's page for a draft (?plan=): draw, paint cells, split, merge, see the report
-    and the diff, undo, publish. Without ?plan= it offers to open one. The page paints cells
-    of the index's own H3 resolution."""
-    config = {"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS)}
+    """The planner's page for a draft (?plan=): grids coloured by households against their
+    village's target, draw, paint cells, split, merge, see the report and the diff, undo,
+    submit for review, approve or send back, publish. Without ?plan= it lists the drafts and
+    offers to open one. A role that may not change plans (a viewer given the review link)
+    sees the draft read-only. The page paints cells of the index's own H3 resolution."""
+    settings = get_settings()
+    config = {"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS),
+              "mayEdit": may(request.state.principal.role, "POST", "/plans"),
+              "review": settings.planning.publish_review,
+              "targets": [settings.dataset.households_per_grid_min, settings.dataset.households_per_grid_max]}
     return HTMLResponse(PAGES.get_template("planner.html").render(config=config))   # tojson escapes <, >, &, '
 
 

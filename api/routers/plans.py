@@ -12,10 +12,12 @@ from api.params import known_query, parse_geometry
 from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
-                               PlanList, PlanRead, PlanStatus, Published, PublishRequest, ValidationReport, file_answers)
+                               PlanList, PlanRead, PlanStatus, Published, PublishRequest, ReviewRequest,
+                               ValidationReport, file_answers)
+from geo.areas.service import current_generation
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid
-from geo.planning import draft, edits, exchange
+from geo.planning import draft, edits, exchange, review
 from geo.planning.diff import diff
 from geo.planning.models import PlanEdit
 from geo.planning.publish import publish
@@ -37,9 +39,14 @@ def create_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
 
 
 @router.get("", dependencies=[Depends(known_query)], response_model=PlanList)
-def list_plans(session: Annotated[Session, Depends(get_session)],
-               status: PlanStatus | None = None) -> dict:
-    return {"items": [draft.summary(session, p) for p in draft.latest_plans(session, status)]}
+def list_plans(session: Annotated[Session, Depends(get_session)], actor: Annotated[str, Depends(get_actor)],
+               status: PlanStatus | None = None,
+               mine: Annotated[bool, Query(description="only the plans the caller opened")] = False) -> dict:
+    """The latest plans, newest first, each with its base generation, whether it went stale
+    and its review."""
+    current = current_generation(session)
+    return {"items": [draft.summary(session, p, current)
+                      for p in draft.latest_plans(session, status, by=actor if mine else None)]}
 
 
 @router.get("/{plan_id}", response_model=PlanRead)
@@ -115,12 +122,31 @@ def plan_diff(session: Annotated[Session, Depends(get_session)], plan_id: PlanId
 @router.post("/{plan_id}/publish", response_model=Published, status_code=201, responses=answers(409))
 def publish_plan(session: Annotated[Session, Depends(get_session)], actor: Annotated[str, Depends(get_actor)],
                  plan_id: PlanId, body: PublishRequest | None = None) -> dict:
-    """Publish as a new generation in one transaction: 409 if another was published since the
-    draft was opened, 422 with the report if it has errors or unaccepted warnings."""
+    """Publish as a new generation in one transaction: 409 if it is not approved (where review
+    is required) or another generation was published since the draft was opened, 422 with the
+    report if it has errors or unaccepted warnings."""
     body = body or PublishRequest()
     with session.begin():
         return publish(session, plan_id, actor=actor, accept_warnings=body.accept_warnings,
                        description=body.description)
+
+
+def _review_endpoint(action: str, summary: str) -> None:
+    def endpoint(session: Transaction, actor: Annotated[str, Depends(get_actor)], plan_id: PlanId,
+                 body: ReviewRequest | None = None) -> dict:
+        plan = review.step(session, plan_id, action, actor=actor, note=(body or ReviewRequest()).note)
+        return draft.summary(session, plan)
+
+    endpoint.__doc__ = summary
+    router.add_api_route(f"/{{plan_id}}/{action}", endpoint, methods=["POST"], name=f"{action}_plan",
+                         response_model=PlanRead, responses=answers(409))
+
+
+_review_endpoint("submit", "Submit a draft for review, saying what it changes (``note``); it cannot change until "
+                           "it is sent back.")
+_review_endpoint("approve", "Approve a submitted draft: by a planner who did not make it (author, editor, "
+                            "submitter) or an admin. Only an approved draft is published (GRID_PUBLISH_REVIEW).")
+_review_endpoint("return", "Send a submitted or approved draft back with what to fix (``note``): a draft again.")
 
 
 @router.get("/{plan_id}/areas", response_model=PlanAreas)

@@ -16,7 +16,7 @@ from geo.planning import exchange
 from geo.planning.edits import OPS
 from geo.text import PlainName, PlainText
 
-PlanStatus = Literal["draft", "published", "discarded"]
+PlanStatus = Literal["draft", "submitted", "approved", "published", "discarded"]
 EditOp = Literal[tuple(OPS)]
 Code = Annotated[str, Field(pattern=r"^\d{6,15}$")]
 VillageCode = Annotated[str, Field(pattern=r"^\d{12}$")]
@@ -90,6 +90,22 @@ class PublishRequest(BaseModel):
     description: PlainText | None = Field(None, max_length=500)
 
 
+class ReviewStep(BaseModel):
+    """One step of a draft's review."""
+
+    action: Literal["submit", "approve", "return"] = Field(description="submitted for review, approved, or sent "
+                                                                       "back to be a draft again")
+    actor: str
+    note: str = Field(description="what the draft changes (submit), or what to fix (return)")
+    edit: int = Field(ge=0, description="the draft's edits applied at that step")
+    at: datetime
+
+
+class ReviewRequest(BaseModel):
+    note: PlainText | None = Field(None, max_length=2000, description="submit: what the draft changes and why; "
+                                                                      "return: what to fix (both required)")
+
+
 class PlanRead(BaseModel):
     """A plan: its scope, base generation and where its edits stand."""
 
@@ -106,6 +122,9 @@ class PlanRead(BaseModel):
     can_redo: bool
     household_targets: HouseholdTargets
     areas: dict[Level, int] = Field(description="the draft's areas by level")
+    stale: bool = Field(description="not yet published, and another generation has been published since its base: "
+                                    "it can no longer be published (open a new plan on the current generation)")
+    reviews: list[ReviewStep] = Field(description="its review, oldest step first (four eyes)")
 
 
 class PlanList(BaseModel):

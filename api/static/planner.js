@@ -25,9 +25,34 @@
   function status(text) { $("status").textContent = text; }
   function busy(on) { window.gridPage.busy($("side"), on); }
 
+  // Households per grid against its village's target range (the plan's, else the default).
+  var BALANCE = {under: "#4575b4", in: "#1a9850", over: "#d73027"};
+  ["under", "in", "over"].forEach(function (k) { $(k + "-swatch").style.background = BALANCE[k]; });
+  function target(village) { return (plan && plan.household_targets[village]) || config.targets; }
+  function balance(properties) {
+    var range = target(properties.parent_code);
+    return properties.households < range[0] ? "under" : properties.households > range[1] ? "over" : "in";
+  }
   function gridStyle(feature) {
     var on = selected.indexOf(feature.properties.code) >= 0;
-    return {color: on ? "#0057b8" : "#555", weight: on ? 3 : 1, fillColor: on ? "#5b9bd5" : "#ddd", fillOpacity: on ? 0.35 : 0.15};
+    return {color: on ? "#0057b8" : "#555", weight: on ? 3 : 1, fillColor: BALANCE[balance(feature.properties)],
+            fillOpacity: on ? 0.45 : 0.3};
+  }
+  // The grids outside their range, most households first; a click shows and selects one.
+  function showOutOfRange() {
+    var list = window.gridPage.clear($("out-of-range")), found = [];
+    gridLayer.eachLayer(function (layer) { if (balance(layer.feature.properties) !== "in") found.push(layer); });
+    found.sort(function (a, b) { return b.feature.properties.households - a.feature.properties.households; });
+    found.forEach(function (layer) {
+      var p = layer.feature.properties, range = target(p.parent_code);
+      list.appendChild(window.gridPage.el("li", {"data-code": p.code, text: p.code + " " + p.name + " · " +
+        t("{households} households", p) + " (" + range[0] + "–" + range[1] + ")", on: {click: function () {
+          map.fitBounds(layer.getBounds(), {maxZoom: 17});
+          selected = [p.code];
+          showSelection();
+        }}}));
+    });
+    window.outOfRange = found.length;
   }
 
   function bindGrid(feature, layer) {
@@ -67,6 +92,7 @@
       villageLayer.clearLayers().addData(both[1]);
       selected = selected.filter(findGrid);
       showSelection();
+      showOutOfRange();
       if (!fitted && gridLayer.getLayers().length) { map.fitBounds(gridLayer.getBounds()); fitted = true; }
     });
   }
@@ -75,8 +101,7 @@
     problemLayer.clearLayers();
     $("report-status").textContent = report.valid ? t("valid") : t("{errors} errors", report);
     $("report-status").dataset.edit = report.edit;
-    var list = $("report");
-    list.innerHTML = "";
+    var list = window.gridPage.clear($("report"));
     var summary = document.createElement("div");
     summary.textContent = t("{errors} errors, {warnings} warnings ({scope})", report);
     list.appendChild(summary);
@@ -106,14 +131,37 @@
     });
   }
 
+  function planLine(summary) {
+    return t("Plan {id} · scope {scope} · on generation {base_generation} · {status} · {edits_applied} edits",
+             Object.assign({}, summary, {status: t(summary.status)}));
+  }
   function showPlan(summary) {
     plan = summary;
-    $("plan-info").textContent = t("Plan {id} · scope {scope} · on generation {base_generation} · {status} · " +
-      "{edits_applied} edits", Object.assign({}, summary, {status: t(summary.status)}));
-    var draft = summary.status === "draft";
-    $("undo").disabled = !draft || !summary.can_undo;
-    $("redo").disabled = !draft || !summary.can_redo;
-    $("publish").disabled = !draft;
+    var info = window.gridPage.clear($("plan-info"));
+    info.appendChild(document.createTextNode(planLine(summary)));
+    if (summary.stale) info.appendChild(window.gridPage.el("div", {"class": "stale", text:
+      t("stale: another generation was published since its base; open a new draft on the current one")}));
+    var state = summary.status, live = !summary.stale;
+    $("editing").hidden = $("reviewing").hidden = $("publishing").hidden = !config.mayEdit;
+    Array.prototype.forEach.call($("tools").querySelectorAll("button"), function (b) { b.disabled = state !== "draft"; });
+    $("apply-paint").disabled = state !== "draft" || !Object.keys(paintCells).length;
+    $("undo").disabled = state !== "draft" || !summary.can_undo;
+    $("redo").disabled = state !== "draft" || !summary.can_redo;
+    $("submit-review").disabled = state !== "draft" || !live;
+    $("approve").disabled = state !== "submitted" || !live;
+    $("send-back").disabled = state !== "submitted" && state !== "approved";
+    $("publish").disabled = !live || !(state === "approved" || (state === "draft" && config.review === "optional"));
+    $("review-state").textContent = {draft: config.review === "required" ? t("a draft: submit it for review; another "
+      + "planner approves it before it is published") : t("a draft: review is optional here"),
+      submitted: t("submitted: waiting for another planner or an admin to approve it or send it back"),
+      approved: t("approved: it may be published"), published: t("published"), discarded: t("discarded")}[state] || "";
+    var log = window.gridPage.clear($("reviews"));
+    summary.reviews.forEach(function (r) {
+      log.appendChild(window.gridPage.el("li", {text: window.gridPage.when(r.at) + " · " + t(r.action === "return"
+        ? "sent back" : r.action === "approve" ? "approved" : "submitted") + " · " + r.actor + (r.note ? " · " + r.note : "")}));
+    });
+    $("review-link").value = location.origin + "/planner?plan=" + summary.id;   // no key: each opens it with theirs
+    gridLayer.setStyle(gridStyle);   // the targets are the plan's
   }
 
   function refresh(answer) {
@@ -200,8 +248,20 @@
   };
   $("undo").onclick = function () { run(api("POST", "/plans/" + planId + "/undo"), t("undone")); };
   $("redo").onclick = function () { run(api("POST", "/plans/" + planId + "/redo"), t("redone")); };
+  function review(action, done) {
+    var note = $("review-note").value.trim();
+    return run(api("POST", "/plans/" + planId + "/" + action, note ? {note: note} : {}).then(function (summary) {
+      $("review-note").value = "";
+      return {plan: summary};
+    }), done);
+  }
+  $("submit-review").onclick = function () { review("submit", t("submitted for review")); };
+  $("approve").onclick = function () { review("approve", t("approved: it may be published")); };
+  $("send-back").onclick = function () { review("return", t("sent back: a draft again")); };
   $("publish").onclick = function () {
     var reason = $("accept-warnings").value.trim();
+    if (!window.confirm(t("Publish plan {id} as the boundaries in force? {changes}",
+                          {id: planId, changes: $("diff").textContent}))) return;
     busy(true);
     api("POST", "/plans/" + planId + "/publish", reason ? {accept_warnings: reason} : {}).then(function (result) {
       status(t("generation {generation} published", result));
@@ -218,7 +278,24 @@
     }).catch(refused);
   };
 
+  // Without a plan: the drafts (mine or all) still open, each with its base and whether it went stale.
+  function showDrafts() {
+    var query = new URLSearchParams($("mine").checked ? {mine: "true"} : {});
+    return api("GET", "/plans?" + query).then(function (found) {
+      var list = window.gridPage.clear($("drafts"));
+      found.items.filter(function (p) { return ["draft", "submitted", "approved"].indexOf(p.status) >= 0; })
+        .forEach(function (p) {
+          list.appendChild(window.gridPage.el("li", {"data-id": p.id, "class": p.stale ? "stale" : "",
+            text: planLine(p) + (p.stale ? " · " + t("stale") : ""),
+            on: {click: function () { location.search = "?plan=" + p.id; }}}));
+        });
+      if (!list.firstChild) list.appendChild(window.gridPage.el("li", {text: t("no draft is open")}));
+    }).catch(refused);
+  }
+  $("mine").onchange = showDrafts;
+
   window.planner = {map: map, grids: gridLayer};
+  if (!config.mayEdit) $("open").disabled = true;
   if (planId) {
     $("open-form").style.display = "none";
     busy(true);
@@ -230,6 +307,6 @@
       .catch(function (error) { status(t("cannot open plan {plan}: {reason}", {plan: planId, reason: error.message})); })
       .then(function () { busy(false); });
   } else {
-    window.plannerReady = true;
+    showDrafts().then(function () { window.plannerReady = true; });
   }
 })();

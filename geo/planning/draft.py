@@ -18,7 +18,7 @@ from geo.audit.service import record
 from geo.codes import CITY_CODE, CodeError, Level, parse_area_code
 from geo.errors import Conflict, Invalid, NotFound
 from geo.i18n import N_
-from geo.planning.models import Plan, PlanEdit
+from geo.planning.models import Plan, PlanEdit, PlanReview
 from geo.settings import get_settings
 
 UNCOUNTED = -1
@@ -131,8 +131,11 @@ def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editab
     return plan
 
 
-def summary(session: Session, plan: Plan) -> dict:
-    """A plan as the API shows it: its state, whether it can undo and redo, its areas per level."""
+def summary(session: Session, plan: Plan, current: int | None = None) -> dict:
+    """A plan as the API shows it: its state, whether it can undo and redo, its areas per level,
+    whether it went stale (``current``: the generation in force, if the caller has read it) and
+    its review."""
+    current = current_generation(session) if current is None else current
     counts = dict(session.execute(text("SELECT level, count(*) FROM plan_areas WHERE plan_id = :p GROUP BY level"),
                                   {"p": plan.id}).all())
     undone = session.scalar(select(PlanEdit.seq).where(PlanEdit.plan_id == plan.id, PlanEdit.seq > plan.applied).limit(1))
@@ -140,14 +143,24 @@ def summary(session: Session, plan: Plan) -> dict:
             "base_generation": plan.base_generation, "published_generation": plan.published_generation,
             "created_by": plan.created_by, "created_at": plan.created_at, "edits_applied": plan.applied,
             "can_undo": plan.applied > 0, "can_redo": undone is not None,
-            "household_targets": plan.household_targets, "areas": counts}
+            "household_targets": plan.household_targets, "areas": counts,
+            "stale": plan.status in ("draft", "submitted", "approved") and plan.base_generation != current,
+            "reviews": review_log(session, plan.id)}
 
 
-def latest_plans(session: Session, status: str | None = None, limit: int = 200) -> list[Plan]:
-    """The newest plans, of ``status`` if given."""
+def review_log(session: Session, plan_id: int) -> list[dict]:
+    """The plan's review steps (geo.planning.review), oldest first."""
+    rows = session.scalars(select(PlanReview).where(PlanReview.plan_id == plan_id).order_by(PlanReview.id))
+    return [{"action": r.action, "actor": r.actor, "note": r.note, "edit": r.edit, "at": r.at} for r in rows]
+
+
+def latest_plans(session: Session, status: str | None = None, limit: int = 200, by: str | None = None) -> list[Plan]:
+    """The newest plans, of ``status`` and made ``by`` an actor if given."""
     query = select(Plan).order_by(Plan.id.desc())
     if status:
         query = query.where(Plan.status == status)
+    if by:
+        query = query.where(Plan.created_by == by)
     return list(session.scalars(query.limit(limit)))
 
 

@@ -15,7 +15,8 @@ class Plan(Base):
     """A draft on top of one generation, scoped to the city, a district, a town or a village."""
 
     __tablename__ = "plans"
-    __table_args__ = (CheckConstraint("status IN ('draft','published','discarded')", name="status_known"),)
+    __table_args__ = (CheckConstraint("status IN ('draft','submitted','approved','published','discarded')",
+                                      name="status_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     base_generation: Mapped[int] = mapped_column(ForeignKey("generations.id"))
@@ -27,6 +28,22 @@ class Plan(Base):
     applied: Mapped[int] = mapped_column(Integer, default=0)   # edits 1..applied are in effect (undo moves it back)
     household_targets: Mapped[dict] = mapped_column(JSONB, default=dict)   # village code -> [min, max]
     published_generation: Mapped[int | None] = mapped_column(ForeignKey("generations.id"))
+
+
+class PlanReview(Base):
+    """One step of a draft's review (four eyes): submitted with what it changes, approved,
+    or sent back with comments; ``edit`` is the draft's edits applied at that step."""
+
+    __tablename__ = "plan_reviews"
+    __table_args__ = (CheckConstraint("action IN ('submit','approve','return')", name="action_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(8))
+    actor: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    edit: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class PlanArea(Base):

@@ -37,12 +37,27 @@ class NotPublishable(Invalid):
         self.extra = {"report": report}
 
 
+def publishable(plan: Plan) -> None:
+    """A Conflict unless the draft may be published now (approved, or a draft where review is optional)."""
+    required = get_settings().planning.publish_review == "required"
+    if plan.status == "approved" or (plan.status == "draft" and not required):
+        return
+    if plan.status in ("draft", "submitted"):
+        raise Conflict("plan {plan_id} is {status}: another planner or an admin approves it before it is published "
+                       "(GRID_PUBLISH_REVIEW=required)", field="plan_id", plan_id=plan.id, status=plan.status)
+    raise Conflict("plan {plan_id} is {status}: only drafts can change", field="plan_id", plan_id=plan.id,
+                   status=plan.status)
+
+
 def publish(session: Session, plan_id: int, *, actor: str, accept_warnings: str | None = None,
-            description: str | None = None) -> dict:
-    """Publish the draft; returns the new generation and what changed."""
+            description: str | None = None, restoring: bool = False) -> dict:
+    """Publish the draft (approved, where review is required); returns the new generation and
+    what changed. A restore republishes boundaries that were in force once, without review."""
     session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(get_settings().db.publish_timeout_ms)})
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK})
-    plan = get_plan(session, plan_id, for_update=True, editable=True)
+    plan = get_plan(session, plan_id, for_update=True, editable=restoring)
+    if not restoring:
+        publishable(plan)
     current = current_generation(session)
     if plan.base_generation != current:
         raise Conflict("plan {plan_id} is based on generation {base}, but generation {current} has been published "
@@ -153,4 +168,4 @@ def restore(session: Session, generation: int, *, actor: str) -> dict:
          WHERE in_force(a.generation_low, a.generation_high, :g) AND a.code <> :city"""),
                     {"plan": plan.id, "g": generation, "city": CITY_CODE})
     return publish(session, plan.id, actor=actor, accept_warnings=f"restore generation {generation}",
-                   description=f"restore of generation {generation}")
+                   description=f"restore of generation {generation}", restoring=True)
