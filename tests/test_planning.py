@@ -372,6 +372,35 @@ def test_the_report_explains_a_village_that_cannot_be_balanced(client, engine):
     assert f"{k} grid(s) would hold about {round(households / k)} each, over {high}" in balance[0]["message"]
 
 
+def test_the_grids_to_fix_are_listed_for_the_generation_and_for_a_draft(client, engine):
+    """Checked another way: the generation's grids read from its own export, households
+    against the range in Python, Polsby-Popper with shapely in the local plane."""
+    from geo.planning.validate import polsby_popper
+
+    generation = current_generation(engine)
+    listed = client.get(f"/generations/{generation}/report").json()
+    grids = json.loads(client.get(f"/generations/{generation}/export", params={"level": "grid"}).content)["features"]
+    low, high = listed["default_target"]
+    assert listed["grids"] == len(grids) > 2000
+    outside = {f["properties"]["code"] for f in grids if not low <= f["properties"]["households"] <= high}
+    assert {g["code"] for g in listed["out_of_range"]} == outside and outside
+    counts = [g["households"] for g in listed["out_of_range"]]
+    assert counts == sorted(counts, reverse=True)
+    flagged = {g["code"] for g in listed["not_compact"]}
+    plane = {f["properties"]["code"]: polsby_popper(shapely.geometry.shape(f["geometry"])) for f in grids}
+    least = listed["least_polsby_popper"]
+    assert {c for c, pp in plane.items() if pp < least - 0.01} <= flagged <= {c for c, pp in plane.items() if pp < least + 0.01}
+
+    village = next(iter(outside))[:12]
+    plan = open_plan(client, village, household_targets={village: [1, 10**6]})["id"]
+    mine = client.get(f"/plans/{plan}/report").json()["grids"]
+    assert mine["scope"] == village and mine["out_of_range"] == []   # the plan's own target for the village
+    town = client.get(f"/generations/{generation}/report", params={"scope": village}).json()
+    assert {g["code"] for g in town["out_of_range"]} == {c for c in outside if c.startswith(village)}
+    assert client.get(f"/generations/{generation}/report", params={"scope": "460106399"}).status_code == 404
+    assert client.get("/generations/99999/report").status_code == 404
+
+
 def test_export_formats_and_reimport_round_trip(client, engine):
     village = village_with_grids(engine, 4, offset=11)
     generation = current_generation(engine)

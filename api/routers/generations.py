@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -12,10 +12,11 @@ from api.dependencies import get_actor, get_session
 from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.generations import GenerationList
-from api.schemas.plans import AreaFile, Published, file_answers
-from geo.areas.service import generation_list, resolve_generation
+from api.schemas.plans import AreaFile, GridBalance, Published, file_answers
+from geo.areas.service import area_in_force, generation_list, resolve_generation
+from geo.codes import CITY_CODE
 from geo.crs import Datum
-from geo.planning import exchange
+from geo.planning import balance, exchange
 from geo.planning.publish import restore
 
 router = APIRouter(prefix="/generations", tags=["planning"])
@@ -26,6 +27,19 @@ GenerationId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 def list_generations(session: Annotated[Session, Depends(get_session)]) -> dict:
     """Published generations, newest first; ``current`` marks the one locate and tiles use by default."""
     return {"items": generation_list(session)}
+
+
+@router.get("/{generation}/report", dependencies=[Depends(known_query)], response_model=GridBalance,
+            responses=answers(404))
+def generation_report(session: Annotated[Session, Depends(get_session)], generation: GenerationId,
+                      scope: Annotated[str, Query(pattern=r"^\d{6,12}$", description="a district, town or village "
+                                                  "code (default the city)")] = CITY_CODE) -> dict:
+    """The grids of a published generation that need fixing: households outside the default
+    range per grid, or not compact; most households first."""
+    resolve_generation(session, generation)
+    if scope != CITY_CODE:
+        area_in_force(session, scope, field="scope")
+    return balance.of_generation(session, generation, scope)
 
 
 @router.post("/{generation}/restore", response_model=Published, status_code=201, responses=answers(409))

@@ -17,7 +17,7 @@ from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanA
 from geo.areas.service import current_generation
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid
-from geo.planning import draft, edits, exchange, review
+from geo.planning import balance, draft, edits, exchange, review
 from geo.planning.diff import diff
 from geo.planning.models import PlanEdit
 from geo.planning.publish import publish
@@ -109,8 +109,10 @@ _step_endpoint("redo", forward=True)
 
 @router.get("/{plan_id}/report", response_model=ValidationReport, response_model_exclude_unset=True)
 def report(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
-    """The full validation report (what publishing checks)."""
-    return validate(session, draft.get_plan(session, plan_id))
+    """The full validation report (what publishing checks), and every grid of the scope out of
+    its range or not compact (``grids``)."""
+    plan = draft.get_plan(session, plan_id)
+    return {**validate(session, plan), "grids": balance.of_plan(session, plan)}
 
 
 @router.get("/{plan_id}/diff", response_model=PlanDiff)

@@ -155,6 +155,34 @@ class ReportedProblem(BaseModel):
     geometry: Geometry | None = Field(None, description="where it is, in WGS-84")
 
 
+class OutOfRange(BaseModel):
+    code: str
+    name: str
+    village: str
+    households: int
+    target: tuple[int, int] = Field(description="[min, max] households per grid of its village")
+    side: Literal["under", "over"]
+
+
+class NotCompact(BaseModel):
+    code: str
+    name: str
+    village: str
+    polsby_popper: float = Field(description="4πA/P² on the spheroid: 1 for a disc, near 0 for a ribbon")
+
+
+class GridBalance(BaseModel):
+    """The grids of a scope that need fixing, most households first."""
+
+    scope: str
+    grids: int = Field(ge=0, description="grids in the scope")
+    default_target: tuple[int, int] = Field(description="[min, max] households per grid where a village has no "
+                                                        "target of its own")
+    least_polsby_popper: float = Field(description="below this a grid is not compact")
+    out_of_range: list[OutOfRange]
+    not_compact: list[NotCompact]
+
+
 class ValidationReport(BaseModel):
     """What validating a draft found."""
 
@@ -165,6 +193,8 @@ class ValidationReport(BaseModel):
     warnings: int = Field(ge=0)
     problems: list[ReportedProblem]
     scope: str = Field(description="what was checked")
+    grids: GridBalance | None = Field(None, description="the full report only: every grid of the scope out of its "
+                                                        "range or not compact, changed or not")
 
 
 class PlanCreated(PlanRead):
