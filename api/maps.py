@@ -99,7 +99,8 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("approved: it may be published"), N_("submitted"), N_("approved"), N_("sent back"),
                  N_("submitted for review"),
                  N_("sent back: a draft again"), N_("Publish plan {id} as the boundaries in force? {changes}"),
-                 N_("stale"), N_("no draft is open"), *LEAFLET_WORDS)
+                 N_("stale"), N_("no draft is open"), N_("target of village {village}:"), N_("target set"),
+                 *LEAFLET_WORDS)
 
 # The words of /static/page.js, which every workbench page loads.
 PAGE_WORDS = (N_("agreement"), N_("note"), N_("Go to {status}"), *LEAFLET_WORDS)

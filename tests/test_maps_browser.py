@@ -259,6 +259,11 @@ def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_ap
         assert set(listed) == outside and listed[0] == max(outside, key=households.get)   # most households first
         page.click("#out-of-range li >> nth=0")
         page.wait_for_function(f"() => (window.plannerSelection || [])[0] === '{listed[0]}'")
+        page.fill("#target-low", "1")   # this village's grids may be as they are: none is out of range now
+        page.fill("#target-high", "100000")
+        page.click("#target-set")
+        page.wait_for_function("() => window.outOfRange === 0 && !document.querySelector('#out-of-range li')")
+        assert client.get(f"/plans/{plan}").json()["household_targets"] == {village: [1, 100000]}
 
         inside = shapely.point_on_surface(grids[target])
         click_at(page, inside.x, inside.y)

@@ -401,6 +401,19 @@ def test_the_grids_to_fix_are_listed_for_the_generation_and_for_a_draft(client, 
     assert client.get("/generations/99999/report").status_code == 404
 
 
+def test_a_drafts_village_targets_are_set_and_frozen_in_review(client, engine, village, reviewer):
+    plan = open_plan(client, village)["id"]
+    answer = client.patch(f"/plans/{plan}", json={"household_targets": {village: [200, 260]}})
+    assert answer.status_code == 200 and answer.json()["household_targets"] == {village: [200, 260]}
+    outside = client.get(f"/plans/{plan}/report").json()["grids"]["out_of_range"]
+    assert all(g["target"] == [200, 260] for g in outside)
+    bad = client.patch(f"/plans/{plan}", json={"household_targets": {"460106399001": [1, 2]}})
+    assert bad.status_code == 422 and bad.json()["field"] == "household_targets"
+    assert client.post(f"/plans/{plan}/submit", json={"note": "targets"}).status_code == 200
+    frozen = client.patch(f"/plans/{plan}", json={"household_targets": {village: [1, 2]}})
+    assert frozen.status_code == 409 and client.get(f"/plans/{plan}").json()["household_targets"] == {village: [200, 260]}
+
+
 def test_export_formats_and_reimport_round_trip(client, engine):
     village = village_with_grids(engine, 4, offset=11)
     generation = current_generation(engine)

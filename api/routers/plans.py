@@ -12,7 +12,7 @@ from api.params import known_query, parse_geometry
 from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
-                               PlanList, PlanRead, PlanStatus, Published, PublishRequest, ReviewRequest,
+                               PlanList, PlanRead, PlanStatus, PlanUpdate, Published, PublishRequest, ReviewRequest,
                                ValidationReport, file_answers)
 from geo.areas.service import current_generation
 from geo.crs import Datum, geometry_from_wgs84
@@ -52,6 +52,15 @@ def list_plans(session: Annotated[Session, Depends(get_session)], actor: Annotat
 @router.get("/{plan_id}", response_model=PlanRead)
 def get_plan(session: Annotated[Session, Depends(get_session)], plan_id: PlanId) -> dict:
     return draft.summary(session, draft.get_plan(session, plan_id))
+
+
+@router.patch("/{plan_id}", response_model=PlanRead, responses=answers(409))
+def update_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)], plan_id: PlanId,
+                body: PlanUpdate) -> dict:
+    """Set villages' household targets (min, max per grid) of a draft; the report, the page's
+    colours and autogrid follow them."""
+    plan = draft.set_targets(session, plan_id, {k: list(v) for k, v in body.household_targets.items()}, actor=actor)
+    return draft.summary(session, plan)
 
 
 @router.delete("/{plan_id}", status_code=204, responses=answers(409))

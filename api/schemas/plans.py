@@ -34,6 +34,10 @@ class PlanCreate(BaseModel):
     household_targets: HouseholdTargets = Field(default_factory=dict)
 
 
+class PlanUpdate(BaseModel):
+    household_targets: HouseholdTargets = Field(description="these villages' targets (the others keep theirs)")
+
+
 class Replace(BaseModel):
     op: Literal["replace"]
     code: Code

@@ -38,6 +38,25 @@
     return {color: on ? "#0057b8" : "#555", weight: on ? 3 : 1, fillColor: BALANCE[balance(feature.properties)],
             fillOpacity: on ? 0.45 : 0.3};
   }
+  // The selected grid's village: its target range, to set on a draft.
+  function showTarget() {
+    var village = selected.length === 1 ? selected[0].slice(0, 12) : null;
+    $("target-form").hidden = !village || !plan || plan.status !== "draft" || !config.mayEdit;
+    if ($("target-form").hidden) return;
+    var range = target(village);
+    $("target-form").dataset.village = village;
+    $("target-village").textContent = t("target of village {village}:", {village: village});
+    $("target-low").value = range[0];
+    $("target-high").value = range[1];
+  }
+  $("target-form").onsubmit = function (event) {
+    event.preventDefault();
+    var targets = {};
+    targets[$("target-form").dataset.village] = [Number($("target-low").value), Number($("target-high").value)];
+    run(api("PATCH", "/plans/" + planId, {household_targets: targets}).then(function (summary) {
+      return {plan: summary};
+    }), t("target set"));
+  };
   // The grids outside their range, most households first; a click shows and selects one.
   function showOutOfRange() {
     var list = window.gridPage.clear($("out-of-range")), found = [];
@@ -77,6 +96,7 @@
     });
     $("selection").textContent = items.length ? items.join("\n") : t("Click a grid (shift-click adds more).");
     window.plannerSelection = selected.slice();
+    showTarget();
   }
 
   function findGrid(code) {
@@ -162,6 +182,8 @@
     });
     $("review-link").value = location.origin + "/planner?plan=" + summary.id;   // no key: each opens it with theirs
     gridLayer.setStyle(gridStyle);   // the targets are the plan's
+    showOutOfRange();
+    showTarget();
   }
 
   function refresh(answer) {

@@ -171,6 +171,25 @@ def edit_log(session: Session, plan: Plan) -> list[dict]:
              "changed": sorted(e.after)} for e in rows]
 
 
+def _check_targets(scope: str, targets: dict) -> None:
+    for village, bounds in targets.items():
+        if len(village) != 12 or not village.startswith(scope_prefix(scope)[:-1]) or not (0 <= bounds[0] <= bounds[1]):
+            raise Invalid("household target for {village}: a village in the scope and [min, max] with min <= max",
+                          field="household_targets", village=village)
+
+
+def set_targets(session: Session, plan_id: int, targets: dict, *, actor: str) -> Plan:
+    """Set the households per grid the draft aims at in some of its villages (the others keep
+    theirs); the report and autogrid follow them."""
+    plan = get_plan(session, plan_id, for_update=True, editable=True)
+    _check_targets(plan.scope_code, targets)
+    before = dict(plan.household_targets)
+    plan.household_targets = {**before, **{village: list(bounds) for village, bounds in targets.items()}}
+    record(session, actor=actor, action="set_targets", entity="plan", entity_id=plan.id,
+           before={"household_targets": before}, after={"household_targets": plan.household_targets})
+    return plan
+
+
 def open_plan(session: Session, *, scope: str, actor: str, description: str = "",
               household_targets: dict | None = None) -> Plan:
     """A draft of ``scope`` (the city, a district, a town or a village) and everything under
@@ -186,10 +205,7 @@ def open_plan(session: Session, *, scope: str, actor: str, description: str = ""
         raise Conflict("no boundary generation is published yet", field="scope")
     if not session.scalar(select(Area.id).where(Area.code == scope, in_force(Area, generation))):
         raise NotFound("no area {scope} in generation {generation}", field="scope", scope=scope, generation=generation)
-    for village, bounds in (household_targets or {}).items():
-        if len(village) != 12 or not village.startswith(scope) or not (0 <= bounds[0] <= bounds[1]):
-            raise Invalid("household target for {village}: a village in the scope and [min, max] with min <= max",
-                          field="household_targets", village=village)
+    _check_targets(scope, household_targets or {})
     plan = Plan(base_generation=generation, scope_code=scope, description=description, created_by=actor,
                 applied=0, household_targets=household_targets or {}, status="draft")
     session.add(plan)
