@@ -100,6 +100,7 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("submitted for review"),
                  N_("sent back: a draft again"), N_("Publish plan {id} as the boundaries in force? {changes}"),
                  N_("stale"), N_("no draft is open"), N_("target of village {village}:"), N_("target set"),
+                 N_("{code}: {before} → {after} households"),
                  *LEAFLET_WORDS)
 
 # The words of /static/page.js, which every workbench page loads.

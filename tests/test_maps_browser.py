@@ -271,10 +271,21 @@ def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_ap
         page.click("#tool-paint")
         click_at(page, *centre(cell))
         assert page.inner_text("#paint-count") == "1"
+        with engine.connect() as conn:   # the running totals, before the edit is applied
+            moved = conn.execute(text("SELECT households FROM h3_cells WHERE h3 = :c AND generation_high IS NULL"),
+                                 {"c": cell}).scalar_one()
+        totals = {f"{target}: {households[target]} → {households[target] + moved} households",
+                  f"{source}: {households[source]} → {households[source] - moved} households"}
+        page.wait_for_function("(want) => want.every(w => document.getElementById('paint-totals').textContent"
+                               ".includes(w))", arg=sorted(totals))
+        assert page.locator(".leaflet-overlay-pane path").count() > 50   # the village's cells, shaded
         page.click("#apply-paint")
         page.wait_for_function("() => document.getElementById('status').textContent.includes('cells painted')")
         assert page.inner_text("#report-status") == "valid"
         assert "1 changed" not in page.inner_text("#diff") and "2 changed" in page.inner_text("#diff")
+        grid_households = client.get(f"/plans/{plan}/areas", params={"level": "grid"}).json()["features"]
+        after = {f["properties"]["code"]: f["properties"]["households"] for f in grid_households}
+        assert after[target] == households[target] + moved and after[source] == households[source] - moved
         assert page.is_disabled("#publish")   # not before a second planner approves it
 
         page.fill("#review-note", "a border cell of the school goes to its neighbour")

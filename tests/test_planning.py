@@ -414,6 +414,18 @@ def test_a_drafts_village_targets_are_set_and_frozen_in_review(client, engine, v
     assert frozen.status_code == 409 and client.get(f"/plans/{plan}").json()["household_targets"] == {village: [200, 260]}
 
 
+def test_a_villages_cells_add_up_to_its_grids(client, engine, village):
+    plan = open_plan(client, village)["id"]
+    found = client.get(f"/plans/{plan}/cells", params={"village": village}).json()
+    by_grid = {}
+    for cell in found["cells"]:
+        by_grid[cell["grid"]] = by_grid.get(cell["grid"], 0) + cell["households"]
+    assert by_grid == {code: f["properties"]["households"] for code, f in draft_areas(client, plan).items()}
+    assert h3.get_resolution(h3.str_to_int(found["cells"][0]["h3"])) == found["resolution"]
+    missing = client.get(f"/plans/{plan}/cells", params={"village": "460106399001"})
+    assert missing.status_code == 404 and missing.json()["field"] == "village"
+
+
 def test_export_formats_and_reimport_round_trip(client, engine):
     village = village_with_grids(engine, 4, offset=11)
     generation = current_generation(engine)

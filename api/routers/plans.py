@@ -13,11 +13,11 @@ from api.problems import answers
 from api.responses import GeoJSONResponse, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
                                PlanList, PlanRead, PlanStatus, PlanUpdate, Published, PublishRequest, ReviewRequest,
-                               ValidationReport, file_answers)
-from geo.areas.service import current_generation
+                               ValidationReport, VillageCells, file_answers)
+from geo.areas.service import current_generation, index_resolution
 from geo.crs import Datum, geometry_from_wgs84
-from geo.errors import Invalid
-from geo.planning import balance, draft, edits, exchange, review
+from geo.errors import Invalid, NotFound
+from geo.planning import balance, cells as cellmath, draft, edits, exchange, review
 from geo.planning.diff import diff
 from geo.planning.models import PlanEdit
 from geo.planning.publish import publish
@@ -158,6 +158,19 @@ _review_endpoint("submit", "Submit a draft for review, saying what it changes (`
 _review_endpoint("approve", "Approve a submitted draft: by a planner who did not make it (author, editor, "
                             "submitter) or an admin. Only an approved draft is published (GRID_PUBLISH_REVIEW).")
 _review_endpoint("return", "Send a submitted or approved draft back with what to fix (``note``): a draft again.")
+
+
+@router.get("/{plan_id}/cells", dependencies=[Depends(known_query)], response_model=VillageCells, responses=answers(404))
+def village_cells(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
+                  village: Annotated[str, Query(pattern=r"^\d{12}$", description="a village of the draft")]) -> dict:
+    """A village's H3 cells with their households and the draft grid each is in: what the
+    planner page shades while painting, and sums for the grids' running totals."""
+    plan = draft.get_plan(session, plan_id)
+    if not draft.areas(session, plan.id, codes=[village], level="village"):
+        raise NotFound("no village {village} in this plan", field="village", village=village)
+    resolution = index_resolution(session)
+    return {"village": village, "resolution": resolution,
+            "cells": cellmath.village_cells(session, plan, village, resolution)}
 
 
 @router.get("/{plan_id}/areas", response_model=PlanAreas)

@@ -34,6 +34,20 @@ class PlanCreate(BaseModel):
     household_targets: HouseholdTargets = Field(default_factory=dict)
 
 
+class DraftCell(BaseModel):
+    h3: str = Field(description="an H3 cell of the index resolution")
+    households: int = Field(ge=0)
+    grid: str = Field(description="the draft's grid holding its centre")
+
+
+class VillageCells(BaseModel):
+    """A draft village's cells, with what painting one would move."""
+
+    village: str
+    resolution: int
+    cells: list[DraftCell]
+
+
 class PlanUpdate(BaseModel):
     household_targets: HouseholdTargets = Field(description="these villages' targets (the others keep theirs)")
 

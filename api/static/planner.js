@@ -10,6 +10,7 @@
   var problemLayer = L.geoJSON(null, {style: {color: "#d00", weight: 3, fillOpacity: 0.3},
                                       pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 8, color: "#d00"}); }}).addTo(map);
   var paintLayer = L.layerGroup().addTo(map);
+  var cellLayer = L.layerGroup().addTo(map);   // while painting: the village's cells, shaded by households
   var $ = function (id) { return document.getElementById(id); };
   var config = window.gridPage.config;   // from the server: the H3 resolution, the words
   var t = window.gridPage.t, api = window.gridPage.api;   // the page's words, in its language; the JSON API
@@ -222,6 +223,37 @@
     status(kind === "line" ? t("draw the line; double-click to finish") : t("draw the polygon; click the first point to close"));
   }
 
+  // Painting: the village's cells with their households (GET /plans/{id}/cells), and the
+  // grids' households as they would be if the painted cells went to the target.
+  var cellInfo = {};
+  function showCells(village) {
+    return api("GET", "/plans/" + planId + "/cells?" + new URLSearchParams({village: village})).then(function (found) {
+      cellInfo = {};
+      cellLayer.clearLayers();
+      var most = Math.max.apply(null, found.cells.map(function (c) { return c.households; }).concat([1]));
+      found.cells.forEach(function (c) {
+        cellInfo[c.h3] = c;
+        L.polygon(h3.cellToBoundary(c.h3), {interactive: false, weight: 0.3, color: "#777", fillColor: "#6a3d9a",
+                                             fillOpacity: 0.05 + 0.5 * c.households / most}).addTo(cellLayer);
+      });
+      showTotals();   // cells painted before the answer came count now
+    });
+  }
+  function showTotals() {
+    var target = selected[0], change = {};
+    change[target] = 0;
+    Object.keys(paintCells).forEach(function (cell) {
+      var info = cellInfo[cell];
+      if (!info || info.grid === target) return;
+      change[target] += info.households;
+      change[info.grid] = (change[info.grid] || 0) - info.households;
+    });
+    var lines = Object.keys(change).map(function (code) {
+      var f = findGrid(code), now = f ? f.properties.households : 0;
+      return t("{code}: {before} → {after} households", {code: code, before: now, after: now + change[code]});
+    });
+    $("paint-totals").textContent = Object.keys(paintCells).length ? lines.join("; ") : "";
+  }
   function paint(latlng) {
     var cell = h3.latLngToCell(latlng.lat, latlng.lng, resolution);
     if (paintCells[cell]) { paintLayer.removeLayer(paintCells[cell]); delete paintCells[cell]; }
@@ -229,12 +261,15 @@
     var n = Object.keys(paintCells).length;
     $("paint-count").textContent = n;
     $("apply-paint").disabled = n === 0;
+    showTotals();
   }
 
   function stopPainting() {
     painting = false;
     paintCells = {};
     paintLayer.clearLayers();
+    cellLayer.clearLayers();
+    $("paint-totals").textContent = "";
     $("paint-count").textContent = "0";
     $("apply-paint").disabled = true;
     $("tool-paint").textContent = t("Paint cells");
@@ -260,6 +295,7 @@
     if (painting) { stopPainting(); status(""); return; }
     if (!needSelection(1)) return;
     painting = true;
+    showCells(selected[0].slice(0, 12)).catch(refused);
     $("tool-paint").textContent = t("Stop painting");
     status(t("click cells to give them to {grid}", {grid: selected[0]}));
   };

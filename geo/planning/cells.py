@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo.codes import CITY_CODE
 from geo.hexes import hexagons
-from geo.planning.draft import M2_PER_DEG2, NOISE_M2, TOUCH_DEG, as_multi, separate_pieces
+from geo.planning.draft import M2_PER_DEG2, NOISE_M2, TOUCH_DEG, areas, as_multi, separate_pieces
 
 _SETTLE_ROUNDS = 4
 
@@ -43,6 +43,15 @@ def load_cells(session: Session, generation: int, scope: str) -> pd.DataFrame:
                    {"g": generation, "scope": scope})
     frame = pd.DataFrame(cursor.fetchall(), columns=["h3", "households", "population", "grid_code"])
     return frame.set_index("h3")
+
+
+def village_cells(session: Session, plan, village: str, resolution: int) -> list[dict]:
+    """The cells of a draft's village: each with its households and the draft grid holding its
+    centre (what painting moves), for the planner's running totals."""
+    grids = areas(session, plan.id, parent=village, level="grid")
+    table = load_cells(session, plan.base_generation, village)["households"]
+    return [{"h3": h3.int_to_str(int(cell)), "households": int(table.get(int(cell), 0)), "grid": code}
+            for code, grid in grids.items() for cell in cells_in(grid.geom, resolution)]
 
 
 def census(table: pd.DataFrame, geometries: list, resolution: int, frame: shapely.Geometry) -> list[tuple[int, int]]:
