@@ -100,8 +100,17 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("submitted for review"),
                  N_("sent back: a draft again"), N_("Publish plan {id} as the boundaries in force? {changes}"),
                  N_("stale"), N_("no draft is open"), N_("target of village {village}:"), N_("target set"),
-                 N_("{code}: {before} → {after} households"),
+                 N_("{code}: {before} → {after} households"), N_("this plan"), N_("in force"), N_("plan {id}"),
                  *LEAFLET_WORDS)
+
+# The rows of a plan comparison (geo.planning.balance.MEASURES), as the planner page names them.
+MEASURE_NAMES = {"grids": N_("grids"), "households_min": N_("fewest households in a grid"),
+                 "households_max": N_("most households in a grid"), "households_spread": N_("spread (most − fewest)"),
+                 "out_of_range": N_("grids out of their range"), "polsby_popper_mean": N_("Polsby-Popper, mean"),
+                 "polsby_popper_least": N_("Polsby-Popper, least"), "reock_mean": N_("Reock, mean"),
+                 "reock_least": N_("Reock, least"), "in_pieces": N_("grids in more than one piece"),
+                 "cut_edges": N_("cut edges between H3 cells"), "incidents_reassigned": N_("open incidents reassigned"),
+                 "cameras_reassigned": N_("cameras reassigned"), "mediators_reassigned": N_("mediators reassigned")}
 
 # The words of /static/page.js, which every workbench page loads.
 PAGE_WORDS = (N_("agreement"), N_("note"), N_("Go to {status}"), *LEAFLET_WORDS)

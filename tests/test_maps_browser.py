@@ -333,6 +333,14 @@ def test_a_viewer_given_the_review_link_sees_the_draft_read_only(browser, live_s
     for part in ("#editing", "#reviewing", "#publishing"):
         assert not page.is_visible(part), part
     assert page.input_value("#review-link").endswith(f"/planner?plan={plan}") and "key" not in page.input_value("#review-link")
+    page.click("#compare")   # beside the generation in force, as the API has it
+    page.wait_for_selector("#comparison tr[data-measure='cut_edges']")
+    rows = client.get(f"/plans/{plan}/compare").json()["rows"]
+    shown = page.eval_on_selector_all("#comparison tr[data-measure]", "rows => rows.map(r => [r.dataset.measure, "
+                                      "r.cells[1].textContent, r.cells[2].textContent])")
+    assert [m for m, _, _ in shown] == [r["measure"] for r in rows]
+    assert all(float(p) == r["plan"] and float(o) == r["other"] for (_, p, o), r in zip(shown, rows))
+    assert "Reock" in page.inner_text("#comparison") and page.get_attribute("#compare-csv", "href").endswith("format=csv")
     assert not errors, errors
 
 

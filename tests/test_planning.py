@@ -426,6 +426,49 @@ def test_a_villages_cells_add_up_to_its_grids(client, engine, village):
     assert missing.status_code == 404 and missing.json()["field"] == "village"
 
 
+def test_a_plan_is_compared_with_the_generation_in_force(client, engine):
+    """Each measure of the generation's side checked another way: from its exports, in Python,
+    compactness with shapely in the local plane, cut edges from the block assignment CSV."""
+    import csv as csvlib
+    from geo.planning.validate import _metric, polsby_popper
+
+    village = village_with_grids(engine, 4, offset=12)
+    grids = grids_of(engine, village)
+    target = sorted(grids)[0]
+    _, cell = border_cell(grids, target)
+    plan = open_plan(client, village)["id"]
+    edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    rows = {r["measure"]: (r["plan"], r["other"]) for r in client.get(f"/plans/{plan}/compare").json()["rows"]}
+
+    generation = current_generation(engine)
+    features = [f for f in json.loads(client.get(f"/generations/{generation}/export", params={"level": "grid"}).content)
+                ["features"] if f["properties"]["code"].startswith(village)]
+    households = [f["properties"]["households"] for f in features]
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
+    reock = [_metric(g).area / shapely.minimum_bounding_circle(_metric(g)).area for g in shapes]
+    assert rows["grids"][1] == len(features) and rows["households_min"][1] == min(households)
+    assert rows["households_spread"][1] == max(households) - min(households)
+    assert rows["polsby_popper_least"][1] == pytest.approx(min(map(polsby_popper, shapes)), rel=0.02)
+    assert rows["reock_mean"][1] == pytest.approx(sum(reock) / len(reock), rel=0.02)
+    assignment = {h3.str_to_int(r["h3"]): r["grid_code"] for r in csvlib.DictReader(io.StringIO(client.get(
+        f"/generations/{generation}/export", params={"format": "csv"}).text)) if r["grid_code"].startswith(village)}
+    cut = {frozenset((c, n)) for c, g in assignment.items() for n in h3.grid_disk(c, 1)
+           if assignment.get(n, g) != g}
+    assert rows["cut_edges"][1] == len(cut) > 0
+
+    painted = {code: f["properties"]["households"] for code, f in draft_areas(client, plan).items()}
+    assert rows["households_max"][0] == max(painted.values()) and rows["grids"][0] == len(painted)
+    diff = client.get(f"/plans/{plan}/diff").json()["counts"]
+    assert rows["incidents_reassigned"] == (diff["incidents_reassigned"], 0)
+    table = client.get(f"/plans/{plan}/compare", params={"format": "csv"})
+    assert table.headers["content-type"].startswith("text/csv") and table.text.splitlines()[0] == "measure,plan,other"
+    assert len(table.text.splitlines()) == len(rows) + 1
+    other = open_plan(client, village)["id"]
+    beside = client.get(f"/plans/{plan}/compare", params={"with": other}).json()
+    assert beside["with"] == other and dict((r["measure"], r["other"]) for r in beside["rows"])["cut_edges"] == len(cut)
+    assert client.get(f"/plans/{plan}/compare", params={"with": "999999999"}).status_code == 404
+
+
 def test_export_formats_and_reimport_round_trip(client, engine):
     village = village_with_grids(engine, 4, offset=11)
     generation = current_generation(engine)

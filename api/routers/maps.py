@@ -60,6 +60,7 @@ def planner(request: Request, session: Annotated[Session, Depends(get_read_sessi
     settings = get_settings()
     config = {"h3Resolution": index_resolution(session), "words": words(maps.PLANNER_WORDS),
               "mayEdit": may(request.state.principal.role, "POST", "/plans"),
+              "measures": {name: translate(words) for name, words in maps.MEASURE_NAMES.items()},
               "review": settings.planning.publish_review,
               "targets": [settings.dataset.households_per_grid_min, settings.dataset.households_per_grid_max]}
     return HTMLResponse(PAGES.get_template("planner.html").render(config=config))   # tojson escapes <, >, &, '

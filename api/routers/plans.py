@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from api.dependencies import Transaction, get_actor, get_session
 from api.params import known_query, parse_geometry
 from api.problems import answers
-from api.responses import GeoJSONResponse, download
+from api.responses import GeoJSONResponse, attachment, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
-                               PlanList, PlanRead, PlanStatus, PlanUpdate, Published, PublishRequest, ReviewRequest,
-                               ValidationReport, VillageCells, file_answers)
+                               PlanComparison, PlanList, PlanRead, PlanStatus, PlanUpdate, Published, PublishRequest,
+                               ReviewRequest, ValidationReport, VillageCells, file_answers)
 from geo.areas.service import current_generation, index_resolution
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid, NotFound
@@ -158,6 +158,30 @@ _review_endpoint("submit", "Submit a draft for review, saying what it changes (`
 _review_endpoint("approve", "Approve a submitted draft: by a planner who did not make it (author, editor, "
                             "submitter) or an admin. Only an approved draft is published (GRID_PUBLISH_REVIEW).")
 _review_endpoint("return", "Send a submitted or approved draft back with what to fix (``note``): a draft again.")
+
+
+@router.get("/{plan_id}/compare", dependencies=[Depends(known_query)], response_model=PlanComparison,
+            response_model_by_alias=True, responses={**answers(404), 200: {"content": {"text/csv": {}}}})
+def compare_plans(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
+                  with_: Annotated[str, Query(alias="with", pattern=r"^(current|[1-9]\d{0,9})$",
+                                              description="another plan's id, or current: the generation in force")]
+                  = "current",
+                  format: Literal["json", "csv"] = "json") -> Response | dict:
+    """The plan beside another plan or the generation in force: households per grid, out of
+    range, compactness (Polsby-Popper, Reock), grids in pieces, cut edges between H3 cells, and
+    what it reassigns; ``format=csv`` for a spreadsheet."""
+    plan = draft.get_plan(session, plan_id)
+    other = None if with_ == "current" else draft.get_plan(session, int(with_))
+    result = balance.compare(session, plan, other, index_resolution(session))
+    if format == "csv":
+        lines = ["measure,plan,other"] + [f"{r['measure']},{_csv(r['plan'])},{_csv(r['other'])}" for r in result["rows"]]
+        return attachment(("\n".join(lines) + "\n").encode(), "text/csv; charset=utf-8",
+                          f"plan-{plan.id}-vs-{result['with']}.csv")
+    return result
+
+
+def _csv(value) -> str:
+    return "" if value is None else str(value)
 
 
 @router.get("/{plan_id}/cells", dependencies=[Depends(known_query)], response_model=VillageCells, responses=answers(404))

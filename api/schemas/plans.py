@@ -48,6 +48,24 @@ class VillageCells(BaseModel):
     cells: list[DraftCell]
 
 
+class ComparedMeasure(BaseModel):
+    measure: str = Field(description="grids; households_min, _max, _spread (per grid); out_of_range (grids); "
+                                     "polsby_popper_mean, _least and reock_mean, _least (compactness); in_pieces "
+                                     "(grids not contiguous); cut_edges (neighbouring H3 cells in different grids); "
+                                     "incidents_, cameras_, mediators_reassigned (against the plan's base)")
+    plan: float | None
+    other: float | None
+
+
+class PlanComparison(BaseModel):
+    """A plan beside another plan or the generation in force, over the plan's scope."""
+
+    plan: int
+    with_: int | Literal["current"] = Field(alias="with")
+    scope: str
+    rows: list[ComparedMeasure]
+
+
 class PlanUpdate(BaseModel):
     household_targets: HouseholdTargets = Field(description="these villages' targets (the others keep theirs)")
 

@@ -336,6 +336,25 @@
     }).catch(refused);
   };
 
+  // The plan beside another plan or the generation in force: one row per measure, and the CSV.
+  $("compare-form").onsubmit = function (event) {
+    event.preventDefault();
+    var query = new URLSearchParams({"with": $("compare-with").value.trim() || "current"});
+    api("GET", "/plans/" + planId + "/compare?" + query).then(function (found) {
+      var el = window.gridPage.el, table = window.gridPage.clear($("comparison"));
+      table.appendChild(el("tr", {}, [el("th", {text: ""}), el("th", {text: t("this plan")}),
+        el("th", {text: found["with"] === "current" ? t("in force") : t("plan {id}", {id: found["with"]})})]));
+      found.rows.forEach(function (row) {
+        table.appendChild(el("tr", {"data-measure": row.measure}, [el("th", {text: config.measures[row.measure] || row.measure}),
+          el("td", {text: row.plan === null ? "—" : String(row.plan)}),
+          el("td", {text: row.other === null ? "—" : String(row.other)})]));
+      });
+      query.set("format", "csv");
+      $("compare-csv").href = "/plans/" + planId + "/compare?" + query;
+      $("compare-csv").hidden = false;
+    }).catch(refused);
+  };
+
   // Without a plan: the drafts (mine or all) still open, each with its base and whether it went stale.
   function showDrafts() {
     var query = new URLSearchParams($("mine").checked ? {mine: "true"} : {});

@@ -1,13 +1,19 @@
 """Which grids need fixing: those whose households are outside their village's target range,
 and those that are not compact (Polsby-Popper below the report's threshold), for a published
-generation or a draft, most households first. What the planner page colours and lists."""
+generation or a draft, most households first; and the measures a comparison of two plans (or
+a plan and the generation in force) sets side by side, as Districtr and Dave's Redistricting
+users read them."""
 from __future__ import annotations
 
+from h3.api import basic_int as h3
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.areas.service import current_generation
 from geo.codes import CITY_CODE
-from geo.planning.draft import household_range, scope_prefix
+from geo.planning.cells import cells_in, load_cells
+from geo.planning.diff import diff
+from geo.planning.draft import NOISE_M2, areas, household_range, scope_prefix
 from geo.planning.models import Plan
 from geo.planning.validate import MIN_POLSBY_POPPER
 from geo.settings import get_settings
@@ -51,3 +57,79 @@ def of_plan(session: Session, plan: Plan) -> dict:
     rows = session.execute(text(_GRIDS.format(source=_IN_PLAN)),
                            {"plan": plan.id, "prefix": scope_prefix(plan.scope_code)}).all()
     return _summarise(rows, plan.scope_code, lambda village: household_range(plan, village))
+
+
+# Per grid: households, compactness (Polsby-Popper; Reock: area over its smallest enclosing
+# circle's, both on the spheroid) and whether it is in one piece (crumbs under NOISE_M2 aside).
+_SHAPES = """SELECT g.code, g.households,
+       4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography) ^ 2, 0) AS polsby_popper,
+       ST_Area(g.geom::geography) / nullif(ST_Area(ST_MinimumBoundingCircle(g.geom)::geography), 0) AS reock,
+       (SELECT count(*) FROM ST_Dump(g.geom) d WHERE ST_Area(d.geom::geography) >= :noise) AS pieces
+  FROM {source} g WHERE g.level = 'grid' AND g.code LIKE :prefix"""
+
+
+def cut_edges(assignment: dict[int, str]) -> int:
+    """Pairs of neighbouring H3 cells that lie in different grids (the cut edges of the cell
+    graph, as redistricting tools count them); cells outside ``assignment`` are not counted."""
+    cut = 0
+    for cell, grid in assignment.items():
+        for neighbour in h3.grid_ring(cell, 1):
+            other = assignment.get(neighbour)
+            if other is not None and other != grid and neighbour > cell:
+                cut += 1
+    return cut
+
+
+def measures(session: Session, *, plan: Plan | None = None, generation: int | None = None,
+             scope: str = CITY_CODE, resolution: int) -> dict:
+    """What a side of a comparison holds: grids, households per grid (min, max, spread, how
+    many out of range), compactness (mean and least Polsby-Popper and Reock), grids in more
+    than one piece, and cut edges between H3 cells."""
+    if plan is not None:
+        source, params, summary = _IN_PLAN, {"plan": plan.id}, of_plan(session, plan)
+        grids = areas(session, plan.id, level="grid")
+        assignment = {int(c): code for code, g in grids.items() if g.code.startswith(scope_prefix(scope)[:-1])
+                      for c in cells_in(g.geom, resolution)}
+    else:
+        source, params, summary = _IN_GENERATION, {"g": generation}, of_generation(session, generation, scope)
+        table = load_cells(session, generation, scope)
+        assignment = {int(c): code for c, code in table["grid_code"].items() if code}
+    rows = session.execute(text(_SHAPES.format(source=source)),
+                           {**params, "prefix": scope_prefix(scope), "noise": NOISE_M2}).all()
+    households = [r.households for r in rows]
+
+    def spread(values) -> dict:
+        values = [v for v in values if v is not None]
+        return {"mean": round(sum(values) / len(values), 3), "least": round(min(values), 3)} if values else None
+
+    return {"grids": len(rows), "households_min": min(households, default=0), "households_max": max(households, default=0),
+            "households_spread": max(households, default=0) - min(households, default=0),
+            "out_of_range": len(summary["out_of_range"]), "polsby_popper": spread(r.polsby_popper for r in rows),
+            "reock": spread(r.reock for r in rows), "in_pieces": sum(r.pieces > 1 for r in rows),
+            "cut_edges": cut_edges(assignment)}
+
+
+MEASURES = ("grids", "households_min", "households_max", "households_spread", "out_of_range", "polsby_popper_mean",
+            "polsby_popper_least", "reock_mean", "reock_least", "in_pieces", "cut_edges", "incidents_reassigned",
+            "cameras_reassigned", "mediators_reassigned")
+
+
+def compare(session: Session, plan: Plan, other: Plan | None, resolution: int) -> dict:
+    """The plan beside ``other`` (another plan, or None: the generation in force) over the
+    plan's scope: every MEASURES row for both sides; a plan's reassignments are against its base."""
+    def side(p: Plan | None) -> dict:
+        if p is None:
+            found = measures(session, generation=current_generation(session), scope=plan.scope_code,
+                             resolution=resolution)
+            moves = dict.fromkeys(("incidents_reassigned", "cameras_reassigned", "mediators_reassigned"), 0)
+        else:
+            found = measures(session, plan=p, scope=plan.scope_code, resolution=resolution)
+            moves = {k: v for k, v in diff(session, p)["counts"].items() if k.endswith("_reassigned")}
+        flat = {k: v for k, v in found.items() if not isinstance(v, dict | type(None))}
+        for name in ("polsby_popper", "reock"):
+            flat[f"{name}_mean"], flat[f"{name}_least"] = ((found[name] or {}).get("mean"), (found[name] or {}).get("least"))
+        return {**flat, **moves}
+
+    left, right = side(plan), side(other)
+    return {"plan": plan.id, "with": other.id if other else "current", "scope": plan.scope_code,
+            "rows": [{"measure": m, "plan": left[m], "other": right[m]} for m in MEASURES]}
