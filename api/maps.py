@@ -101,6 +101,7 @@ PLANNER_WORDS = (N_("{households} households"), N_("Click a grid (shift-click ad
                  N_("sent back: a draft again"), N_("Publish plan {id} as the boundaries in force? {changes}"),
                  N_("stale"), N_("no draft is open"), N_("target of village {village}:"), N_("target set"),
                  N_("{code}: {before} → {after} households"), N_("this plan"), N_("in force"), N_("plan {id}"),
+                 N_("Rebase onto the generation in force"), N_("rebased onto the generation in force"),
                  *LEAFLET_WORDS)
 
 # The rows of a plan comparison (geo.planning.balance.MEASURES), as the planner page names them.

@@ -287,6 +287,29 @@ def test_a_draft_on_an_outdated_generation_gets_409_and_concurrent_publishes_hav
     assert client.get(f"/plans/{plans[2]}").json()["stale"] is True
 
 
+def test_a_stale_draft_is_rebased_where_its_scope_is_untouched_and_names_the_conflicts_otherwise(client, engine,
+                                                                                                reviewer):
+    published_village, other_village = (village_with_grids(engine, 4, offset=o) for o in (13, 14))
+    grids = grids_of(engine, published_village)
+    target = sorted(grids)[0]
+    _, cell = border_cell(grids, target)
+    untouched = open_plan(client, other_village)["id"]
+    clashing = open_plan(client, published_village)["id"]
+    plan = open_plan(client, published_village)["id"]
+    edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
+    approved(client, plan, reviewer)
+    generation = client.post(f"/plans/{plan}/publish", json={"accept_warnings": "test"}).json()["generation"]
+    assert client.get(f"/plans/{untouched}").json()["stale"] and client.get(f"/plans/{clashing}").json()["stale"]
+
+    rebased = client.post(f"/plans/{untouched}/rebase")
+    assert rebased.status_code == 200 and (rebased.json()["base_generation"], rebased.json()["stale"]) == (generation, False)
+    refused = client.post(f"/plans/{clashing}/rebase")
+    assert refused.status_code == 409 and refused.json()["field"] == "plan_id"
+    assert {c["code"] for c in refused.json()["conflicts"]} >= {target} and \
+        {c["generation"] for c in refused.json()["conflicts"]} == {generation}
+    assert client.post(f"/plans/{untouched}/rebase").status_code == 409   # on the generation in force already
+
+
 def test_rollback_publishes_the_old_boundaries_as_a_new_generation(client, engine, reviewer):
     village = village_with_grids(engine, 4, offset=9)
     grids = grids_of(engine, village)

@@ -63,6 +63,13 @@ def update_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
     return draft.summary(session, plan)
 
 
+@router.post("/{plan_id}/rebase", response_model=PlanRead, responses=answers(409))
+def rebase_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)], plan_id: PlanId) -> dict:
+    """Move a stale draft onto the generation in force, where no later generation touched its
+    scope; 409 naming the areas changed since (``conflicts``) otherwise."""
+    return draft.summary(session, draft.rebase(session, plan_id, actor=actor))
+
+
 @router.delete("/{plan_id}", status_code=204, responses=answers(409))
 def discard_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
                  plan_id: PlanId) -> Response:

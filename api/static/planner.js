@@ -162,6 +162,13 @@
     info.appendChild(document.createTextNode(planLine(summary)));
     if (summary.stale) info.appendChild(window.gridPage.el("div", {"class": "stale", text:
       t("stale: another generation was published since its base; open a new draft on the current one")}));
+    if (summary.stale && summary.status === "draft" && config.mayEdit) {   // where its scope is untouched
+      info.appendChild(window.gridPage.el("button", {id: "rebase", type: "button", text: t("Rebase onto the generation in force"),
+        on: {click: function () {
+          run(api("POST", "/plans/" + planId + "/rebase").then(function (s) { return {plan: s}; }),
+              t("rebased onto the generation in force"));
+        }}}));
+    }
     var state = summary.status, live = !summary.stale;
     $("editing").hidden = $("reviewing").hidden = $("publishing").hidden = !config.mayEdit;
     Array.prototype.forEach.call($("tools").querySelectorAll("button"), function (b) { b.disabled = state !== "draft"; });

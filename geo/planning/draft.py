@@ -190,6 +190,33 @@ def set_targets(session: Session, plan_id: int, targets: dict, *, actor: str) ->
     return plan
 
 
+def rebase(session: Session, plan_id: int, *, actor: str) -> Plan:
+    """Move a stale draft onto the generation in force, where no generation since its base
+    touched its scope (its areas' rows are then the same rows); otherwise a Conflict naming
+    the areas changed since, with the generation that changed them."""
+    plan = get_plan(session, plan_id, for_update=True, editable=True)
+    current = current_generation(session)
+    if plan.base_generation == current:
+        raise Conflict("plan {plan_id} is on the generation in force already", field="plan_id", plan_id=plan.id)
+    changed = session.execute(text("""
+        SELECT code, CASE WHEN generation_low > :base THEN generation_low ELSE generation_high + 1 END AS generation
+          FROM areas WHERE code LIKE :prefix AND (generation_low > :base OR generation_high >= :base)
+         ORDER BY code, 2"""), {"base": plan.base_generation, "prefix": scope_prefix(plan.scope_code)}).all()
+    if changed:
+        conflicts = sorted({(code, generation) for code, generation in changed})
+        error = Conflict("{count} areas of the plan's scope changed since generation {base}, e.g. {first} in "
+                         "generation {generation}: open a new draft on the generation in force", field="plan_id",
+                         count=len({c for c, _ in conflicts}), base=plan.base_generation, first=conflicts[0][0],
+                         generation=conflicts[0][1])
+        error.extra = {"conflicts": [{"code": c, "generation": g} for c, g in conflicts[:200]]}
+        raise error
+    before = plan.base_generation
+    plan.base_generation = current
+    record(session, actor=actor, action="rebase", entity="plan", entity_id=plan.id,
+           before={"base_generation": before}, after={"base_generation": current})
+    return plan
+
+
 def open_plan(session: Session, *, scope: str, actor: str, description: str = "",
               household_targets: dict | None = None) -> Plan:
     """A draft of ``scope`` (the city, a district, a town or a village) and everything under
