@@ -114,7 +114,10 @@ def _message(error: dict) -> str:
         return found.error.translated()
     if isinstance(found, DomainError):
         return found.translated()
-    template = VALIDATION_MESSAGES.get(error["type"])
+    kind = error["type"]
+    if kind in ("too_long", "too_short") and isinstance(error.get("input"), str):   # a text, not a list
+        kind = "string_" + kind
+    template = VALIDATION_MESSAGES.get(kind)
     if template is None:
         return error["msg"].removeprefix("Value error, ")
     return translate(template, {k: v for k, v in error.get("ctx", {}).items() if isinstance(v, (str, int, float))})

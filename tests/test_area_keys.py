@@ -141,3 +141,21 @@ def test_a_towns_workbench_says_whose_cases_it_shows(browser, live_server, town_
                                  {"ids": shown}).scalars().all()
         assert towns == [town["code"]]
     context.close()
+
+
+def test_alerts_and_reports_name_the_areas_cases_only(anonymous, town_keys, town, engine):
+    """Repeat disputes list their cases' ids: an area key's alerts and reports are its area's."""
+    headers = {"X-API-Key": town_keys["viewer"]}
+    alerts = anonymous.get("/warnings", params={"as_of": "2026-12-01T00:00:00+08:00"}, headers=headers)
+    assert alerts.status_code == 200 and alerts.json()["area"]["code"] == town["code"]
+    ids = [i for r in alerts.json()["repeats"] for i in r["evidence"]["incident_ids"]]
+    if ids:
+        with engine.connect() as conn:
+            towns = conn.execute(text("SELECT DISTINCT town_code FROM incidents WHERE id = ANY(:ids)"),
+                                 {"ids": ids}).scalars().all()
+        assert towns == [town["code"]]
+    for path in ("/warnings", "/reports/monthly"):
+        refused = anonymous.get(path, params={"area": town["elsewhere"][:9]}, headers=headers)
+        assert refused.status_code == 403 and refused.json()["field"] == "area", (path, refused.json())
+    report = anonymous.get("/reports/monthly", params={"month": "2026-11"}, headers=headers)
+    assert report.status_code == 200 and report.json()["area"]["code"] == town["code"]

@@ -407,6 +407,15 @@ def test_the_parties_are_registered_and_checked(client):
         assert response.status_code == 422 and response.json()["field"] == field, response.json()
 
 
+def test_an_unassigned_dispute_is_offered_dispatch_not_acceptance(client):
+    case = report(client, dispatch=False)
+    assert case["mediator_id"] is None and "accepted" not in case["next_statuses"]
+    refused = client.post(f"/incidents/{case['id']}/transitions", json={"to": "accepted"})
+    assert refused.status_code == 409 and refused.json()["field"] == "mediator_id"   # dispatch a mediator first
+    dispatched = client.post(f"/incidents/{case['id']}/dispatch", json={"mode": "auto"}).json()
+    assert "accepted" in dispatched["next_statuses"]
+
+
 def test_stored_parties_are_read_as_they_are(client, engine):
     """The checks of a registration are not applied to what is stored (data loaded or kept from
     before a rule): a list with such a party is still read, its values as text."""

@@ -295,6 +295,8 @@ def test_a_stale_draft_is_rebased_where_its_scope_is_untouched_and_names_the_con
     _, cell = border_cell(grids, target)
     untouched = open_plan(client, other_village)["id"]
     clashing = open_plan(client, published_village)["id"]
+    waiting = open_plan(client, other_village)["id"]
+    assert client.post(f"/plans/{waiting}/submit", json={"note": "in review when the other is published"}).status_code == 200
     plan = open_plan(client, published_village)["id"]
     edit(client, plan, op="paint", target=target, cells=[h3.int_to_str(cell)])
     approved(client, plan, reviewer)
@@ -308,6 +310,9 @@ def test_a_stale_draft_is_rebased_where_its_scope_is_untouched_and_names_the_con
     assert {c["code"] for c in refused.json()["conflicts"]} >= {target} and \
         {c["generation"] for c in refused.json()["conflicts"]} == {generation}
     assert client.post(f"/plans/{untouched}/rebase").status_code == 409   # on the generation in force already
+    for plan_id, step in ((clashing, "submit"), (waiting, "approve")):   # it could never be published
+        stale = client.post(f"/plans/{plan_id}/{step}", json={"note": "late"}, headers=reviewer)
+        assert stale.status_code == 409 and "stale" in stale.json()["detail"], stale.json()
 
 
 def test_rollback_publishes_the_old_boundaries_as_a_new_generation(client, engine, reviewer):
@@ -415,7 +420,7 @@ def test_the_grids_to_fix_are_listed_for_the_generation_and_for_a_draft(client, 
     assert {c for c, pp in plane.items() if pp < least - 0.01} <= flagged <= {c for c, pp in plane.items() if pp < least + 0.01}
 
     village = next(iter(outside))[:12]
-    plan = open_plan(client, village, household_targets={village: [1, 10**6]})["id"]
+    plan = open_plan(client, village, household_targets={village: [1, 100_000]})["id"]
     mine = client.get(f"/plans/{plan}/report").json()["grids"]
     assert mine["scope"] == village and mine["out_of_range"] == []   # the plan's own target for the village
     town = client.get(f"/generations/{generation}/report", params={"scope": village}).json()
@@ -426,15 +431,25 @@ def test_the_grids_to_fix_are_listed_for_the_generation_and_for_a_draft(client, 
 
 def test_a_drafts_village_targets_are_set_and_frozen_in_review(client, engine, village, reviewer):
     plan = open_plan(client, village)["id"]
+    for nonsense in ([0, 0], [5, 4], [1, 10**11]):
+        refused = client.patch(f"/plans/{plan}", json={"household_targets": {village: nonsense}})
+        assert refused.status_code == 422 and refused.json()["field"].startswith("household_targets"), nonsense
+    assert client.patch(f"/plans/{plan}", json={"household_targets": {village: [1, 1]}}).status_code == 200
+    uncuttable = client.post(f"/plans/{plan}/edits", json={"op": "autogrid", "villages": [village]})
+    assert uncuttable.status_code == 422 and uncuttable.json()["field"] == "villages", uncuttable.json()
     answer = client.patch(f"/plans/{plan}", json={"household_targets": {village: [200, 260]}})
     assert answer.status_code == 200 and answer.json()["household_targets"] == {village: [200, 260]}
     outside = client.get(f"/plans/{plan}/report").json()["grids"]["out_of_range"]
     assert all(g["target"] == [200, 260] for g in outside)
     bad = client.patch(f"/plans/{plan}", json={"household_targets": {"460106399001": [1, 2]}})
     assert bad.status_code == 422 and bad.json()["field"] == "household_targets"
+    long = client.post(f"/plans/{plan}/submit", json={"note": "改" * 2001}, headers={"Accept-Language": "zh-CN"})
+    assert long.status_code == 422 and "2000 个字符" in long.json()["detail"], long.json()   # characters, not items
     assert client.post(f"/plans/{plan}/submit", json={"note": "targets"}).status_code == 200
     frozen = client.patch(f"/plans/{plan}", json={"household_targets": {village: [1, 2]}})
     assert frozen.status_code == 409 and client.get(f"/plans/{plan}").json()["household_targets"] == {village: [200, 260]}
+    withdrawn = client.post(f"/plans/{plan}/return", json={"note": "a mistake of mine: withdrawn"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "draft"   # its maker takes it back
 
 
 def test_a_villages_cells_add_up_to_its_grids(client, engine, village):

@@ -11,7 +11,9 @@ from api.dependencies import get_session
 from api.params import AwareMoment
 from api.problems import answers
 from api.schemas.warnings import Warnings
+from api.security import reach
 from geo.codes import CITY_CODE
+from geo.incidents.service import EVERY_INCIDENT, Reach
 from geo.mediation.categories import Category
 from geo.warning.service import alerts, defaults, feature_collection, with_overrides
 
@@ -34,11 +36,14 @@ def warnings(session: Annotated[Session, Depends(get_session)],
              min_ratio: Annotated[float | None, Query(ge=1, le=100, description="least recent/expected ratio")] = None,
              repeat_window_days: Annotated[int | None, Query(ge=1, le=366)] = None,
              repeat_radius_m: Annotated[float | None, Query(gt=0, le=1000)] = None,
-             repeat_min_count: Annotated[int | None, Query(ge=2, le=1000)] = None) -> dict:
+             repeat_min_count: Annotated[int | None, Query(ge=2, le=1000)] = None,
+             reached: Annotated[Reach, Depends(reach)] = EVERY_INCIDENT) -> dict:
     """Hotspots (recent cases of a place significantly above its own baseline; method in
     docs/early-warning.md) and repeat disputes (one category at one place again and again),
     each with its village, town and district and the counts that raised it. Unset
-    thresholds take the service's defaults (GRID_WARNING_*, GRID_REPEAT_*)."""
+    thresholds take the service's defaults (GRID_WARNING_*, GRID_REPEAT_*). Repeat disputes
+    name their cases: an area key's alerts are its area's (another area is a 403)."""
+    area = reached.area_asked(session, None if area == CITY_CODE else area) or CITY_CODE
     thresholds, rule = defaults()
     thresholds = with_overrides(thresholds, {"resolution": resolution, "ring": ring, "window_days": window_days,
                                              "baseline_days": baseline_days, "fdr": fdr, "min_count": min_count,

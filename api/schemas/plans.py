@@ -13,6 +13,7 @@ from api.schemas.common import GeoFeature
 from geo.codes import Level
 from geo.crs import Datum
 from geo.planning import exchange
+from geo.planning.draft import MAX_HOUSEHOLDS_PER_GRID
 from geo.planning.edits import OPS
 from geo.text import PlainName, PlainText
 
@@ -22,8 +23,9 @@ Code = Annotated[str, Field(pattern=r"^\d{6,15}$")]
 VillageCode = Annotated[str, Field(pattern=r"^\d{12}$")]
 Codes = Annotated[list[str], Field(description="area codes, sorted")]
 GeometryIn = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in the request's crs")]
-HouseholdTargets = Annotated[dict[VillageCode, tuple[int, int]], Field(
-    description="village code -> [min, max] households per grid (default 300-500)")]
+GridHouseholds = Annotated[int, Field(ge=1, le=MAX_HOUSEHOLDS_PER_GRID)]
+HouseholdTargets = Annotated[dict[VillageCode, tuple[GridHouseholds, GridHouseholds]], Field(
+    description=f"village code -> [min, max] households per grid, 1 to {MAX_HOUSEHOLDS_PER_GRID} (default 300-500)")]
 
 
 class PlanCreate(BaseModel):

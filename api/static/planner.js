@@ -368,9 +368,10 @@
     return api("GET", "/plans?" + query).then(function (found) {
       var list = window.gridPage.clear($("drafts"));
       found.items.filter(function (p) { return ["draft", "submitted", "approved"].indexOf(p.status) >= 0; })
+        .sort(function (a, b) { return a.stale - b.stale || b.id - a.id; })   // those that can still be published first
         .forEach(function (p) {
           list.appendChild(window.gridPage.el("li", {"data-id": p.id, "class": p.stale ? "stale" : "",
-            text: planLine(p) + (p.stale ? " · " + t("stale") : ""),
+            text: planLine(p) + (p.description ? " · " + p.description : "") + (p.stale ? " · " + t("stale") : ""),
             on: {click: function () { location.search = "?plan=" + p.id; }}}));
         });
       if (!list.firstChild) list.appendChild(window.gridPage.el("li", {text: t("no draft is open")}));

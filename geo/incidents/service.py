@@ -42,6 +42,7 @@ PLACED_STEPS = {"registered": {"referred"}, "referred": {"archived"}, "archived"
 CENTRE_STEPS = frozenset({"escalated"})
 """Steps the centre takes, not the mediator: a mediator who cannot settle a case at its level
 hands it back or ends the mediation, and the dispatchers push it up (矛盾不上交 is their call)."""
+NEEDS_MEDIATOR = frozenset({"accepted", "mediating", "agreement", "terminated"})   # steps a mediator takes
 CONFIRMATION_WINDOW = timedelta(days=30)   # People's Mediation Law art. 33
 LEVEL_AREA = {"village": "village_code", "town": "town_code", "district": "district_code", "industry": "village_code"}
 
@@ -126,10 +127,13 @@ def _present(incident: dict, datum: Datum, *, by_mediator: bool = False) -> dict
 
 
 def next_statuses(incident: dict, *, by_mediator: bool = False) -> set[str]:
-    """The statuses the incident may go to next (a public-safety event is placed, not mediated),
+    """The statuses the incident may go to next (a public-safety event is placed, not mediated;
+    an open dispute with no mediator is dispatched before it is accepted or concluded),
     ``by_mediator``: those its mediator may take (not the CENTRE_STEPS)."""
     placed = not is_mediated(incident["category"])
     steps = (PLACED_STEPS if placed else TRANSITIONS).get(incident["status"], set())
+    if not placed and incident["status"] in OPEN and incident["mediator_id"] is None:
+        steps = steps - NEEDS_MEDIATOR
     return steps - CENTRE_STEPS if by_mediator else steps
 
 
@@ -332,13 +336,13 @@ def transition(session: Session, incident_id: int, *, to: str, actor: str, note:
     placed, by_mediator = not is_mediated(incident["category"]), reach.by_mediator
     if to == "escalated" and not placed and not by_mediator:
         return escalate(session, incident_id, reason=note or "escalated by the dispatcher", actor=actor, datum=datum)
+    if to in NEEDS_MEDIATOR and not placed and current in OPEN and not incident["mediator_id"]:
+        raise Conflict("dispatch a mediator first", field="mediator_id")
     if to not in (steps := next_statuses(incident, by_mediator=by_mediator)):
         allowed = ", ".join(sorted(steps)) or "none"
         raise Conflict("cannot go from {current} to {to} (allowed: {allowed})", field="to",
                        current=current, to=to, allowed=allowed)
     sets, params = ["status = :to"], {"to": to, "id": incident_id}
-    if to in ("accepted", "mediating", "agreement", "terminated") and current in OPEN and not incident["mediator_id"]:
-        raise Conflict("dispatch a mediator first", field="mediator_id")
     if to == "agreement":
         if agreement_form not in ("written", "oral"):
             raise Invalid("an agreement is written or oral (arts. 28-29)", field="agreement_form")

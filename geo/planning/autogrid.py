@@ -21,6 +21,10 @@ _MAX_TRIES = 60
 _CANDIDATES = 64   # balanced cuts compared per tree (the shortest wins)
 
 
+class NoBalancedCut(Exception):
+    """No tree of the cells could be cut into parts within the range, however wide the tolerance."""
+
+
 def tolerance(ideal: float, low: int, high: int, widest: float = 0.05, narrowest: float = 0.01) -> float:
     """The relative tolerance ε that keeps ideal(1 ± ε) inside [low, high], within [narrowest, widest]."""
     room = min(ideal - low, high - ideal) / ideal if ideal > 0 else widest
@@ -99,7 +103,7 @@ def _bisect(nodes: np.ndarray, weights: np.ndarray, edges: np.ndarray, shares: t
                     best, best_cut = (inside if below_first[v] else ~inside), int(cuts.min())
         if best is not None:
             return best
-    raise RuntimeError("no balanced cut found")   # unreachable: the tolerance grows past any weight
+    raise NoBalancedCut()   # a range no cut can meet (a grid of at most 1 household, say)
 
 
 def _random_tree(n: int, i: np.ndarray, j: np.ndarray, w: np.ndarray, rng: np.random.Generator) -> "_Tree":

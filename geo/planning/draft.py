@@ -171,11 +171,16 @@ def edit_log(session: Session, plan: Plan) -> list[dict]:
              "changed": sorted(e.after)} for e in rows]
 
 
+MAX_HOUSEHOLDS_PER_GRID = 100_000   # a target beyond is a typing slip (a city grid holds hundreds)
+
+
 def _check_targets(scope: str, targets: dict) -> None:
-    for village, bounds in targets.items():
-        if len(village) != 12 or not village.startswith(scope_prefix(scope)[:-1]) or not (0 <= bounds[0] <= bounds[1]):
-            raise Invalid("household target for {village}: a village in the scope and [min, max] with min <= max",
-                          field="household_targets", village=village)
+    for village, (low, high) in targets.items():
+        if len(village) != 12 or not village.startswith(scope_prefix(scope)[:-1]) \
+                or not 1 <= low <= high <= MAX_HOUSEHOLDS_PER_GRID:
+            raise Invalid("household target for {village}: a village in the scope and [min, max] with "
+                          "1 <= min <= max <= {most}", field="household_targets", village=village,
+                          most=MAX_HOUSEHOLDS_PER_GRID)
 
 
 def set_targets(session: Session, plan_id: int, targets: dict, *, actor: str) -> Plan:

@@ -296,7 +296,11 @@ def _grids_for(ctx: Context, village: DraftArea, rng: np.random.Generator) -> Ve
     edges = autogrid.connect(xy, neighbour_pairs(xy)) if len(cells) > 1 else np.empty((0, 2), dtype=np.int64)
     labels = np.zeros(len(cells), dtype=np.int64)
     if k > 1:
-        labels = autogrid.partition(weights, edges, k, rng, autogrid.tolerance(weights.sum() / k, low, high))
+        try:
+            labels = autogrid.partition(weights, edges, k, rng, autogrid.tolerance(weights.sum() / k, low, high))
+        except autogrid.NoBalancedCut:
+            raise Invalid("{village}: its cells cannot be cut into grids of {low}-{high} households; widen its target",
+                          field="villages", village=village.code, low=low, high=high) from None
         labels = autogrid.smooth(labels, weights, edges, low, high)
     old = _children(ctx, village.code)
     return _grids_from_labels(ctx, village, cells, labels, _match_codes(ctx, set(old), cells, labels, k), old)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo.areas.service import current_generation
 from geo.audit.service import record
 from geo.errors import Conflict, Invalid
 from geo.planning.draft import get_plan
@@ -34,7 +35,8 @@ def makers(session: Session, plan: Plan) -> set[str]:
 
 
 def step(session: Session, plan_id: int, action: str, *, actor: str, note: str | None = None) -> Plan:
-    """Take one review step (STEPS); the reviewer who approves or sends back is not a maker."""
+    """Take one review step (STEPS): a stale plan is not submitted or approved; whoever approves
+    did not make it; a maker may take a submission back (return) as a reviewer may send it back."""
     allowed, after, needs_note = STEPS[action]
     plan = get_plan(session, plan_id, for_update=True)
     if plan.status not in allowed:
@@ -43,7 +45,10 @@ def step(session: Session, plan_id: int, action: str, *, actor: str, note: str |
     note = (note or "").strip()
     if needs_note and not note:
         raise Invalid("say what the draft changes (submit) or what to fix (return)", field="note")
-    if action in ("approve", "return") and actor in makers(session, plan):
+    if action in ("submit", "approve") and plan.base_generation != current_generation(session):
+        raise Conflict("plan {plan_id} is stale: another generation was published since its base; rebase it or "
+                       "open a new draft", field="plan_id", plan_id=plan.id)
+    if action == "approve" and actor in makers(session, plan):
         raise Conflict("{actor} made this draft: another planner or an admin reviews it", field="actor", actor=actor)
     if action == "approve" and (report := validate(session, plan))["errors"]:
         raise NotPublishable("the draft has {errors} errors; see the report", report, errors=report["errors"])

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/bench/events_fanout.py [--streams 100] [--rounds 10]
 
 One API process (uvicorn, 1 worker, loopback), database `haikou_bench`, `--streams`
-clients holding GET /events open (asyncio + httpx, in this process). Each round writes one
+clients holding GET /events open (asyncio + httpx, in this process), two per dispatcher's key. Each round writes one
 change and times, for every stream, from just before the write to the moment the stream
 delivers the event:
 
@@ -34,9 +34,9 @@ BODY = {"category": "neighbourhood", "severity": "minor", "description": "基准
         "occurred_at": "2026-11-20T09:30:00+08:00", "lon": 110.33, "lat": 20.03}
 
 
-async def listen(client, waiting: dict, ready: asyncio.Event, opened: list) -> None:
-    """One stream: note when each awaited incident id first arrives."""
-    async with client.stream("GET", "/events") as response:
+async def listen(client, key: str, waiting: dict, ready: asyncio.Event, opened: list) -> None:
+    """One stream (of ``key``'s dispatcher): note when each awaited incident id first arrives."""
+    async with client.stream("GET", "/events", headers={"X-API-Key": key}) as response:
         assert response.status_code == 200, response.status_code
         event = None
         async for line in response.aiter_lines():
@@ -69,11 +69,20 @@ async def run(streams: int, rounds: int) -> None:
     import httpx
     import psycopg
 
+    from sqlalchemy.orm import Session
+
+    from geo.auth import keys
+    from geo.db import get_engine
     from geo.settings import get_settings
 
     use_database(DB)
     dsn = get_settings().db.libpq_url
     key = bench_key(DB, "dispatcher")
+    # A key holds at most 20 streams (api.streams.EventFeed): a centre's dispatchers, one key
+    # each, two browsers (a workbench and the map) apiece.
+    with Session(get_engine()) as session, session.begin():
+        dispatchers = [keys.create(session, name=f"benchmark-dispatcher-{i}", role="dispatcher", expires_days=1)[0]
+                       for i in range(-(-streams // 2))]
     with api_server(DB) as (base, _):
         headers = {"X-API-Key": key}
         limits = httpx.Limits(max_connections=streams + 10)
@@ -90,7 +99,8 @@ async def run(streams: int, rounds: int) -> None:
 
             waiting = {"streams": streams, "since": {}, "arrived": {}}
             ready, opened = asyncio.Event(), []
-            tasks = [asyncio.create_task(listen(client, waiting, ready, opened)) for _ in range(streams)]
+            tasks = [asyncio.create_task(listen(client, dispatchers[i // 2], waiting, ready, opened))
+                     for i in range(streams)]
             await asyncio.wait_for(ready.wait(), 60)
 
             posts, since = [], {}   # (incident, action) -> when its write began
