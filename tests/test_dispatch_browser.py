@@ -121,6 +121,22 @@ def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT note FROM incident_events WHERE incident_id = :id AND action = 'reassign' "
                                  "ORDER BY id DESC LIMIT 1"), {"id": overdue_id}).scalar_one() is not None
+        mediator, status = conn.execute(text("SELECT mediator_id, status FROM incidents WHERE id = :id"),
+                                        {"id": overdue_id}).one()
+
+    # The new mediator's cases of that status, by the number the card shows.
+    assert f"#{mediator}" in mine.inner_text("#c-facts")
+    mine.fill("#f-area", "")
+    mine.fill("#f-mediator", str(mediator))
+    mine.select_option("#f-status", status)
+    with mine.expect_response(lambda r: "/incidents/groups" in r.url and f"mediator_id={mediator}" in r.url) as counted:
+        mine.click("#filters button")
+    with engine.connect() as conn:
+        theirs = conn.execute(text("SELECT id FROM incidents WHERE mediator_id = :m AND status = :s"),
+                              {"m": mediator, "s": status}).scalars().all()
+    assert counted.value.json()["total"] == len(theirs) >= 1 and overdue_id in theirs
+    mine.wait_for_function("(theirs) => [...document.querySelectorAll('#cases li')].every("
+                           "li => theirs.includes(Number(li.dataset.id)))", arg=theirs)
     assert not errors and not other_errors, (errors + other_errors, mine.inner_text("#message"))
 
 

@@ -33,6 +33,7 @@
   }
   options($("f-category"), config.categories);
   options($("f-level"), config.levels);
+  options($("f-status"), Object.keys(config.statuses).map(function (code) { return {code: code, label: config.statuses[code]}; }));
   options($("r-category"), config.categories);
   options($("r-severity"), config.severities);
   options($("r-crs"), config.datums);
@@ -57,7 +58,8 @@
   $("filters").addEventListener("submit", function (event) {
     event.preventDefault();
     areaOf($("f-area").value).then(function (area) {
-      filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null};
+      filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null,
+                 status: $("f-status").value || null, mediator_id: $("f-mediator").value || null};
       state.limit = PAGE;
       if (!area) $("filter-status").textContent = ownArea();
       refresh();
@@ -163,7 +165,8 @@
     [[t("place"), [names.district, names.town, names.village, names.grid].join(" › ")],
      [t("status"), incident.status_label], [t("severity"), incident.severity_label],
      [t("responsible level"), incident.responsible_level_label],
-     [t("mediator"), incident.mediator_name ? incident.mediator_name + (incident.mediator_phone ? " · " + incident.mediator_phone : "") : null],
+     [t("mediator"), incident.mediator_name ? incident.mediator_name + " #" + incident.mediator_id
+                                              + (incident.mediator_phone ? " · " + incident.mediator_phone : "") : null],
      [t("stage"), incident.stage_label], [t("due by"), when(incident.stage_due_at)],
      [t("deadline"), incident.deadline_mark_label], [t("registered"), when(incident.registered_at)],
      [t("description"), incident.description],
