@@ -341,6 +341,13 @@ def test_a_viewer_given_the_review_link_sees_the_draft_read_only(browser, live_s
     assert [m for m, _, _ in shown] == [r["measure"] for r in rows]
     assert all(float(p) == r["plan"] and float(o) == r["other"] for (_, p, o), r in zip(shown, rows))
     assert "Reock" in page.inner_text("#comparison") and page.get_attribute("#compare-csv", "href").endswith("format=csv")
+    page.click("#side-by-side")   # the generation in force on a second map that follows this one
+    page.wait_for_function("() => window.plannerReady === true && window.planner2 !== undefined")
+    page.wait_for_selector("#comparison tr[data-measure='cut_edges']")
+    page.wait_for_function("() => !window.compareLayer.isLoading()")
+    page.evaluate("() => window.planner.map.setView([20.03, 110.33], 15)")
+    centre_of = "(m) => [m.getCenter().lat.toFixed(5), m.getCenter().lng.toFixed(5), m.getZoom()]"
+    assert page.evaluate(f"() => ({centre_of})(window.planner2)") == page.evaluate(f"() => ({centre_of})(window.planner.map)")
     assert not errors, errors
 
 

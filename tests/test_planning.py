@@ -448,6 +448,10 @@ def test_a_drafts_village_targets_are_set_and_frozen_in_review(client, engine, v
     assert client.post(f"/plans/{plan}/submit", json={"note": "targets"}).status_code == 200
     frozen = client.patch(f"/plans/{plan}", json={"household_targets": {village: [1, 2]}})
     assert frozen.status_code == 409 and client.get(f"/plans/{plan}").json()["household_targets"] == {village: [200, 260]}
+    with engine.begin() as conn:   # as a plan made under older rules holds them: still read, never a 500
+        conn.execute(text("UPDATE plans SET household_targets = :t WHERE id = :p"),
+                     {"t": json.dumps({village: [0, 1_000_000]}), "p": plan})
+    assert client.get("/plans").status_code == 200 and client.get(f"/plans/{plan}").status_code == 200
     withdrawn = client.post(f"/plans/{plan}/return", json={"note": "a mistake of mine: withdrawn"})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "draft"   # its maker takes it back
 

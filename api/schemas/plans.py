@@ -23,6 +23,8 @@ Code = Annotated[str, Field(pattern=r"^\d{6,15}$")]
 VillageCode = Annotated[str, Field(pattern=r"^\d{12}$")]
 Codes = Annotated[list[str], Field(description="area codes, sorted")]
 GeometryIn = Annotated[dict[str, Any], Field(description="a GeoJSON geometry in the request's crs")]
+StoredTargets = Annotated[dict[str, tuple[int, int]], Field(
+    description="village code -> [min, max] households per grid, as the plan holds them")]   # older rules too
 GridHouseholds = Annotated[int, Field(ge=1, le=MAX_HOUSEHOLDS_PER_GRID)]
 HouseholdTargets = Annotated[dict[VillageCode, tuple[GridHouseholds, GridHouseholds]], Field(
     description=f"village code -> [min, max] households per grid, 1 to {MAX_HOUSEHOLDS_PER_GRID} (default 300-500)")]
@@ -158,7 +160,7 @@ class PlanRead(BaseModel):
     edits_applied: int = Field(ge=0, description="edits 1 to edits_applied are in effect; later ones are undone")
     can_undo: bool
     can_redo: bool
-    household_targets: HouseholdTargets
+    household_targets: StoredTargets
     areas: dict[Level, int] = Field(description="the draft's areas by level")
     stale: bool = Field(description="not yet published, and another generation has been published since its base: "
                                     "it can no longer be published (open a new plan on the current generation)")

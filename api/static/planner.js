@@ -343,6 +343,41 @@
     }).catch(refused);
   };
 
+  // Side by side (?compare=ID or current): the other side's villages and grids on a second map
+  // that moves with this one, from the service's tiles (a plan's own tiles for a plan).
+  var compareWith = params.get("compare");
+  if (compareWith && planId) {
+    $("map2").hidden = false;
+    $("compare-with").value = compareWith === "current" ? "" : compareWith;
+    var other = L.map("map2", {zoomControl: false, attributionControl: false});
+    window.gridWords.leaflet(other, t);
+    var root = compareWith === "current" ? "/tiles/" : "/plans/" + encodeURIComponent(compareWith) + "/tiles/";
+    window.compareLayer = L.vectorGrid.protobuf(root + "villages,grids/{z}/{x}/{y}.mvt", {
+      interactive: false, maxNativeZoom: 18, fetchOptions: {credentials: "same-origin"},
+      vectorTileLayerStyles: {villages: {color: "#c51b8a", weight: 2, fill: false},
+                              grids: {color: "#555", weight: 1, fillColor: "#ddd", fillOpacity: 0.15, fill: true}}}).addTo(other);
+    var title = L.control({position: "topleft"});
+    title.onAdd = function () {
+      return window.gridPage.el("div", {"class": "map-title", text: compareWith === "current" ? t("in force")
+                                                                   : t("plan {id}", {id: compareWith})});
+    };
+    title.addTo(other);
+    var syncing = false;
+    function follow(from, to) {
+      from.on("move", function () {
+        if (syncing) return;
+        syncing = true;
+        to.setView(from.getCenter(), from.getZoom(), {animate: false});
+        syncing = false;
+      });
+    }
+    follow(map, other);
+    follow(other, map);
+    map.invalidateSize();
+    other.setView(map.getCenter(), map.getZoom());
+    window.planner2 = other;
+  }
+
   // The plan beside another plan or the generation in force: one row per measure, and the CSV.
   $("compare-form").onsubmit = function (event) {
     event.preventDefault();
@@ -356,6 +391,8 @@
           el("td", {text: row.plan === null ? "—" : String(row.plan)}),
           el("td", {text: row.other === null ? "—" : String(row.other)})]));
       });
+      $("side-by-side").href = "?" + new URLSearchParams({plan: planId, compare: query.get("with")});
+      $("side-by-side").hidden = false;
       query.set("format", "csv");
       $("compare-csv").href = "/plans/" + planId + "/compare?" + query;
       $("compare-csv").hidden = false;
@@ -390,7 +427,7 @@
       return loadAreas().then(showDiff);
     }).then(function () { window.plannerReady = true; status(""); })
       .catch(function (error) { status(t("cannot open plan {plan}: {reason}", {plan: planId, reason: error.message})); })
-      .then(function () { busy(false); });
+      .then(function () { busy(false); if (compareWith) $("compare-form").requestSubmit(); });
   } else {
     showDrafts().then(function () { window.plannerReady = true; });
   }
