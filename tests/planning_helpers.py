@@ -54,19 +54,19 @@ def village_with_grids(engine, at_least: int, offset: int = 0) -> str:
                             {"n": at_least, "o": offset}).scalar_one()
 
 
-def border_cell(grids: dict[str, shapely.Geometry], to: str) -> tuple[str, int]:
-    """(grid, cell): a cell of a neighbouring grid with the most hex neighbours inside grid ``to``,
-    so that giving it to ``to`` keeps both grids in one piece."""
+def border_cell(grids: dict[str, shapely.Geometry], to: str, source: str | None = None) -> tuple[str, int]:
+    """(grid, cell): a cell of a neighbouring grid (``source``, if given) with the most hex
+    neighbours inside grid ``to``, so that giving it to ``to`` keeps both grids in one piece."""
     mine = set(cells_in(grids[to], 11).tolist())
     best = None
     for code, geom in grids.items():
-        if code == to:
+        if code == to or (source is not None and code != source):
             continue
         for cell in cells_in(geom, 11).tolist():
             inside = sum(n in mine for n in h3.grid_ring(cell, 1))
             if inside and (best is None or inside > best[0]):
                 best = (inside, code, cell)
-    assert best is not None, f"no grid borders {to}"
+    assert best is not None, f"no grid borders {to}" + (f" from {source}" if source else "")
     return best[1], best[2]
 
 

@@ -232,21 +232,38 @@ def click_at(page, lon, lat):
     page.mouse.click(*on_screen(page, lon, lat))
 
 
+def fixable_by_one_cell(engine):
+    """A village whose largest grid can give one border cell to a neighbour that then stays
+    below it: (village, grids, households, source, target, cell, the cell's households)."""
+    for offset in range(30, 80):
+        village = village_with_grids(engine, 4, offset=offset)
+        grids = grids_of(engine, village)
+        with engine.connect() as conn:
+            households = dict(conn.execute(text("SELECT code, households FROM areas_now WHERE parent_code = :v "
+                                                "AND level = 'grid'"), {"v": village}).all())
+        source = max(households, key=households.get)
+        if sorted(households.values())[-2] >= households[source]:
+            continue   # not the one largest
+        for target in sorted(c for c in grids if c != source and grids[c].intersection(grids[source]).length > 0):
+            _, cell = border_cell(grids, target, source=source)
+            with engine.connect() as conn:
+                moved = conn.execute(text("SELECT households FROM h3_cells WHERE h3 = :c AND generation_high IS NULL"),
+                                     {"c": cell}).scalar_one()
+            if moved >= 1 and households[target] + moved <= households[source] - 1:
+                return village, grids, households, source, target, cell, moved
+    raise AssertionError("no village whose largest grid one cell can even out")
+
+
 def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_approves(browser, live_server, client,
                                                                                         anonymous, engine, api_keys):
     """Grids out of their range are listed (most households first) and coloured; a cell painted
     over, the draft is submitted, approved by someone who did not make it, published after a
     confirmation, and a draft opened on the old generation is marked stale."""
-    village = village_with_grids(engine, 4, offset=30)
-    grids = grids_of(engine, village)
-    target = sorted(grids)[0]
-    source, cell = border_cell(grids, target)
-    with engine.connect() as conn:
-        households = dict(conn.execute(text("SELECT code, households FROM areas_now WHERE parent_code = :v "
-                                            "AND level = 'grid'"), {"v": village}).all())
-    low = min(households.values()) + 1   # a range that leaves the smallest grid under it, and the largest over it
-    high = max(low, max(households.values()) - 1)
-    outside = {c for c, h in households.items() if not low <= h <= high}
+    village, grids, households, source, target, cell, moved = fixable_by_one_cell(engine)
+    after = {**households, source: households[source] - moved, target: households[target] + moved}
+    # A range the largest grid (source) is over and that one painted cell brings every grid into.
+    low, high = min(min(households.values()), min(after.values())), households[source] - 1
+    outside = {source}
     planner = {"X-API-Key": api_keys["planner"]}
     plan = anonymous.post("/plans", json={"scope": village, "household_targets": {village: [low, high]}},
                           headers=planner).json()["id"]
@@ -259,11 +276,14 @@ def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_ap
         assert set(listed) == outside and listed[0] == max(outside, key=households.get)   # most households first
         page.click("#out-of-range li >> nth=0")
         page.wait_for_function(f"() => (window.plannerSelection || [])[0] === '{listed[0]}'")
-        page.fill("#target-low", "1")   # this village's grids may be as they are: none is out of range now
-        page.fill("#target-high", "100000")
+        page.fill("#target-high", str(high - 1))   # the village's range, set on the page: narrower, then back
         page.click("#target-set")
-        page.wait_for_function("() => window.outOfRange === 0 && !document.querySelector('#out-of-range li')")
-        assert client.get(f"/plans/{plan}").json()["household_targets"] == {village: [1, 100000]}
+        page.wait_for_function("() => document.getElementById('status').textContent.includes('target set')")
+        assert client.get(f"/plans/{plan}").json()["household_targets"] == {village: [low, high - 1]}
+        page.fill("#target-high", str(high))
+        page.click("#target-set")
+        page.wait_for_function(f"() => document.getElementById('target-high').value === '{high}' && "
+                               "document.querySelectorAll('#out-of-range li').length === 1")
 
         inside = shapely.point_on_surface(grids[target])
         click_at(page, inside.x, inside.y)
@@ -271,9 +291,6 @@ def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_ap
         page.click("#tool-paint")
         click_at(page, *centre(cell))
         assert page.inner_text("#paint-count") == "1"
-        with engine.connect() as conn:   # the running totals, before the edit is applied
-            moved = conn.execute(text("SELECT households FROM h3_cells WHERE h3 = :c AND generation_high IS NULL"),
-                                 {"c": cell}).scalar_one()
         totals = {f"{target}: {households[target]} → {households[target] + moved} households",
                   f"{source}: {households[source]} → {households[source] - moved} households"}
         page.wait_for_function("(want) => want.every(w => document.getElementById('paint-totals').textContent"
@@ -286,6 +303,7 @@ def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_ap
         grid_households = client.get(f"/plans/{plan}/areas", params={"level": "grid"}).json()["features"]
         after = {f["properties"]["code"]: f["properties"]["households"] for f in grid_households}
         assert after[target] == households[target] + moved and after[source] == households[source] - moved
+        page.wait_for_function("() => window.outOfRange === 0")   # the listed grid is in range now, and none other out
         assert page.is_disabled("#publish")   # not before a second planner approves it
 
         page.fill("#review-note", "a border cell of the school goes to its neighbour")
