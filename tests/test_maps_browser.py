@@ -315,7 +315,16 @@ def test_the_planner_finds_fixes_submits_and_publishes_after_a_second_planner_ap
         assert frozen.status_code == 409 and client.post(f"/plans/{plan}/undo").status_code == 409
         own = anonymous.post(f"/plans/{plan}/approve", headers=planner)
         assert own.status_code == 409 and own.json()["field"] == "actor"   # who made it does not approve it
-        assert client.post(f"/plans/{plan}/approve").status_code == 200   # the admin: a second pair of eyes
+        with Session(engine) as session, session.begin():   # a second planner, on a page of their own
+            second, _ = keys.create(session, name="tests-second-planner", role="planner", expires_days=1)
+        reviewer, _, reviewer_errors = open_page(browser, f"{live_server}/planner?plan={plan}&key={second}")
+        reviewer.wait_for_function("() => window.plannerReady === true", timeout=20_000)
+        assert "submitted" in reviewer.inner_text("#review-state") and reviewer.is_disabled("#tool-paint")
+        reviewer.fill("#review-note", "checked the school's border cell")
+        reviewer.click("#approve")
+        reviewer.wait_for_function("() => document.getElementById('review-state').textContent.includes('approved')")
+        assert not reviewer_errors, reviewer_errors
+        reviewer.close()
         page.reload()
         page.wait_for_function("() => window.plannerReady === true", timeout=20_000)
         assert "approved" in page.inner_text("#review-state") and not page.is_disabled("#publish")
