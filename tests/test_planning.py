@@ -509,6 +509,8 @@ def test_a_plan_is_compared_with_the_generation_in_force(client, engine):
     beside = client.get(f"/plans/{plan}/compare", params={"with": other}).json()
     assert beside["with"] == other and dict((r["measure"], r["other"]) for r in beside["rows"])["cut_edges"] == len(cut)
     assert client.get(f"/plans/{plan}/compare", params={"with": "999999999"}).status_code == 404
+    city = open_plan(client, "460100")["id"]   # 1.1 million cells a side: bounded to a district
+    assert client.get(f"/plans/{city}/compare").status_code == 422
 
 
 def test_export_formats_and_reimport_round_trip(client, engine):

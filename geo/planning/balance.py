@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas.service import current_generation
 from geo.codes import CITY_CODE
+from geo.errors import Invalid
 from geo.planning.cells import cells_in, load_cells
 from geo.planning.diff import diff
 from geo.planning.draft import NOISE_M2, areas, household_range, scope_prefix
@@ -116,7 +117,11 @@ MEASURES = ("grids", "households_min", "households_max", "households_spread", "o
 
 def compare(session: Session, plan: Plan, other: Plan | None, resolution: int) -> dict:
     """The plan beside ``other`` (another plan, or None: the generation in force) over the
-    plan's scope: every MEASURES row for both sides; a plan's reassignments are against its base."""
+    plan's scope: every MEASURES row for both sides; a plan's reassignments are against its base.
+    A district at most: the city's 1.1 million cells take half a minute a side."""
+    if plan.scope_code == CITY_CODE:
+        raise Invalid("a comparison covers a district, a town or a village: open the plan on one of them, or compare "
+                      "its districts' plans", field="plan_id")
     def side(p: Plan | None) -> dict:
         if p is None:
             found = measures(session, generation=current_generation(session), scope=plan.scope_code,
