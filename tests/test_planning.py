@@ -307,6 +307,8 @@ def test_a_stale_draft_is_rebased_where_its_scope_is_untouched_and_names_the_con
     assert rebased.status_code == 200 and (rebased.json()["base_generation"], rebased.json()["stale"]) == (generation, False)
     refused = client.post(f"/plans/{clashing}/rebase")
     assert refused.status_code == 409 and refused.json()["field"] == "plan_id"
+    codes = [c["code"] for c in refused.json()["conflicts"]]
+    assert len(codes) == len(set(codes)) and f"{len(codes)} areas" in refused.json()["detail"]   # each area once
     assert {c["code"] for c in refused.json()["conflicts"]} >= {target} and \
         {c["generation"] for c in refused.json()["conflicts"]} == {generation}
     assert client.post(f"/plans/{untouched}/rebase").status_code == 409   # on the generation in force already
@@ -441,6 +443,7 @@ def test_a_drafts_village_targets_are_set_and_frozen_in_review(client, engine, v
     assert answer.status_code == 200 and answer.json()["household_targets"] == {village: [200, 260]}
     outside = client.get(f"/plans/{plan}/report").json()["grids"]["out_of_range"]
     assert all(g["target"] == [200, 260] for g in outside)
+    assert client.patch(f"/plans/{plan}", json={"household_targets": {}}).status_code == 422   # nothing to set
     bad = client.patch(f"/plans/{plan}", json={"household_targets": {"460106399001": [1, 2]}})
     assert bad.status_code == 422 and bad.json()["field"] == "household_targets"
     long = client.post(f"/plans/{plan}/submit", json={"note": "改" * 2001}, headers={"Accept-Language": "zh-CN"})
@@ -454,6 +457,12 @@ def test_a_drafts_village_targets_are_set_and_frozen_in_review(client, engine, v
     assert client.get("/plans").status_code == 200 and client.get(f"/plans/{plan}").status_code == 200
     withdrawn = client.post(f"/plans/{plan}/return", json={"note": "a mistake of mine: withdrawn"})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "draft"   # its maker takes it back
+    # Whoever set the targets decided which grids are out of range: not the one to approve.
+    assert client.patch(f"/plans/{plan}", json={"household_targets": {village: [250, 400]}},
+                        headers=reviewer).status_code == 200
+    assert client.post(f"/plans/{plan}/submit", json={"note": "again"}).status_code == 200
+    targeted = client.post(f"/plans/{plan}/approve", headers=reviewer)
+    assert targeted.status_code == 409 and targeted.json()["field"] == "actor"
 
 
 def test_a_villages_cells_add_up_to_its_grids(client, engine, village):
@@ -508,7 +517,11 @@ def test_a_plan_is_compared_with_the_generation_in_force(client, engine):
     other = open_plan(client, village)["id"]
     beside = client.get(f"/plans/{plan}/compare", params={"with": other}).json()
     assert beside["with"] == other and dict((r["measure"], r["other"]) for r in beside["rows"])["cut_edges"] == len(cut)
-    assert client.get(f"/plans/{plan}/compare", params={"with": "999999999"}).status_code == 404
+    missing = client.get(f"/plans/{plan}/compare", params={"with": "999999999"})
+    assert missing.status_code == 404 and missing.json()["field"] == "with"
+    for wrong in (str(plan), "9999999999", str(open_plan(client, village_with_grids(engine, 4, offset=40))["id"])):
+        refused = client.get(f"/plans/{plan}/compare", params={"with": wrong})   # itself, too big, another village
+        assert refused.status_code == 422 and refused.json()["field"] == "with", (wrong, refused.json())
     city = open_plan(client, "460100")["id"]   # 1.1 million cells a side: bounded to a district
     assert client.get(f"/plans/{city}/compare").status_code == 422
 

@@ -72,7 +72,8 @@ def _choices(vocabulary: str, codes) -> list[dict]:
 
 def _lifecycle() -> dict:
     """What a page needs to show and take the lifecycle's steps, in the page's language."""
-    return {"statuses": {s: label("status", s) for s in STATUSES}, "actions": {a: label("action", a) for a in ACTIONS},
+    return {"statuses": {s: label("status", s) for s in STATUSES}, "statusOrder": list(STATUSES),   # tojson sorts keys
+            "actions": {a: label("action", a) for a in ACTIONS},
             "routes": _choices("route", ROUTES),
             "agreement_forms": [{"code": c, "label": translate(m)} for c, m in maps.AGREEMENT_FORMS.items()]}
 

@@ -170,7 +170,7 @@ _review_endpoint("return", "Send a submitted or approved draft back with what to
 @router.get("/{plan_id}/compare", dependencies=[Depends(known_query)], response_model=PlanComparison,
             response_model_by_alias=True, responses={**answers(404), 200: {"content": {"text/csv": {}}}})
 def compare_plans(session: Annotated[Session, Depends(get_session)], plan_id: PlanId,
-                  with_: Annotated[str, Query(alias="with", pattern=r"^(current|[1-9]\d{0,9})$",
+                  with_: Annotated[str, Query(alias="with", pattern=r"^(current|[1-9]\d{0,8})$",
                                               description="another plan's id, or current: the generation in force")]
                   = "current",
                   format: Literal["json", "csv"] = "json") -> Response | dict:
@@ -178,7 +178,10 @@ def compare_plans(session: Annotated[Session, Depends(get_session)], plan_id: Pl
     range, compactness (Polsby-Popper, Reock), grids in pieces, cut edges between H3 cells, and
     what it reassigns; ``format=csv`` for a spreadsheet."""
     plan = draft.get_plan(session, plan_id)
-    other = None if with_ == "current" else draft.get_plan(session, int(with_))
+    try:
+        other = None if with_ == "current" else draft.get_plan(session, int(with_))
+    except NotFound as missing:
+        raise missing.at("with") from None
     result = balance.compare(session, plan, other, index_resolution(session))
     if format == "csv":
         lines = ["measure,plan,other"] + [f"{r['measure']},{_csv(r['plan'])},{_csv(r['other'])}" for r in result["rows"]]

@@ -33,7 +33,7 @@
   }
   options($("f-category"), config.categories);
   options($("f-level"), config.levels);
-  options($("f-status"), Object.keys(config.statuses).map(function (code) { return {code: code, label: config.statuses[code]}; }));
+  options($("f-status"), config.statusOrder.map(function (code) { return {code: code, label: config.statuses[code]}; }));
   options($("r-category"), config.categories);
   options($("r-severity"), config.severities);
   options($("r-crs"), config.datums);

@@ -383,6 +383,7 @@
     event.preventDefault();
     var query = new URLSearchParams({"with": $("compare-with").value.trim() || "current"});
     api("GET", "/plans/" + planId + "/compare?" + query).then(function (found) {
+      status("");   // an earlier refusal is over
       var el = window.gridPage.el, table = window.gridPage.clear($("comparison"));
       table.appendChild(el("tr", {}, [el("th", {text: ""}), el("th", {text: t("this plan")}),
         el("th", {text: found["with"] === "current" ? t("in force") : t("plan {id}", {id: found["with"]})})]));

@@ -119,6 +119,9 @@ def compare(session: Session, plan: Plan, other: Plan | None, resolution: int) -
     """The plan beside ``other`` (another plan, or None: the generation in force) over the
     plan's scope: every MEASURES row for both sides; a plan's reassignments are against its base.
     A district at most: the city's 1.1 million cells take half a minute a side."""
+    if other is not None and (other.id == plan.id or not plan.scope_code.startswith(scope_prefix(other.scope_code)[:-1])):
+        raise Invalid("compare with another plan whose scope holds this plan's ({scope})", field="with",
+                      scope=plan.scope_code)
     if plan.scope_code == CITY_CODE:
         raise Invalid("a comparison covers a district, a town or a village: open the plan on one of them, or compare "
                       "its districts' plans", field="plan_id")

@@ -187,6 +187,8 @@ def set_targets(session: Session, plan_id: int, targets: dict, *, actor: str) ->
     """Set the households per grid the draft aims at in some of its villages (the others keep
     theirs); the report and autogrid follow them."""
     plan = get_plan(session, plan_id, for_update=True, editable=True)
+    if not targets:
+        raise Invalid("name at least one village and its [min, max]", field="household_targets")
     _check_targets(plan.scope_code, targets)
     before = dict(plan.household_targets)
     plan.household_targets = {**before, **{village: list(bounds) for village, bounds in targets.items()}}
@@ -208,10 +210,13 @@ def rebase(session: Session, plan_id: int, *, actor: str) -> Plan:
           FROM areas WHERE code LIKE :prefix AND (generation_low > :base OR generation_high >= :base)
          ORDER BY code, 2"""), {"base": plan.base_generation, "prefix": scope_prefix(plan.scope_code)}).all()
     if changed:
-        conflicts = sorted({(code, generation) for code, generation in changed})
+        first = {}
+        for code, generation in changed:   # each area once, with the first generation that changed it
+            first[code] = min(generation, first.get(code, generation))
+        conflicts = sorted(first.items())
         error = Conflict("{count} areas of the plan's scope changed since generation {base}, e.g. {first} in "
                          "generation {generation}: open a new draft on the generation in force", field="plan_id",
-                         count=len({c for c, _ in conflicts}), base=plan.base_generation, first=conflicts[0][0],
+                         count=len(conflicts), base=plan.base_generation, first=conflicts[0][0],
                          generation=conflicts[0][1])
         error.extra = {"conflicts": [{"code": c, "generation": g} for c, g in conflicts[:200]]}
         raise error

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo.areas.service import current_generation
+from geo.audit.models import AuditEntry
 from geo.audit.service import record
 from geo.errors import Conflict, Invalid
 from geo.planning.draft import get_plan
@@ -27,11 +28,15 @@ STEPS = {"submit": (("draft",), "submitted", True),
 
 
 def makers(session: Session, plan: Plan) -> set[str]:
-    """Who made the draft: its author, whoever edited it and whoever submitted it."""
+    """Who made the draft: its author, whoever edited it or set its villages' targets (they
+    decide which grids are out of range), and whoever submitted it."""
     edited = session.scalars(select(PlanEdit.actor).where(PlanEdit.plan_id == plan.id, PlanEdit.seq <= plan.applied))
     submitted = session.scalars(select(PlanReview.actor).where(PlanReview.plan_id == plan.id,
                                                                PlanReview.action == "submit"))
-    return {plan.created_by, *edited, *submitted}
+    targeted = session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "plan",
+                                                              AuditEntry.entity_id == str(plan.id),
+                                                              AuditEntry.action == "set_targets"))
+    return {plan.created_by, *edited, *submitted, *targeted}
 
 
 def step(session: Session, plan_id: int, action: str, *, actor: str, note: str | None = None) -> Plan:
