@@ -19,13 +19,27 @@ from geo.planning.models import Plan
 from geo.planning.validate import MIN_POLSBY_POPPER
 from geo.settings import get_settings
 
-# Grids with their households and compactness (4πA/P², on the spheroid), from ``{source}``.
+# Grids with their households, compactness (Polsby-Popper 4πA/P²; Reock: area over its smallest
+# enclosing circle's; both on the spheroid) and pieces (crumbs under NOISE_M2 aside), from ``{source}``.
 _GRIDS = """SELECT g.code, g.name, g.parent_code AS village, g.households,
-                   4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography) ^ 2, 0)
-                       AS polsby_popper
-              FROM {source} g WHERE g.level = 'grid' AND g.code LIKE :prefix ORDER BY g.households DESC, g.code"""
+       4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography) ^ 2, 0) AS polsby_popper,
+       ST_Area(g.geom::geography) / nullif(ST_Area(ST_MinimumBoundingCircle(g.geom)::geography), 0) AS reock,
+       (SELECT count(*) FROM ST_Dump(g.geom) d WHERE ST_Area(d.geom::geography) >= :noise) AS pieces
+  FROM {source} g WHERE g.level = 'grid' AND g.code LIKE :prefix ORDER BY g.households DESC, g.code"""
 _IN_GENERATION = "(SELECT * FROM areas WHERE in_force(generation_low, generation_high, :g))"
 _IN_PLAN = "(SELECT * FROM plan_areas WHERE plan_id = :plan)"
+
+
+def _grids(session: Session, scope: str, *, plan: Plan | None = None, generation: int | None = None) -> list:
+    """The grid rows (_GRIDS) of ``scope`` in the draft ``plan``, or else in ``generation``."""
+    source, params = (_IN_PLAN, {"plan": plan.id}) if plan is not None else (_IN_GENERATION, {"g": generation})
+    return session.execute(text(_GRIDS.format(source=source)),
+                           {**params, "prefix": scope_prefix(scope), "noise": NOISE_M2}).all()
+
+
+def _default_target(village: str) -> tuple[int, int]:
+    dataset = get_settings().dataset
+    return dataset.households_per_grid_min, dataset.households_per_grid_max
 
 
 def _summarise(rows, scope: str, target_of) -> dict:
@@ -47,26 +61,13 @@ def _summarise(rows, scope: str, target_of) -> dict:
 
 def of_generation(session: Session, generation: int, scope: str = CITY_CODE) -> dict:
     """The grids of ``scope`` in ``generation`` that need fixing (its villages' default range)."""
-    rows = session.execute(text(_GRIDS.format(source=_IN_GENERATION)),
-                           {"g": generation, "prefix": scope_prefix(scope)}).all()
-    dataset = get_settings().dataset
-    return _summarise(rows, scope, lambda village: (dataset.households_per_grid_min, dataset.households_per_grid_max))
+    return _summarise(_grids(session, scope, generation=generation), scope, _default_target)
 
 
 def of_plan(session: Session, plan: Plan) -> dict:
     """The draft's grids that need fixing, against the plan's own targets where it sets them."""
-    rows = session.execute(text(_GRIDS.format(source=_IN_PLAN)),
-                           {"plan": plan.id, "prefix": scope_prefix(plan.scope_code)}).all()
-    return _summarise(rows, plan.scope_code, lambda village: household_range(plan, village))
-
-
-# Per grid: households, compactness (Polsby-Popper; Reock: area over its smallest enclosing
-# circle's, both on the spheroid) and whether it is in one piece (crumbs under NOISE_M2 aside).
-_SHAPES = """SELECT g.code, g.households,
-       4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography) ^ 2, 0) AS polsby_popper,
-       ST_Area(g.geom::geography) / nullif(ST_Area(ST_MinimumBoundingCircle(g.geom)::geography), 0) AS reock,
-       (SELECT count(*) FROM ST_Dump(g.geom) d WHERE ST_Area(d.geom::geography) >= :noise) AS pieces
-  FROM {source} g WHERE g.level = 'grid' AND g.code LIKE :prefix"""
+    return _summarise(_grids(session, plan.scope_code, plan=plan), plan.scope_code,
+                      lambda village: household_range(plan, village))
 
 
 def cut_edges(assignment: dict[int, str]) -> int:
@@ -86,17 +87,16 @@ def measures(session: Session, *, plan: Plan | None = None, generation: int | No
     """What a side of a comparison holds: grids, households per grid (min, max, spread, how
     many out of range), compactness (mean and least Polsby-Popper and Reock), grids in more
     than one piece, and cut edges between H3 cells."""
+    rows = _grids(session, scope, plan=plan, generation=generation)
     if plan is not None:
-        source, params, summary = _IN_PLAN, {"plan": plan.id}, of_plan(session, plan)
+        summary = _summarise(rows, scope, lambda village: household_range(plan, village))
         grids = areas(session, plan.id, level="grid")
         assignment = {int(c): code for code, g in grids.items() if g.code.startswith(scope_prefix(scope)[:-1])
                       for c in cells_in(g.geom, resolution)}
     else:
-        source, params, summary = _IN_GENERATION, {"g": generation}, of_generation(session, generation, scope)
+        summary = _summarise(rows, scope, _default_target)
         table = load_cells(session, generation, scope)
         assignment = {int(c): code for c, code in table["grid_code"].items() if code}
-    rows = session.execute(text(_SHAPES.format(source=source)),
-                           {**params, "prefix": scope_prefix(scope), "noise": NOISE_M2}).all()
     households = [r.households for r in rows]
 
     def spread(values) -> dict:
