@@ -23,17 +23,21 @@ from geo.settings import get_settings
 # enclosing circle's; both on the spheroid) and pieces (crumbs under NOISE_M2 aside), from ``{source}``.
 _GRIDS = """SELECT g.code, g.name, g.parent_code AS village, g.households,
        4 * pi() * ST_Area(g.geom::geography) / nullif(ST_Perimeter(g.geom::geography) ^ 2, 0) AS polsby_popper,
-       ST_Area(g.geom::geography) / nullif(ST_Area(ST_MinimumBoundingCircle(g.geom)::geography), 0) AS reock,
-       (SELECT count(*) FROM ST_Dump(g.geom) d WHERE ST_Area(d.geom::geography) >= :noise) AS pieces
+       {shapes}
   FROM {source} g WHERE g.level = 'grid' AND g.code LIKE :prefix ORDER BY g.households DESC, g.code"""
+_SHAPES = """ST_Area(g.geom::geography) / nullif(ST_Area(ST_MinimumBoundingCircle(g.geom)::geography), 0) AS reock,
+       (SELECT count(*) FROM ST_Dump(g.geom) d WHERE ST_Area(d.geom::geography) >= :noise) AS pieces"""
+_NO_SHAPES = "NULL AS reock, NULL AS pieces"   # the fix list needs neither (they double its time city-wide)
 _IN_GENERATION = "(SELECT * FROM areas WHERE in_force(generation_low, generation_high, :g))"
 _IN_PLAN = "(SELECT * FROM plan_areas WHERE plan_id = :plan)"
 
 
-def _grids(session: Session, scope: str, *, plan: Plan | None = None, generation: int | None = None) -> list:
-    """The grid rows (_GRIDS) of ``scope`` in the draft ``plan``, or else in ``generation``."""
+def _grids(session: Session, scope: str, *, plan: Plan | None = None, generation: int | None = None,
+           shapes: bool = False) -> list:
+    """The grid rows (_GRIDS) of ``scope`` in the draft ``plan``, or else in ``generation``;
+    with Reock and pieces if ``shapes``."""
     source, params = (_IN_PLAN, {"plan": plan.id}) if plan is not None else (_IN_GENERATION, {"g": generation})
-    return session.execute(text(_GRIDS.format(source=source)),
+    return session.execute(text(_GRIDS.format(source=source, shapes=_SHAPES if shapes else _NO_SHAPES)),
                            {**params, "prefix": scope_prefix(scope), "noise": NOISE_M2}).all()
 
 
@@ -87,7 +91,7 @@ def measures(session: Session, *, plan: Plan | None = None, generation: int | No
     """What a side of a comparison holds: grids, households per grid (min, max, spread, how
     many out of range), compactness (mean and least Polsby-Popper and Reock), grids in more
     than one piece, and cut edges between H3 cells."""
-    rows = _grids(session, scope, plan=plan, generation=generation)
+    rows = _grids(session, scope, plan=plan, generation=generation, shapes=True)
     if plan is not None:
         summary = _summarise(rows, scope, lambda village: household_range(plan, village))
         grids = areas(session, plan.id, level="grid")
