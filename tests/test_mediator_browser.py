@@ -39,6 +39,7 @@ def test_a_mediator_accepts_and_concludes_a_case_on_a_phone(browser, live_server
     page.on("request", lambda r: r.method == "POST" and r.url.endswith("/transitions") and steps.append(r.post_data_json["to"]))
     assert page.title().startswith("我的案件") and "在办案件" in page.inner_text("#count")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]   # no sideways scrolling
+    assert f"案件 {case['id']}" in page.inner_text(f"#cases button[data-id='{case['id']}']")   # two alike cases told apart
     page.click(f"#cases button[data-id='{case['id']}']")
     page.wait_for_selector("#case:not([hidden])")
     assert "两户因排水沟堵塞发生争执" in page.inner_text("#c-facts")

@@ -21,8 +21,8 @@
         list.appendChild(el("li", {}, [el("button", {type: "button", "data-id": item.id,
                                                      on: {click: function () { openCase(item.id); }}}, [
           el("span", {"class": "mark " + (item.deadline_mark || "none"), title: item.deadline_mark_label || ""}),
-          el("span", {"class": "place", text: item.area_names.village + " · " + item.category_label + " · "
-                                             + item.status_label}),
+          el("span", {"class": "place", text: item.area_names.village + " · " + t("Case {id}: {category}",
+                                             {id: item.id, category: item.category_label}) + " · " + item.status_label}),
           el("span", {"class": "due", text: item.stage_due_at ? t("due {when}", {when: page.when(item.stage_due_at)}) : ""})])]));
       });
     }).catch(failed);
