@@ -385,11 +385,12 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
         key, row = keys.create(session, name=name, role=role, expires_days=expires_days, origins=origin,
                                views=listed(views), layers=listed(layers), mediator_id=mediator,
                                area=area)
-        expires = row.expires_at.isoformat() if row.expires_at else "never"
+        said = f"{role} key for {name} (prefix {row.prefix}, expires " \
+               f"{row.expires_at.isoformat() if row.expires_at else 'never'}):\n{key}"
     if quiet:
         print(key)   # stdout, for scripts to capture (messages go to stderr)
     else:
-        console.print(f"{role} key for {name} (prefix {row.prefix}, expires {expires}):\n{key}", soft_wrap=True)
+        console.print(said, soft_wrap=True)
 
 
 @auth_app.command("revoke")

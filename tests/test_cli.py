@@ -21,3 +21,12 @@ def test_unreachable_database_is_one_clear_line(engine):
     run = gridctl("db", "status", DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     assert run.returncode == 1
     assert "cannot reach the database" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_new_key_is_printed_with_its_prefix_and_works(engine, anonymous):
+    run = gridctl("auth", "create-key", "--role", "viewer", "--name", "cli test")
+    assert run.returncode == 0, run.stderr
+    said = run.stdout + run.stderr   # the key and what it is, on the console (stderr)
+    key = said.split()[-1]
+    assert f"viewer key for cli test (prefix {key.split('_')[1]}, expires never)" in said
+    assert anonymous.get("/incidents", params={"limit": 1}, headers={"X-API-Key": key}).status_code == 200
