@@ -353,6 +353,19 @@ def test_autogrid_makes_contiguous_grids_in_the_target_range(client, engine):
     assert answer["plan"]["edits_applied"] == 1
 
 
+def test_one_request_regrids_at_most_a_towns_villages(client):
+    """A district's autogrid took 8 s and the city's 30 s in one request (the fuzzer's slowest
+    call): the API re-grids a town's villages at most, and the command line the rest."""
+    plan = open_plan(client, "460106")["id"]
+    refused = client.post(f"/plans/{plan}/edits", json={"op": "autogrid"}, headers={"Accept-Language": "zh-CN"})
+    assert refused.status_code == 422 and refused.json()["field"] == "villages", refused.json()
+    assert "最多重划 40 个村" in refused.json()["detail"] and "gridctl plan autogrid" in refused.json()["detail"]
+    assert client.get(f"/plans/{plan}").json()["edits_applied"] == 0
+    listed = client.post(f"/plans/{plan}/edits", json={"op": "autogrid", "villages": [f"460106{i:06d}" for i in range(41)]})
+    assert listed.status_code == 422 and listed.json()["field"] == "villages"
+    client.delete(f"/plans/{plan}")
+
+
 def one_grid_village(engine, low: int, high: int) -> tuple[str, int]:
     """A village of one grid whose households no number of grids keeps within [low, high]."""
     with engine.connect() as conn:

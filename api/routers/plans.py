@@ -97,6 +97,8 @@ def edit_plan(session: Transaction, actor: Annotated[str, Depends(get_actor)],
         if name in params:
             params[name] = parse_geometry(params[name], crs, name)
     log = body.model_dump(exclude={"op"}) | {"crs": crs.value}
+    if body.op == "autogrid":
+        params["most"] = edits.API_AUTOGRID_VILLAGES
     edit = edits.apply(session, plan_id, body.op, actor=actor, log_params=log, **params)
     return _edit_answer(session, plan_id, edit)
 

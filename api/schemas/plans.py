@@ -14,7 +14,7 @@ from geo.codes import Level
 from geo.crs import Datum
 from geo.planning import exchange
 from geo.planning.draft import MAX_HOUSEHOLDS_PER_GRID
-from geo.planning.edits import OPS
+from geo.planning.edits import API_AUTOGRID_VILLAGES, OPS
 from geo.text import PlainName, PlainText
 
 PlanStatus = Literal["draft", "submitted", "approved", "published", "discarded"]
@@ -117,7 +117,9 @@ class Repair(BaseModel):
 class AutoGrid(BaseModel):
     op: Literal["autogrid"]
     villages: list[VillageCode] | None = Field(
-        None, max_length=500, description="villages to re-grid; all of the plan's when absent")
+        None, max_length=API_AUTOGRID_VILLAGES,
+        description=f"villages to re-grid; all of the plan's when absent (at most {API_AUTOGRID_VILLAGES} either way: "
+                    "the whole city is `gridctl plan autogrid`'s, with progress)")
     seed: int = Field(1, ge=0, le=2**31 - 1)
 
 

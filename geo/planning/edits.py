@@ -33,6 +33,7 @@ from geo.progress import steps
 Versions = dict[str, DraftArea | None]
 MAX_VERTICES = 100_000     # a polygon's vertices, drawn in an edit or read from a file
 MAX_PLAN_AREAS = 20_000    # a draft's areas (Haikou has about 3,000)
+API_AUTOGRID_VILLAGES = 40  # villages one autogrid request re-grids (a town's; the city's take 31 s: the command)
 
 
 @dataclass
@@ -265,14 +266,19 @@ def repair(ctx: Context, *, code: str) -> Versions:
 
 
 def autogrid_villages(ctx: Context, *, villages: list[str] | None = None, seed: int = 1,
-                      show_progress: bool = False) -> Versions:
-    """New balanced grids for the villages (all of the plan's if none are named)."""
+                      show_progress: bool = False, most: int | None = None) -> Versions:
+    """New balanced grids for the villages (all of the plan's if none are named), refused
+    beyond ``most`` villages."""
     chosen = (areas(ctx.session, ctx.plan.id, codes=villages) if villages
               else areas(ctx.session, ctx.plan.id, level="village"))
     if villages and (missing := sorted(set(villages) - set(chosen))):
         raise Invalid("no village {village} in this plan", field="villages", village=missing[0])
     if any(v.level != Level.VILLAGE for v in chosen.values()):
         raise Invalid("autogrid takes village codes", field="villages")
+    if most is not None and len(chosen) > most:
+        raise Invalid("one request re-grids at most {most} villages, and this one would re-grid {count}: name the "
+                      "villages (a town's at a time), or run `gridctl plan autogrid` for the whole draft",
+                      field="villages", most=most, count=len(chosen))
     rng = np.random.default_rng(seed)
     versions: Versions = {}
     with steps("autogrid", len(chosen), show=show_progress) as progress:
