@@ -14,7 +14,7 @@ from api.responses import GeoJSONResponse, attachment, download
 from api.schemas.plans import (AreaFile, EditLog, EditRequest, EditResult, PlanAreas, PlanCreate, PlanCreated, PlanDiff,
                                PlanComparison, PlanList, PlanRead, PlanStatus, PlanUpdate, Published, PublishRequest,
                                ReviewRequest, ValidationReport, VillageCells, file_answers)
-from geo.areas.service import current_generation, index_resolution
+from geo.areas.service import index_resolution
 from geo.crs import Datum, geometry_from_wgs84
 from geo.errors import Invalid, NotFound
 from geo.planning import balance, cells as cellmath, draft, edits, exchange, review
@@ -44,9 +44,7 @@ def list_plans(session: Annotated[Session, Depends(get_session)], actor: Annotat
                mine: Annotated[bool, Query(description="only the plans the caller opened")] = False) -> dict:
     """The latest plans, newest first, each with its base generation, whether it went stale
     and its review."""
-    current = current_generation(session)
-    return {"items": [draft.summary(session, p, current)
-                      for p in draft.latest_plans(session, status, by=actor if mine else None)]}
+    return {"items": draft.summaries(session, draft.latest_plans(session, status, by=actor if mine else None))}
 
 
 @router.get("/{plan_id}", response_model=PlanRead)

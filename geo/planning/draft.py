@@ -91,10 +91,15 @@ def scope_prefix(scope: str) -> str:
     return CITY_CODE[:4] + "%" if scope == CITY_CODE else scope + "%"
 
 
+def default_household_range() -> tuple[int, int]:
+    """Households per grid aimed at where no plan sets a village's own target (settings)."""
+    dataset = get_settings().dataset
+    return dataset.households_per_grid_min, dataset.households_per_grid_max
+
+
 def household_range(plan: Plan, village: str) -> tuple[int, int]:
     """Households per grid the plan aims at in ``village``: its own target, or the default."""
-    dataset = get_settings().dataset
-    low, high = plan.household_targets.get(village, (dataset.households_per_grid_min, dataset.households_per_grid_max))
+    low, high = plan.household_targets.get(village, default_household_range())
     return int(low), int(high)
 
 
@@ -131,27 +136,36 @@ def get_plan(session: Session, plan_id: int, *, for_update: bool = False, editab
     return plan
 
 
-def summary(session: Session, plan: Plan, current: int | None = None) -> dict:
+def summary(session: Session, plan: Plan) -> dict:
     """A plan as the API shows it: its state, whether it can undo and redo, its areas per level,
-    whether it went stale (``current``: the generation in force, if the caller has read it) and
-    its review."""
-    current = current_generation(session) if current is None else current
-    counts = dict(session.execute(text("SELECT level, count(*) FROM plan_areas WHERE plan_id = :p GROUP BY level"),
-                                  {"p": plan.id}).all())
-    undone = session.scalar(select(PlanEdit.seq).where(PlanEdit.plan_id == plan.id, PlanEdit.seq > plan.applied).limit(1))
-    return {"id": plan.id, "scope": plan.scope_code, "description": plan.description, "status": plan.status,
-            "base_generation": plan.base_generation, "published_generation": plan.published_generation,
-            "created_by": plan.created_by, "created_at": plan.created_at, "edits_applied": plan.applied,
-            "can_undo": plan.applied > 0, "can_redo": undone is not None,
-            "household_targets": plan.household_targets, "areas": counts,
-            "stale": plan.status in ("draft", "submitted", "approved") and plan.base_generation != current,
-            "reviews": review_log(session, plan.id)}
+    whether it went stale and its review."""
+    return summaries(session, [plan])[0]
 
 
-def review_log(session: Session, plan_id: int) -> list[dict]:
-    """The plan's review steps (geo.planning.review), oldest first."""
-    rows = session.scalars(select(PlanReview).where(PlanReview.plan_id == plan_id).order_by(PlanReview.id))
-    return [{"action": r.action, "actor": r.actor, "note": r.note, "edit": r.edit, "at": r.at} for r in rows]
+def summaries(session: Session, plans: list[Plan]) -> list[dict]:
+    """``summary`` of each plan, read in one query per kind for all of them (a list of 200)."""
+    current = current_generation(session)
+    ids = [p.id for p in plans]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    for plan_id, level, n in session.execute(text("SELECT plan_id, level, count(*) FROM plan_areas "
+                                                  "WHERE plan_id = ANY(:ids) GROUP BY plan_id, level"), {"ids": ids}):
+        counts[plan_id][level] = n
+    redoable = set(session.scalars(select(PlanEdit.plan_id).join(Plan, Plan.id == PlanEdit.plan_id)
+                                   .where(PlanEdit.plan_id.in_(ids), PlanEdit.seq > Plan.applied).distinct()))
+    reviews: dict[int, list[dict]] = {i: [] for i in ids}
+    for r in session.scalars(select(PlanReview).where(PlanReview.plan_id.in_(ids)).order_by(PlanReview.id)):
+        reviews[r.plan_id].append(_review_step(r))
+    return [{"id": plan.id, "scope": plan.scope_code, "description": plan.description, "status": plan.status,
+             "base_generation": plan.base_generation, "published_generation": plan.published_generation,
+             "created_by": plan.created_by, "created_at": plan.created_at, "edits_applied": plan.applied,
+             "can_undo": plan.applied > 0, "can_redo": plan.id in redoable,
+             "household_targets": plan.household_targets, "areas": counts[plan.id],
+             "stale": plan.status in ("draft", "submitted", "approved") and plan.base_generation != current,
+             "reviews": reviews[plan.id]} for plan in plans]
+
+
+def _review_step(r: PlanReview) -> dict:
+    return {"action": r.action, "actor": r.actor, "note": r.note, "edit": r.edit, "at": r.at}
 
 
 def latest_plans(session: Session, status: str | None = None, limit: int = 200, by: str | None = None) -> list[Plan]:

@@ -5,7 +5,7 @@ Grid boundaries decide who answers for which households, so with GRID_PUBLISH_RE
 (the default) only an approved draft is published. A submitted or approved draft cannot
 change (edits, undo and import need a draft); sending it back makes it a draft again, and
 its next submission is reviewed afresh; a draft with errors is not approved. Every step is
-in the plan's review log (draft.review_log) and the audit log.
+in the plan's review log (draft.summaries) and the audit log.
 """
 from __future__ import annotations
 
