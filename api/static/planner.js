@@ -12,8 +12,8 @@
   var paintLayer = L.layerGroup().addTo(map);
   var cellLayer = L.layerGroup().addTo(map);   // while painting: the village's cells, shaded by households
   var $ = function (id) { return document.getElementById(id); };
-  var config = window.gridPage.config;   // from the server: the H3 resolution, the words
-  var t = window.gridPage.t, api = window.gridPage.api;   // the page's words, in its language; the JSON API
+  var page = window.gridPage, config = page.config;   // config from the server: the H3 resolution, the words
+  var t = page.t, api = page.api, el = page.el, clear = page.clear;   // the page's words; the JSON API; safe DOM
   window.gridWords.leaflet(map, t);
   var handlers = L.drawLocal.draw.handlers;   // Leaflet.draw's hints while drawing, in the page's language
   handlers.polygon.tooltip = {start: t("Click to start the shape."), cont: t("Click to go on drawing the shape."),
@@ -24,7 +24,7 @@
   var selected = [], painting = false, paintCells = {}, resolution = config.h3Resolution, plan = null, fitted = false;
 
   function status(text) { $("status").textContent = text; }
-  function busy(on) { window.gridPage.busy($("side"), on); }
+  function busy(on) { page.busy($("side"), on); }
 
   // Households per grid against its village's target range (the plan's, else the default).
   var BALANCE = {under: "#4575b4", in: "#1a9850", over: "#d73027"};
@@ -60,12 +60,12 @@
   };
   // The grids outside their range, most households first; a click shows and selects one.
   function showOutOfRange() {
-    var list = window.gridPage.clear($("out-of-range")), found = [];
+    var list = clear($("out-of-range")), found = [];
     gridLayer.eachLayer(function (layer) { if (balance(layer.feature.properties) !== "in") found.push(layer); });
     found.sort(function (a, b) { return b.feature.properties.households - a.feature.properties.households; });
     found.forEach(function (layer) {
       var p = layer.feature.properties, range = target(p.parent_code);
-      list.appendChild(window.gridPage.el("li", {"data-code": p.code, text: p.code + " " + p.name + " · " +
+      list.appendChild(el("li", {"data-code": p.code, text: p.code + " " + p.name + " · " +
         t("{households} households", p) + " (" + range[0] + "–" + range[1] + ")", on: {click: function () {
           map.fitBounds(layer.getBounds(), {maxZoom: 17});
           selected = [p.code];
@@ -122,7 +122,7 @@
     problemLayer.clearLayers();
     $("report-status").textContent = report.valid ? t("valid") : t("{errors} errors", report);
     $("report-status").dataset.edit = report.edit;
-    var list = window.gridPage.clear($("report"));
+    var list = clear($("report"));
     var summary = document.createElement("div");
     summary.textContent = t("{errors} errors, {warnings} warnings ({scope})", report);
     list.appendChild(summary);
@@ -158,12 +158,12 @@
   }
   function showPlan(summary) {
     plan = summary;
-    var info = window.gridPage.clear($("plan-info"));
+    var info = clear($("plan-info"));
     info.appendChild(document.createTextNode(planLine(summary)));
-    if (summary.stale) info.appendChild(window.gridPage.el("div", {"class": "stale", text:
+    if (summary.stale) info.appendChild(el("div", {"class": "stale", text:
       t("stale: another generation was published since its base; open a new draft on the current one")}));
     if (summary.stale && summary.status === "draft" && config.mayEdit) {   // where its scope is untouched
-      info.appendChild(window.gridPage.el("button", {id: "rebase", type: "button", text: t("Rebase onto the generation in force"),
+      info.appendChild(el("button", {id: "rebase", type: "button", text: t("Rebase onto the generation in force"),
         on: {click: function () {
           run(api("POST", "/plans/" + planId + "/rebase").then(function (s) { return {plan: s}; }),
               t("rebased onto the generation in force"));
@@ -183,9 +183,9 @@
       + "planner approves it before it is published") : t("a draft: review is optional here"),
       submitted: t("submitted: waiting for another planner or an admin to approve it or send it back"),
       approved: t("approved: it may be published"), published: t("published"), discarded: t("discarded")}[state] || "";
-    var log = window.gridPage.clear($("reviews"));
+    var log = clear($("reviews"));
     summary.reviews.forEach(function (r) {
-      log.appendChild(window.gridPage.el("li", {text: window.gridPage.when(r.at) + " · " + t(r.action === "return"
+      log.appendChild(el("li", {text: page.when(r.at) + " · " + t(r.action === "return"
         ? "sent back" : r.action === "approve" ? "approved" : "submitted") + " · " + r.actor + (r.note ? " · " + r.note : "")}));
     });
     $("review-link").value = location.origin + "/planner?plan=" + summary.id;   // no key: each opens it with theirs
@@ -358,7 +358,7 @@
                               grids: {color: "#555", weight: 1, fillColor: "#ddd", fillOpacity: 0.15, fill: true}}}).addTo(other);
     var title = L.control({position: "topleft"});
     title.onAdd = function () {
-      return window.gridPage.el("div", {"class": "map-title", text: compareWith === "current" ? t("in force")
+      return el("div", {"class": "map-title", text: compareWith === "current" ? t("in force")
                                                                    : t("plan {id}", {id: compareWith})});
     };
     title.addTo(other);
@@ -384,7 +384,7 @@
     var query = new URLSearchParams({"with": $("compare-with").value.trim() || "current"});
     api("GET", "/plans/" + planId + "/compare?" + query).then(function (found) {
       status("");   // an earlier refusal is over
-      var el = window.gridPage.el, table = window.gridPage.clear($("comparison"));
+      var table = clear($("comparison"));
       table.appendChild(el("tr", {}, [el("th", {text: ""}), el("th", {text: t("this plan")}),
         el("th", {text: found["with"] === "current" ? t("in force") : t("plan {id}", {id: found["with"]})})]));
       found.rows.forEach(function (row) {
@@ -404,15 +404,15 @@
   function showDrafts() {
     var query = new URLSearchParams($("mine").checked ? {mine: "true"} : {});
     return api("GET", "/plans?" + query).then(function (found) {
-      var list = window.gridPage.clear($("drafts"));
+      var list = clear($("drafts"));
       found.items.filter(function (p) { return ["draft", "submitted", "approved"].indexOf(p.status) >= 0; })
         .sort(function (a, b) { return a.stale - b.stale || b.id - a.id; })   // those that can still be published first
         .forEach(function (p) {
-          list.appendChild(window.gridPage.el("li", {"data-id": p.id, "class": p.stale ? "stale" : "",
+          list.appendChild(el("li", {"data-id": p.id, "class": p.stale ? "stale" : "",
             text: planLine(p) + (p.description ? " · " + p.description : "") + (p.stale ? " · " + t("stale") : ""),
             on: {click: function () { location.search = "?plan=" + p.id; }}}));
         });
-      if (!list.firstChild) list.appendChild(window.gridPage.el("li", {text: t("no draft is open")}));
+      if (!list.firstChild) list.appendChild(el("li", {text: t("no draft is open")}));
     }).catch(refused);
   }
   $("mine").onchange = showDrafts;
