@@ -22,6 +22,7 @@ from geo.incidents.models import ACTIONS, ROUTES, STATUSES
 from geo.incidents.service import LEVEL_AREA
 from geo.mediation import service as mediators
 from geo.mediation.categories import Category, Severity
+from geo.planning.draft import default_household_range
 from geo.settings import get_settings
 
 router = APIRouter(tags=["maps"])
@@ -62,7 +63,7 @@ def planner(request: Request, session: Annotated[Session, Depends(get_read_sessi
               "mayEdit": may(request.state.principal.role, "POST", "/plans"),
               "measures": {name: translate(words) for name, words in maps.MEASURE_NAMES.items()},
               "review": settings.planning.publish_review,
-              "targets": [settings.dataset.households_per_grid_min, settings.dataset.households_per_grid_max]}
+              "targets": list(default_household_range())}
     return HTMLResponse(PAGES.get_template("planner.html").render(config=config))   # tojson escapes <, >, &, '
 
 

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 from geo.areas.service import current_generation
 from geo.codes import CITY_CODE
 from geo.errors import Invalid
-from geo.planning.cells import cells_in, load_cells
+from geo.planning.cells import grid_of_cells, load_cells
 from geo.planning.diff import diff
-from geo.planning.draft import NOISE_M2, areas, household_range, scope_prefix
+from geo.planning.draft import NOISE_M2, areas, default_household_range, household_range, scope_prefix
 from geo.planning.models import Plan
 from geo.planning.validate import MIN_POLSBY_POPPER
-from geo.settings import get_settings
 
 # Grids with their households, compactness (Polsby-Popper 4πA/P²; Reock: area over its smallest
 # enclosing circle's; both on the spheroid) and pieces (crumbs under NOISE_M2 aside), from ``{source}``.
@@ -41,11 +40,6 @@ def _grids(session: Session, scope: str, *, plan: Plan | None = None, generation
                            {**params, "prefix": scope_prefix(scope), "noise": NOISE_M2}).all()
 
 
-def _default_target(village: str) -> tuple[int, int]:
-    dataset = get_settings().dataset
-    return dataset.households_per_grid_min, dataset.households_per_grid_max
-
-
 def _summarise(rows, scope: str, target_of) -> dict:
     out_of_range, not_compact = [], []
     for row in rows:
@@ -57,15 +51,13 @@ def _summarise(rows, scope: str, target_of) -> dict:
         if row.polsby_popper is not None and row.polsby_popper < MIN_POLSBY_POPPER:
             not_compact.append({"code": row.code, "name": row.name, "village": row.village,
                                 "polsby_popper": round(row.polsby_popper, 3)})
-    dataset = get_settings().dataset
-    return {"scope": scope, "grids": len(rows), "default_target": [dataset.households_per_grid_min,
-                                                                   dataset.households_per_grid_max],
+    return {"scope": scope, "grids": len(rows), "default_target": list(default_household_range()),
             "least_polsby_popper": MIN_POLSBY_POPPER, "out_of_range": out_of_range, "not_compact": not_compact}
 
 
 def of_generation(session: Session, generation: int, scope: str = CITY_CODE) -> dict:
     """The grids of ``scope`` in ``generation`` that need fixing (its villages' default range)."""
-    return _summarise(_grids(session, scope, generation=generation), scope, _default_target)
+    return _summarise(_grids(session, scope, generation=generation), scope, lambda village: default_household_range())
 
 
 def of_plan(session: Session, plan: Plan) -> dict:
@@ -94,11 +86,11 @@ def measures(session: Session, *, plan: Plan | None = None, generation: int | No
     rows = _grids(session, scope, plan=plan, generation=generation, shapes=True)
     if plan is not None:
         summary = _summarise(rows, scope, lambda village: household_range(plan, village))
-        grids = areas(session, plan.id, level="grid")
-        assignment = {int(c): code for code, g in grids.items() if g.code.startswith(scope_prefix(scope)[:-1])
-                      for c in cells_in(g.geom, resolution)}
+        inside = scope_prefix(scope)[:-1]
+        assignment = grid_of_cells({code: grid for code, grid in areas(session, plan.id, level="grid").items()
+                                    if code.startswith(inside)}, resolution)
     else:
-        summary = _summarise(rows, scope, _default_target)
+        summary = _summarise(rows, scope, lambda village: default_household_range())
         table = load_cells(session, generation, scope)
         assignment = {int(c): code for c, code in table["grid_code"].items() if code}
     households = [r.households for r in rows]

@@ -30,6 +30,11 @@ def cells_in(geometry: shapely.Geometry, resolution: int) -> np.ndarray:
     return np.array(sorted(h3.h3shape_to_cells(shape, resolution)), dtype=np.uint64).astype(np.int64)
 
 
+def grid_of_cells(grids: dict, resolution: int) -> dict[int, str]:
+    """Which of the draft ``grids`` (code → area) holds each cell's centre: cell → grid code."""
+    return {int(cell): code for code, grid in grids.items() for cell in cells_in(grid.geom, resolution)}
+
+
 _SCOPE_COLUMN = {6: "district_code", 9: "town_code", 12: "village_code"}
 
 
@@ -50,8 +55,8 @@ def village_cells(session: Session, plan, village: str, resolution: int) -> list
     centre (what painting moves), for the planner's running totals."""
     grids = areas(session, plan.id, parent=village, level="grid")
     table = load_cells(session, plan.base_generation, village)["households"]
-    return [{"h3": h3.int_to_str(int(cell)), "households": int(table.get(int(cell), 0)), "grid": code}
-            for code, grid in grids.items() for cell in cells_in(grid.geom, resolution)]
+    return [{"h3": h3.int_to_str(cell), "households": int(table.get(cell, 0)), "grid": code}
+            for cell, code in grid_of_cells(grids, resolution).items()]
 
 
 def census(table: pd.DataFrame, geometries: list, resolution: int, frame: shapely.Geometry) -> list[tuple[int, int]]:

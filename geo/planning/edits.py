@@ -357,9 +357,7 @@ def assign_cells(ctx: Context, *, assignment: dict[int, str]) -> Versions:
         village = ctx.area(village_code, "grid_code")
         cells = cellmath.cells_in(village.geom, ctx.resolution)
         old = _children(ctx, village_code)
-        current = {}
-        for code, grid in old.items():
-            current.update(dict.fromkeys(cellmath.cells_in(grid.geom, ctx.resolution).tolist(), code))
+        current = cellmath.grid_of_cells(old, ctx.resolution)
         stray = sorted(set(mapping) - set(cells.tolist()))
         if stray:
             raise Invalid("cell {cell} is not in village {village_code}", field="h3", cell=h3.int_to_str(stray[0]),
