@@ -13,7 +13,7 @@ from geo.auth.roles import Role
 from geo.codes import Kind, Level
 from geo.i18n import CATALOGUES, LANGUAGES, LOCALE_DIR
 from geo.incidents.deadlines import GROUPS, MARKS, STAGES
-from geo.incidents.models import ACTIONS, ROUTES
+from geo.incidents.models import ACTIONS, ROUTES, SOURCES
 from geo.incidents.statuses import STATUSES
 from geo.mediation.categories import Category, Severity
 from geo.mediation.policy import read_policy
@@ -27,6 +27,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "category": tuple(Category), "severity": tuple(Severity), "status": STATUSES,
     "level": (*Level, "industry"), "kind": tuple(Kind), "role": tuple(Role), "route": ROUTES,
     "employment": EMPLOYMENTS, "stage": STAGES, "mark": MARKS, "group": GROUPS, "action": ACTIONS,
+    "source": SOURCES,
     "rule": tuple(rule.name for rule in read_policy(DEFAULT_POLICY).rules),   # the default policy's rules
 }
 # Calls whose first argument is a message (the errors of geo.errors and their kin, N_, translate).

@@ -56,6 +56,11 @@ def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
     mine.fill("#r-applicant", "王某")
     mine.fill("#r-applicant-phone", "13800000001")
     mine.fill("#r-respondent", "陈某某")
+    mine.select_option("#r-source", "hotline")   # a 12345 call: the ticket number is asked for first
+    mine.click("#r-submit")
+    mine.wait_for_function("() => document.getElementById('message').textContent.includes('须填写其编号')")
+    assert mine.evaluate("document.activeElement.id") == "r-source-ref"
+    mine.fill("#r-source-ref", "12345-20261204-00318")
     mine.click("#r-submit")
     mine.wait_for_function("() => /已登记为案件 \\d+/.test(document.getElementById('message').textContent)")
     case_id = int(re.search(r"案件 (\d+)", mine.inner_text("#message"))[1])
@@ -71,6 +76,7 @@ def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
     mine.wait_for_selector("#c-proposed li button")
     parties = "申请人 王某 13800000001；被申请人 陈某某"
     mine.wait_for_function(f"() => document.getElementById('c-facts').textContent.includes({parties!r})")
+    assert "12345热线 · 12345-20261204-00318" in mine.inner_text("#c-facts")
     with engine.connect() as conn:
         placed = conn.execute(text("SELECT a.name FROM incidents i JOIN areas_now a ON a.code = i.village_code "
                                    "WHERE i.id = :id"), {"id": case_id}).scalar_one()

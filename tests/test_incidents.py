@@ -437,3 +437,39 @@ def test_generated_disputes_have_parties_and_say_they_are_simulated(engine):
                    bool_and(description LIKE '%（模拟）'), bool_and(parties IS NULL) FILTER (WHERE category = 'public_safety')
               FROM incidents WHERE source = 'generated'""")).one()
     assert (without, simulated, placed) == (0, True, True)
+
+
+def test_every_case_names_its_source_and_a_hotline_or_video_case_its_reference(client, engine):
+    with engine.connect() as conn:
+        camera = conn.execute(text("SELECT id FROM cameras ORDER BY id LIMIT 1")).scalar_one()
+    walk_in = report(client, dispatch=False)
+    assert (walk_in["source"], walk_in["source_ref"], walk_in["source_label"]) == ("walk_in", None, "Walk-in")
+    hotline = report(client, dispatch=False, source="hotline", source_ref="12345-20261204-00017")
+    video = report(client, dispatch=False, source="视频发现（雪亮工程）", source_ref=camera)   # the label is understood
+    assert (video["source"], video["source_ref"]) == ("video", camera)
+    listed = client.get("/incidents", params={"source": "hotline", "since": hotline["registered_at"]}).json()
+    assert [i["id"] for i in listed["items"]] == [hotline["id"]] and listed["items"][0]["source_label"] == "12345 hotline"
+    before = client.get("/incidents", params={"limit": 1}).json()["total"]
+    for fields, field in (({"source": "hotline"}, "source_ref"), ({"source": "video", "source_ref": "4601"}, "source_ref"),
+                          ({"source": "video", "source_ref": camera[:14] + "999999"}, "source_ref"),   # none such
+                          ({"source": "fax"}, "source"), ({"source": "portal", "source_ref": "<a>"}, "source_ref")):
+        refused = client.post("/incidents", json={**BASE, "lon": HERE[0], "lat": HERE[1], **fields},
+                              headers={"Accept-Language": "zh-CN"})
+        assert refused.status_code == 422 and refused.json()["field"] == field, (fields, refused.json())
+    assert client.get("/incidents", params={"limit": 1}).json()["total"] == before
+    unnamed = client.post("/incidents", json={**BASE, "lon": HERE[0], "lat": HERE[1], "source": "hotline"},
+                          headers={"Accept-Language": "zh-CN"})
+    assert "来自12345热线的案件须填写" in unnamed.json()["detail"]
+
+
+def test_the_generated_day_has_cases_from_every_source(engine):
+    with engine.connect() as conn:
+        shares = dict(conn.execute(text("SELECT channel, count(*) FROM incidents WHERE source = 'generated' "
+                                        "GROUP BY 1")).all())
+        far = conn.execute(text("""SELECT count(*) FROM incidents i JOIN cameras c ON c.id = i.channel_ref
+                                   WHERE i.channel = 'video' AND ST_DWithin(i.position::geography, c.position::geography,
+                                                                            2000)""")).scalar_one()
+        unreferenced = conn.execute(text("SELECT count(*) FROM incidents WHERE channel IN ('hotline', 'video') "
+                                         "AND channel_ref IS NULL")).scalar_one()
+    assert set(shares) == {"grid_worker", "hotline", "portal", "video", "assigned", "walk_in"}
+    assert max(shares, key=shares.get) == "grid_worker" and far == shares["video"] and unreferenced == 0

@@ -37,7 +37,7 @@ def test_the_figures_add_up_and_match_the_rows(engine, town):
         r = report(session, town, MONTH)
         rows = session.execute(text("""
             SELECT registered_at, concluded_at, due_at, agreement_at, termination_routes, status, category, village_code,
-                   mediator_id,
+                   mediator_id, channel,
                    EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.action = 'escalate'
                            AND e.at >= :s AND e.at < :e) AS escalated
               FROM incidents i WHERE town_code = :t"""), {"t": town, "s": start, "e": end}).all()
@@ -57,6 +57,10 @@ def test_the_figures_add_up_and_match_the_rows(engine, town):
     for key in expected:
         assert sum(v[key] for v in r["villages"]) == expected[key], key
         assert sum(c[key] for c in r["categories"]) == expected[key], key
+        assert sum(c[key] for c in r["sources"]) == expected[key], key
+    assert {c["source"]: c["registered"] for c in r["sources"]} == {
+        channel: sum(within(x.registered_at) for x in rows if x.channel == channel) for channel in {x.channel for x in rows}}
+    assert {c["source"]: c["source_zh"] for c in r["sources"]}["hotline"] == "12345热线"
     assert r["trend"][-1] == {"month": MONTH, "registered": expected["registered"], "concluded": expected["concluded"]}
     year, month = map(int, MONTH.split("-"))
     first = [f"{(year * 12 + month - 12 + k) // 12}-{(year * 12 + month - 12 + k) % 12 + 1:02d}" for k in range(2)]
@@ -128,7 +132,8 @@ def test_html_has_the_map_and_charts_and_csv_has_every_table(client, town):
     body = client.get("/reports/monthly", params={"area": town, "month": MONTH}).json()
     archive = zipfile.ZipFile(io.BytesIO(client.get("/reports/monthly", params={"area": town, "month": MONTH,
                                                                                   "format": "csv"}).content))
-    assert {"summary.csv", "categories.csv", "villages.csv", "mediators.csv", "trend.csv", "hotspots.csv",
+    assert "按来源" not in page.text and "By source" in page.text
+    assert {"summary.csv", "categories.csv", "sources.csv", "villages.csv", "mediators.csv", "trend.csv", "hotspots.csv",
             "repeats.csv"} <= set(archive.namelist())
     villages = archive.read("villages.csv").decode("utf-8")
     assert villages.startswith("\ufeff")

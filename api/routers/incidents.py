@@ -11,7 +11,7 @@ from api.params import Moment, Offset, known_query, parse_bbox
 from api.problems import answers
 from api.schemas.incidents import (CountLevel, DeclineRequest, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, Group,
                                    IncidentCounts, IncidentCreate, IncidentDetail, IncidentGroups, IncidentList, Mark,
-                                   ResponsibleLevel, Sort, Stage, Status, TransitionRequest)
+                                   ResponsibleLevel, Sort, Source, Stage, Status, TransitionRequest)
 from api.security import reach, redact, sees_personal_data
 from api.state import index_cache
 from geo.areas.locate_index import IndexCache
@@ -64,6 +64,7 @@ def incident_filters(session: Annotated[Session, Depends(get_session)],
                      overdue: Annotated[bool | None, Query(description="the stage's time is up")] = None,
                      closed: Annotated[bool | None, Query(description="no stage's time runs any more (concluded, "
                                                                       "archived, with the police)")] = None,
+                     source: Annotated[Source | None, Query(description="where the cases came from")] = None,
                      crs: Datum = Datum.WGS84, reached: Reached = service.EVERY_INCIDENT) -> dict:
     """The filters of the incident lists; an area or mediator that does not exist is a 404.
     A mediator key lists only its mediator's cases; an area key, its area's (by default) or
@@ -76,7 +77,7 @@ def incident_filters(session: Annotated[Session, Depends(get_session)],
     return {"area": area, "bbox": parse_bbox(bbox, crs), "since": since, "until": until, "status": status,
             "category": category and category.value, "severity": severity and severity.value, "level": level,
             "mediator_id": mediator_id, "unassigned": unassigned, "group": group, "stage": stage,
-            "deadline_mark": deadline_mark, "overdue": overdue, "closed": closed}
+            "deadline_mark": deadline_mark, "overdue": overdue, "closed": closed, "source": source}
 
 
 Filters = Annotated[dict, Depends(incident_filters)]

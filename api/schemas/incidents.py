@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from api.params import AwareMoment
 from api.schemas.common import AreaRef, Geometry, LabelField, Labelled, Lat, Lon, Page, by_label
 from geo.incidents.deadlines import GROUPS, MARKS, STAGES
-from geo.incidents.models import ACTIONS, ROUTES, STATUSES
+from geo.incidents.models import ACTIONS, ROUTES, SOURCES, STATUSES
 from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA, SORTS
 from geo.mediation.categories import Category, Severity
 from geo.mediation.policy import rule_label
@@ -17,6 +17,9 @@ from geo.text import PlainName, PlainText
 
 Status = Annotated[Literal[STATUSES], by_label("status", STATUSES)]   # the code, or its label
 Route = Literal[ROUTES]
+Source = Annotated[Literal[SOURCES], by_label("source", SOURCES)]
+SOURCE = ("where the case came from (来源): grid_worker (网格员上报), hotline (12345), portal (a portal or "
+          "mini-program), video (a Sharp Eyes camera), assigned (from a higher level), walk_in (a visit to the centre)")
 AgreementForm = Literal["written", "oral"]
 ResponsibleLevel = Literal[tuple(LEVEL_AREA)]
 CountLevel = Literal[tuple(COUNT_LEVELS)]
@@ -59,6 +62,11 @@ class IncidentCreate(BaseModel):
     reporter_name: PlainName | None = Field(None, max_length=100, description="personal data")
     reporter_phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
     parties: list[Party] | None = Field(None, max_length=20, description="the dispute's parties; personal data")
+    source: Source = Field("walk_in", description=SOURCE)
+    source_ref: PlainName | None = Field(
+        None, max_length=64, description="the source's own reference: the 12345 ticket number (required for hotline), "
+                                         "the camera's GB/T 28181 id (required for video, a camera of ours), the "
+                                         "assignment's number, the portal's request id")
     related_positions: list[tuple[Lon, Lat]] = Field(
         default_factory=list, max_length=20,
         description="other places the dispute involves (parties' homes...): spanning villages or towns raises the level")
@@ -117,7 +125,7 @@ class IncidentRead(Labelled):
     """An incident, its place in the area hierarchy, its responsible level and status."""
 
     LABELS = {"category": "category", "severity": "severity", "status": "status", "responsible_level": "level",
-              "stage": "stage", "deadline_mark": "mark", "group": "group"}
+              "stage": "stage", "deadline_mark": "mark", "group": "group", "source": "source"}
     id: int
     category: Category
     category_label: str | None = LabelField("category")
@@ -148,6 +156,9 @@ class IncidentRead(Labelled):
     agreement_form: AgreementForm | None
     agreement_at: datetime | None
     termination_routes: list[Route] | None = Field(description="where a terminated mediation pointed the parties")
+    source: Source = Field(description=SOURCE)
+    source_label: str | None = LabelField("source")
+    source_ref: str | None = Field(description="the source's own reference (ticket, camera id, assignment number)")
     stage: Stage | None = Field(description="the stage whose time limit runs: accept, conclude, follow up (null: none)")
     stage_label: str | None = LabelField("stage")
     stage_started_at: datetime | None = Field(description="when the stage began")

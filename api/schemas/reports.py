@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import AreaRef
 from api.schemas.common import AreaInForce
+from api.schemas.incidents import Source
 from api.schemas.mediators import Employment
 from api.schemas.warnings import Hotspot, HotspotRule, Repeat, RepeatRule
 from geo.mediation.categories import Category
@@ -31,6 +32,11 @@ class MonthFigures(MonthCounts):
 class CategoryFigures(MonthFigures):
     category: Category
     category_zh: str
+
+
+class SourceFigures(MonthCounts):
+    source: Source
+    source_zh: str
 
 
 class TownFigures(AreaRef, MonthCounts):
@@ -68,6 +74,7 @@ class MonthlyReport(BaseModel):
     last_day: date
     summary: MonthFigures
     categories: list[CategoryFigures]
+    sources: list[SourceFigures] = Field(description="where the month's cases came from (来源)")
     villages: list[VillageFigures]
     towns: list[TownFigures] = Field(None, description="the village rows summed per town; absent in a town's report")
     mediators: list[MediatorWorkload] = Field(description="the mediators with cases in the month, busiest first")

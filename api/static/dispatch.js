@@ -36,6 +36,9 @@
   options($("f-status"), config.statusOrder.map(function (code) { return {code: code, label: config.statuses[code]}; }));
   options($("r-category"), config.categories);
   options($("r-severity"), config.severities);
+  options($("f-source"), config.sources);
+  options($("r-source"), config.sources);
+  $("r-source").querySelector("option[value=walk_in]").defaultSelected = true;   // the API's default, kept by reset()
   options($("r-crs"), config.datums);
   var filters = {};
   // A key kept to an area: its cases only, whatever the filter says (the service keeps to them).
@@ -59,7 +62,8 @@
     event.preventDefault();
     areaOf($("f-area").value).then(function (area) {
       filters = {area: area, category: $("f-category").value || null, level: $("f-level").value || null,
-                 status: $("f-status").value || null, mediator_id: $("f-mediator").value || null};
+                 status: $("f-status").value || null, mediator_id: $("f-mediator").value || null,
+                 source: $("f-source").value || null};
       state.limit = PAGE;
       if (!area) $("filter-status").textContent = ownArea();
       refresh();
@@ -169,6 +173,7 @@
                                               + (incident.mediator_phone ? " · " + incident.mediator_phone : "") : null],
      [t("stage"), incident.stage_label], [t("due by"), when(incident.stage_due_at)],
      [t("deadline"), incident.deadline_mark_label], [t("registered"), when(incident.registered_at)],
+     [t("source"), incident.source_label + (incident.source_ref ? " · " + incident.source_ref : "")],
      [t("description"), incident.description],
      [t("reporter"), incident.reporter_name ? incident.reporter_name + " " + (incident.reporter_phone || "") : null],
      [t("parties"), (incident.parties || []).map(function (p) {
@@ -289,6 +294,14 @@
     if (occurred > new Date()) { say(t("the time it happened cannot be in the future")); return; }
     var body = {lon: Number($("r-lon").value), lat: Number($("r-lat").value), category: $("r-category").value,
                 severity: $("r-severity").value, description: $("r-description").value, occurred_at: occurred.toISOString()};
+    body.source = $("r-source").value;
+    if ($("r-source-ref").value.trim()) body.source_ref = $("r-source-ref").value.trim();
+    if (config.referencedSources.indexOf(body.source) >= 0 && !body.source_ref) {
+      say(t("a case from {source} names its reference (the ticket number or the camera id)",
+            {source: $("r-source").selectedOptions[0].textContent}));
+      $("r-source-ref").focus();
+      return;
+    }
     if ($("r-reporter").value) body.reporter_name = $("r-reporter").value;
     if ($("r-phone").value) body.reporter_phone = $("r-phone").value;
     var parties = [["applicant", "r-applicant"], ["respondent", "r-respondent"]].filter(function (p) {

@@ -132,7 +132,7 @@ def generate_city(outlines: gpd.GeoDataFrame, town_list: list, settings: dict, s
                                            settings["mediation"], rng)
             cameras = entities.cameras(places, settings["cameras"], rng)
         with progress.step("incidents"):
-            incidents = entities.incidents(places, mediators, settings["incidents"], get_policy().deadlines, rng)
+            incidents = entities.incidents(places, mediators, cameras, settings["incidents"], get_policy().deadlines, rng)
     dataset = Dataset(areas, cell_table, orgs, mediators, cameras, incidents)
     low, high = settings["areas"]["grid_households_min"], settings["areas"]["grid_households_max"]
     report = {

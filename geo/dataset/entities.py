@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CITY_CODE, camera_id
@@ -176,7 +177,7 @@ STEPS = (("at_register", "register", None, "registered"), ("at_refer", "transiti
          ("at_confirm", "transition", "follow_up", "confirmation_requested"), ("at_archive", "transition", None, "archived"))
 
 
-def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict, deadlines,
+def incidents(places: Places, mediator_frame: pd.DataFrame, camera_frame: pd.DataFrame, settings: dict, deadlines,
               rng: np.random.Generator) -> pd.DataFrame:
     """A year of incidents where people live, each taken through its steps up to the end
     of the year (the dataset's "now"): statuses, deadlines and mediators as of that moment."""
@@ -229,10 +230,33 @@ def incidents(places: Places, mediator_frame: pd.DataFrame, settings: dict, dead
     # Drawn last, so that the cases' places and times are those of the dataset before parties were.
     frame["description"] = descriptions(category, rng)
     frame["parties"] = _parties(frame, rng)
+    frame["channel"], frame["channel_ref"] = _sources(frame, camera_frame, settings["source_shares"], rng)
     for column, seconds in at.items():
         frame[column] = to_time(seconds)
     frame["extend_days"] = extend_days
     return frame
+
+
+ASSIGNING_OFFICE = {"460105": "秀英", "460106": "龙华", "460107": "琼山", "460108": "美兰"}   # 区综治中心交办文号的简称
+
+
+def _sources(frame: pd.DataFrame, camera_frame: pd.DataFrame, shares: dict, rng: np.random.Generator):
+    """Where each case came from, with the channel's reference: a 12345 ticket number of the
+    day, the nearest camera's id for a video case, the district centre's assignment number,
+    the portal's request number (all invented, in the shapes those systems use)."""
+    names = list(shares)
+    weights = np.array([shares[n] for n in names], dtype=float)
+    channel = rng.choice(names, size=len(frame), p=weights / weights.sum())
+    day = frame["registered_at"].map(lambda t: t.astimezone(timezone(timedelta(hours=8))).strftime("%Y%m%d"))
+    number = rng.integers(1, 99_999, size=len(frame))
+    tree = shapely.STRtree(shapely.points(camera_frame["lon"].to_numpy(), camera_frame["lat"].to_numpy()))
+    nearest = tree.query_nearest(shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy()), all_matches=False)[1]
+    camera = camera_frame["id"].to_numpy()[nearest]
+    refs = [f"12345-{d}-{n:05d}" if c == "hotline" else cam if c == "video" else
+            f"WS{d}{n:05d}" if c == "portal" else
+            f"{ASSIGNING_OFFICE[district]}综治交〔{d[:4]}〕{n % 300 + 1}号" if c == "assigned" else None
+            for c, d, n, cam, district in zip(channel, day, number, camera, frame["district_code"])]
+    return channel, refs
 
 
 def _parties(frame: pd.DataFrame, rng: np.random.Generator) -> list[str | None]:

@@ -14,6 +14,10 @@ from geo.tables import Base
 from geo.incidents.statuses import STATUSES
 
 ROUTES = ("administrative", "arbitration", "court")   # where a terminated mediation points the parties (art. 26)
+SOURCES = ("grid_worker", "hotline", "portal", "video", "assigned", "walk_in")
+"""Where a case comes from (来源): a grid worker on patrol, the 12345 hotline, a portal or
+mini-program, a Sharp Eyes camera, assignment from a higher level, or a visit to the centre."""
+REFERENCED_SOURCES = frozenset({"hotline", "video"})   # their cases always carry the ticket or the camera
 ACTIONS = ("register", "dispatch", "reassign", "decline", "escalate", "transition", "extend")   # the steps an event records
 
 
@@ -26,6 +30,7 @@ class Incident(Base):
         CheckConstraint("status IN (" + ",".join(f"'{s}'" for s in STATUSES) + ")", name="status_known"),
         CheckConstraint("responsible_level IN ('village','town','district','industry')", name="level_known"),
         CheckConstraint("parties IS NULL OR jsonb_typeof(parties) = 'array'", name="parties_are_a_list"),
+        CheckConstraint("channel IN (" + ",".join(f"'{s}'" for s in SOURCES) + ")", name="channel_known"),   # 0019
         Index("ix_incidents_status_registered", "status", "registered_at"),
         Index("ix_incidents_open_by_mediator", "mediator_id", postgresql_where=text("is_open(status)")),   # 0009, 0011
         Index("ix_incidents_stage_due", "stage_due_at", postgresql_where=text("stage_due_at IS NOT NULL")),   # 0013
@@ -57,7 +62,9 @@ class Incident(Base):
     agreement_form: Mapped[str | None] = mapped_column(String(8))
     agreement_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     termination_routes: Mapped[list[str] | None] = mapped_column(ARRAY(String(16)))
-    source: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)   # provenance: 'api' or 'generated'
+    channel: Mapped[str] = mapped_column(String(16), index=True, server_default="walk_in")   # source (SOURCES), 0019
+    channel_ref: Mapped[str | None] = mapped_column(Text)   # the ticket, camera or document of the channel
     # the stage's deadline (geo.incidents.deadlines): when it began, when it turns yellow, when red
     stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stage_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

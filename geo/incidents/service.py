@@ -18,8 +18,10 @@ from geo.audit.service import record
 from geo.changes import announce
 from geo.crs import Datum, point, to_wgs84
 from geo.errors import Conflict, Forbidden, Invalid, NotFound
+from geo.i18n import label
 from geo.incidents import deadlines
-from geo.incidents.models import ROUTES
+from geo.codes import CodeError, parse_camera_id
+from geo.incidents.models import REFERENCED_SOURCES, ROUTES
 from geo.incidents.statuses import OPEN, STATUSES
 from geo.mediation import service as mediators
 from geo.mediation.categories import MEDIATED_SQL, is_mediated
@@ -50,7 +52,8 @@ _COLUMNS = f"""i.id, i.category, i.severity, i.status, i.occurred_at, i.register
     i.description, i.reporter_name, i.reporter_phone, i.parties, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
     i.district_code, i.town_code, i.village_code, i.grid_code, i.responsible_level, i.responsible_rule,
     i.mediator_id, m.name AS mediator_name, m.phone AS mediator_phone, i.spans, i.agreement_form, i.agreement_at,
-    i.termination_routes, {deadlines.stage_sql('i.')} AS stage, i.stage_started_at, i.stage_due_at,
+    i.termination_routes, i.channel AS source, i.channel_ref AS source_ref,
+    {deadlines.stage_sql('i.')} AS stage, i.stage_started_at, i.stage_due_at,
     {deadlines.mark_sql('i.')} AS deadline_mark, {deadlines.group_sql('i.')} AS "group",
     {deadlines.overdue_sql('i.')} AS overdue,
     (SELECT name FROM areas_now WHERE code = i.district_code) AS district_name,
@@ -169,6 +172,20 @@ def _event(session: Session, incident_id: int, *, actor: str, action: str, from_
            after={"status": to_status, **(details or {})} if to_status or details else None)
 
 
+def _check_source(session: Session, source: str, ref: str | None) -> None:
+    """A hotline case names its ticket and a video case its camera, a camera we have."""
+    if source in REFERENCED_SOURCES and not ref:
+        raise Invalid("a case from {source} names its reference (the ticket number or the camera id)",
+                      field="source_ref", source=label("source", source))
+    if source == "video":
+        try:
+            parse_camera_id(ref)
+        except CodeError as exc:
+            raise exc.at("source_ref") from None
+        if session.execute(text("SELECT 1 FROM cameras WHERE id = :id"), {"id": ref}).first() is None:
+            raise Invalid("no camera {camera_id}", field="source_ref", camera_id=ref)
+
+
 def request_hash(body: dict, datum: Datum) -> str:
     return hashlib.sha256(json.dumps({"body": body, "crs": datum.value}, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -184,6 +201,7 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
             if existing.request_hash != digest:
                 raise Invalid("this Idempotency-Key was used with a different body", field="Idempotency-Key")
             return get(session, existing.id, datum), False
+    _check_source(session, body["source"], body.get("source_ref"))
     lon, lat = body["lon"], body["lat"]
     located = located_inside(session, indexes, [lon] + [p[0] for p in body.get("related_positions", [])],
                              [lat] + [p[1] for p in body.get("related_positions", [])], datum,
@@ -211,12 +229,13 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
             new_id = session.execute(text("""
                 INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, stage_started_at,
                     description, reporter_name, reporter_phone, parties, position, district_code, town_code,
-                    village_code, grid_code, h3, responsible_level, responsible_rule, spans, source)
+                    village_code, grid_code, h3, responsible_level, responsible_rule, spans, channel, channel_ref, source)
                 VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :registered_at,
                     :description,
                     :reporter_name, :reporter_phone, CAST(:parties AS jsonb),
                     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
-                    :village, :grid, :h3, :level, :rule, :spans, 'api') RETURNING id"""), params).scalar_one()
+                    :village, :grid, :h3, :level, :rule, :spans, :source, :source_ref, 'api') RETURNING id"""),
+                params).scalar_one()
             if idempotency_key:
                 session.execute(text("""INSERT INTO incident_requests (idempotency_key, request_hash, incident_id,
                                                                        incident_registered_at)
@@ -422,7 +441,7 @@ def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: dat
              severity: str | None = None, level: str | None = None, mediator_id: int | None = None,
              unassigned: bool | None = None, group: str | None = None, stage: str | None = None,
              deadline_mark: str | None = None, overdue: bool | None = None,
-             closed: bool | None = None) -> tuple[str, dict]:
+             closed: bool | None = None, source: str | None = None) -> tuple[str, dict]:
     """The SQL condition on incidents ``i`` for a list's filters, with its parameters."""
     where, params = ["true"], {}
     if area:
@@ -436,6 +455,7 @@ def filter_sql(*, area: str | None = None, bbox: tuple | None = None, since: dat
                              ("severity", "i.severity = :severity", severity),
                              ("level", "i.responsible_level = :level", level),
                              ("mediator_id", "i.mediator_id = :mediator_id", mediator_id),
+                             ("source", "i.channel = :source", source),
                              ("group", f"{deadlines.group_sql('i.')} = :group", group),
                              ("stage", f"{deadlines.stage_sql('i.')} = :stage", stage),
                              ("deadline_mark", f"{deadlines.mark_sql('i.')} = :deadline_mark", deadline_mark)):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from geo.areas.service import area_in_force
 from geo.codes import HAIKOU_TIME, area_prefix
 from geo.errors import Invalid
+from geo.i18n import label
 from geo.incidents.service import in_area
 from geo.mediation.categories import LABELS_ZH, MEDIATED_SQL, Category
 from geo.warning.service import alerts, defaults
@@ -95,6 +96,10 @@ def report(session: Session, code: str, month: str) -> dict:
                            WHERE {where} AND {_TOUCHES} GROUP BY i.category ORDER BY registered DESC, i.category""")
     for row in categories:
         row["category_zh"] = LABELS_ZH[Category(row["category"])]
+    sources = rows(f"""SELECT i.channel AS source, {_COUNTS} FROM incidents i
+                        WHERE {where} AND {_TOUCHES} GROUP BY i.channel ORDER BY registered DESC, i.channel""")
+    for row in sources:
+        row["source_zh"] = label("source", row["source"], "zh-CN")
     villages = rows(f"""
         WITH counts AS (SELECT i.village_code, {_COUNTS} FROM incidents i
                          WHERE {where} AND {_TOUCHES} GROUP BY i.village_code)
@@ -130,7 +135,7 @@ def report(session: Session, code: str, month: str) -> dict:
     warning = alerts(session, as_of=end, area=code, thresholds=replace(thresholds, window_days=(end - start).days))
     result = {"area": area, "month": month, "start": start.isoformat(), "end": end.isoformat(),
               "last_day": (end - timedelta(days=1)).date().isoformat(), "summary": summary,
-              "categories": categories, "villages": villages, "mediators": mediators, "trend": trend,
+              "categories": categories, "sources": sources, "villages": villages, "mediators": mediators, "trend": trend,
               "hotspots": warning["hotspots"], "repeats": warning["repeats"], "hotspot_rule": warning["hotspot_rule"],
               "repeat_rule": warning["repeat_rule"]}
     if area["level"] != "town":

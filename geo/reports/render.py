@@ -25,7 +25,7 @@ from geo.reports.monthly import report
 _TEMPLATES = templates(Path(__file__).parent / "templates")
 MEDIATOR_ROWS = 30   # the page lists the busiest; the CSV has all
 VILLAGE_ROWS = 60    # a town's villages all fit; a district's or the city's page lists the 60 with most cases
-TABLES = ("categories", "villages", "towns", "mediators", "trend")
+TABLES = ("categories", "sources", "villages", "towns", "mediators", "trend")
 
 
 def html(session: Session, report: dict) -> str:
