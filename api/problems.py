@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
-from geo.auth.roles import PUBLIC
+from geo.auth.roles import is_public
 from geo.errors import DomainError
 from geo.i18n import N_, current, translate
 from geo.text import InvalidValue
@@ -68,8 +68,9 @@ def _wrong_media_type(request: Request, exc: RequestValidationError) -> Problem 
     if not any(e["loc"][:1] == ("body",) for e in exc.errors()) or not _has_body(request):
         return None
     body = getattr(request.scope.get("route"), "body_field", None)
-    form = getattr(getattr(body, "field_info", None), "media_type", "").startswith("multipart/")
-    expected = "multipart/form-data" if form else "application/json"
+    declared = getattr(getattr(body, "field_info", None), "media_type", "")
+    expected = declared if declared.startswith(("multipart/", "application/x-www-form-urlencoded")) \
+        else "application/json"
     media = media_type(request)
     return None if media == expected or (expected == "application/json" and is_json(media)) \
         else unsupported_media_type(expected)
@@ -237,12 +238,12 @@ def answers(*statuses: int) -> dict:
     return {status: {"description": DOCUMENTED[str(status)]} for status in statuses}
 
 
-def _statuses(path: str, operation: dict) -> set[str]:
+def _statuses(method: str, path: str, operation: dict) -> set[str]:
     """The problem statuses an operation can really answer with: every request can be a 400
     (Host), a 422 (a NUL in its path) or a 503 (the database); a protected one 401, 403 and
     429; one with a body 413 and 415; one naming a thing in its path, or a generation, 404."""
     found = {"400", "422", "503"}
-    if not PUBLIC.match(path):
+    if not is_public(method.upper(), path):
         found |= {"401", "403", "429"}
     if "requestBody" in operation:
         found |= {"413", "415"}
@@ -256,8 +257,8 @@ def document(schema: dict) -> None:
     """Each operation's OpenAPI answers list the problem documents it can return, and only those."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, methods in schema["paths"].items():
-        for operation in methods.values():
-            for status in sorted(_statuses(path, operation)):
+        for method, operation in methods.items():
+            for status in sorted(_statuses(method, path, operation)):
                 operation["responses"][status] = {
                     "description": DOCUMENTED[status],
                     "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}

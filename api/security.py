@@ -6,13 +6,15 @@ personal data only for the roles that may see it.
 ``Gate`` is plain ASGI middleware, so a request without valid credentials is refused
 from its headers alone: an anonymous 60 MiB body costs a 401, not a parse. The role table
 is ``geo.auth.roles``; health, the API documents and the pages' static files are open.
+The one body read before credentials are known: an Open311 filing whose key is its form
+field ``api_key`` (the GeoReport v2 way), at most ``OPEN311_FORM_BYTES``.
 """
 from __future__ import annotations
 
 import re
 import threading
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.security import APIKeyHeader, HTTPBearer
@@ -22,10 +24,10 @@ from starlette.responses import RedirectResponse, Response
 
 from api.problems import Problem, database_unavailable, error_response
 from geo.codes import CODE_LENGTH, Level
-from geo.errors import DomainError
+from geo.errors import DomainError, TooLarge
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
-from geo.auth.roles import EMBEDDABLE, PUBLIC, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, may
+from geo.auth.roles import EMBEDDABLE, OPEN311_REQUESTS, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, is_public, may
 from geo.db import session_factory
 from geo.incidents.service import EVERY_INCIDENT, Reach
 from geo.settings import get_settings
@@ -232,6 +234,40 @@ def _session_redirect(request: Request, principal: Principal) -> RedirectRespons
     return response
 
 
+OPEN311_FORM_BYTES = 64 * 1024   # an Open311 filing's form: a description of 5,000 characters is 15 KiB
+
+
+async def _open311_key(scope, receive, request: Request):
+    """The receive that hands on an Open311 form whose ``api_key`` field now stands in the
+    X-API-Key header (its body read, at most OPEN311_FORM_BYTES); None for other requests."""
+    if (request.method != "POST" or not OPEN311_REQUESTS.match(request.url.path) or "x-api-key" in request.headers
+            or "authorization" in request.headers
+            or not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")):
+        return None
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > OPEN311_FORM_BYTES:
+        raise TooLarge("the body is larger than {limit} bytes", field="body", limit=OPEN311_FORM_BYTES)
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > OPEN311_FORM_BYTES:
+            raise TooLarge("the body is larger than {limit} bytes", field="body", limit=OPEN311_FORM_BYTES)
+    key = parse_qs(body.decode("utf-8", "replace")).get("api_key", [""])[0]
+    if key:
+        scope["headers"] = [*scope["headers"], (b"x-api-key", key.encode("utf-8", "replace"))]
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return replay
+
+
 class Gate:
     """ASGI middleware: the Host is one of ours, the caller is known, the role may, the rate
     limit holds; else a problem answer, decided from the headers before any body is read.
@@ -247,8 +283,10 @@ class Gate:
         state = scope.setdefault("state", {})
         try:
             _check_request(request)
+            if replay := await _open311_key(scope, receive, request):
+                receive, request = replay, Request(scope)
             response = _preflight(request)
-            if response is None and PUBLIC.match(request.url.path):
+            if response is None and is_public(request.method, request.url.path):
                 return await self.app(scope, receive, send)
             response = response or await self._admit(request, state)
         except DomainError as problem:

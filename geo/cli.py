@@ -359,8 +359,8 @@ def warning_calibrate(runs: int = typer.Option(200, min=1, help="Noise and plant
 
 @auth_app.command("create-key")
 @fails_cleanly("auth create-key")
-def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer, embed or "
-                                                        "mediator."),
+def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer, embed, "
+                                                        "mediator, or intake (Open311 filings only)."),
                     name: str = typer.Option(..., help="Who or what uses it (shown in the audit log)."),
                     expires_days: float = typer.Option(None, help="Days until it expires; default never."),
                     origin: list[str] = typer.Option(None, help="Embed keys: a portal origin allowed (repeatable)."),

@@ -13,7 +13,7 @@ from geo.tables import Base
 class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (CheckConstraint("role IN ('admin','planner','dispatcher','camera_admin','viewer','embed',"
-                                      "'mediator')", name="role_known"),
+                                      "'mediator','intake')", name="role_known"),   # 0020
                       CheckConstraint("(role = 'mediator') = (mediator_id IS NOT NULL)",
                                       name="mediator_keys_name_their_mediator"),
                       CheckConstraint("area_code IS NULL OR role IN ('dispatcher', 'viewer')",

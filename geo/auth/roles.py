@@ -7,6 +7,8 @@ embed pages (and the outline of one area, which an embedded area page zooms to) 
 from the portals (origins) its key names, and only the views and layers the key names.
 mediator: one mediator's own cases (their key names the mediator), on the /mediator page:
 read them with the parties' contacts, and take them through the lifecycle or hand them back.
+intake: another system that files cases (the 12345 hotline platform, a portal, a
+mini-program) through Open311 GeoReport v2, and nothing else; the Open311 reads are public.
 
 A dispatcher or viewer key may name an area (a district's, town's or village's centre):
 it reaches the incidents of that area only (lists, cards, steps, the event stream), and
@@ -26,6 +28,7 @@ class Role(StrEnum):
     VIEWER = "viewer"
     EMBED = "embed"
     MEDIATOR = "mediator"
+    INTAKE = "intake"
 
 
 READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
@@ -35,6 +38,9 @@ AREA_LEVELS = ("district", "town", "village")             # the areas they may b
 # Open without credentials: health, the API documents, the pages' own scripts and styles and
 # the map fonts (glyphs) that MapLibre styles name.
 PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static|fonts)/")
+# Open to anonymous reads (GET and HEAD): Open311's services and requests, which carry no personal data.
+PUBLIC_READS = re.compile(r"^/open311/")
+OPEN311_REQUESTS = re.compile(r"^/open311/v2/requests\.(json|xml)$")   # POST: file a case
 # Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
 SESSION_PAGES = re.compile(r"^/(map|planner|dispatch|mediator)/?$")
 
@@ -75,11 +81,13 @@ WRITERS = [
     (re.compile(r"^/(plans|generations)(/|$)"), {Role.ADMIN, Role.PLANNER}),
     (re.compile(r"^/(incidents|mediators)(/|$)"), {Role.ADMIN, Role.DISPATCHER}),
     (re.compile(r"^/cameras(/|$)"), {Role.ADMIN, Role.CAMERA_ADMIN}),
+    (OPEN311_REQUESTS, {Role.ADMIN, Role.DISPATCHER}),   # and INTAKE, above
 ]
 
 
-def is_public(path: str) -> bool:
-    return bool(PUBLIC.match(path))
+def is_public(method: str, path: str) -> bool:
+    """Whether the request needs no credentials (PUBLIC for every method, PUBLIC_READS for reads)."""
+    return bool(PUBLIC.match(path)) or (method in ("GET", "HEAD") and bool(PUBLIC_READS.match(path)))
 
 
 def may(role: Role, method: str, path: str) -> bool:
@@ -89,6 +97,8 @@ def may(role: Role, method: str, path: str) -> bool:
         return method in ("GET", "HEAD") and bool(EMBEDDABLE.match(path))
     if role is Role.MEDIATOR:
         return bool((MEDIATOR_READS if reading else MEDIATOR_WRITES).match(path))
+    if role is Role.INTAKE:
+        return bool((PUBLIC_READS if reading else OPEN311_REQUESTS).match(path))
     if reading:
         return next((role in roles for pattern, roles in KEPT_READS if pattern.match(path)), role in READERS)
     for pattern, roles in WRITERS:

@@ -191,8 +191,9 @@ def request_hash(body: dict, datum: Datum) -> str:
 
 
 def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, idempotency_key: str | None, actor: str,
-           dispatch: bool = True) -> tuple[dict, bool]:
-    """Register an incident; returns (incident, created). The same key and body give the same incident."""
+           dispatch: bool = True, media_url: str | None = None) -> tuple[dict, bool]:
+    """Register an incident; returns (incident, created). The same key and body give the same
+    incident. ``media_url``: a photo or document the filer points to (kept in the event)."""
     digest = request_hash(body, datum)
     if idempotency_key:
         existing = session.execute(text("SELECT incident_id AS id, request_hash FROM incident_requests "
@@ -247,10 +248,11 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
             raise
         # a concurrent request with the same key won the race: answer as a replay
         return create(session, indexes, body, datum=datum, idempotency_key=idempotency_key, actor=actor,
-                      dispatch=dispatch)
+                      dispatch=dispatch, media_url=media_url)
     _restage(session, new_id, new_stage=False)   # stage_started_at was set with the row
     _event(session, new_id, actor=actor, action="register", to_status="registered",
-           details={"responsible_level": rule.level, "rule": rule.name, "spans": spans})
+           details={"responsible_level": rule.level, "rule": rule.name, "spans": spans,
+                    **({"media_url": media_url} if media_url else {})})
     if dispatch and is_mediated(body["category"]):
         auto_dispatch(session, new_id, actor=actor, required=False)
     return get(session, new_id, datum), True
