@@ -37,6 +37,7 @@ from api.routers import (
     search,
     tiles,
     warnings,
+    webhooks,
 )
 from api import security
 from api.security import Gate
@@ -61,10 +62,12 @@ EMPTY_SVG = b"data:image/svg+xml,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww.w3.org%2F2
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    """Listen for changes (this process's commits and other processes' notifications), and
-    build the locate index before the first request (if a dataset is loaded)."""
+    """Listen for changes (this process's commits and other processes' notifications), send
+    webhook deliveries, and build the locate index before the first request (if a dataset is loaded)."""
     services: Services = app.state.services
     services.watcher.start()
+    if get_settings().webhooks.deliver:
+        services.courier.start()
     try:
         with session_factory()() as session:
             services.indexes.get(session)
@@ -72,6 +75,7 @@ async def lifespan(app: FastAPI):
         pass   # no database or no schema yet: the index is built on first use
     gc.freeze()   # what start-up made lives as long as the process: later collections need not walk it
     yield
+    services.courier.stop()
     services.watcher.stop()
 
 
@@ -151,7 +155,7 @@ def create_app() -> FastAPI:
     app.add_middleware(Language)   # outermost: every answer, a refusal too, is in the request's language
     # The busiest first: Starlette tries the routes in order, and a map asks for tiles by the dozen.
     for module in (tiles, locate, health, areas, search, mediators, incidents, cameras, generations, plans, audit,
-                   dashboard, warnings, reports, ogc, open311, maps, events):
+                   dashboard, warnings, reports, ogc, open311, webhooks, maps, events):
         app.include_router(module.router)
     _amend_openapi(app, problems.document, bodies.document, security.document, events.document)
     app.add_route("/docs", docs, include_in_schema=False)

@@ -10,8 +10,10 @@ from api.security import KeyCache, RateLimiter
 from api.streams import EventFeed
 from geo.areas.locate_index import IndexCache
 from geo.changes import ChangeWatcher
+from geo.db import session_factory
 from geo.reports.render import RenderedReports
 from geo.settings import Settings
+from geo.webhooks.courier import Courier
 from tiles.cache import TileCache
 
 
@@ -26,6 +28,7 @@ class Services:
     limiter: RateLimiter
     reports: RenderedReports
     feed: EventFeed   # the event streams' one reader
+    courier: Courier   # sends webhook deliveries (started with the app if GRID_WEBHOOK_DELIVER)
 
     @classmethod
     def made_from(cls, settings: Settings) -> Services:
@@ -33,11 +36,12 @@ class Services:
         services = cls(watcher, IndexCache(settings.caches.locate_recheck_seconds, settings.caches.locate_past_bytes, watcher),
                        TileCache(settings.caches.tile_cache_bytes), KeyCache(), RateLimiter(),
                        RenderedReports(settings.caches.report_cache_bytes, settings.limits.report_renders),
-                       EventFeed(settings.limits.event_streams))
+                       EventFeed(settings.limits.event_streams), Courier(session_factory(), settings.webhooks))
         watcher.on("generations", services.indexes.expire)
         watcher.on("dataset_loads", services.tiles.clear)   # a load restarts the ids: old tiles' keys would come back
         watcher.on("api_keys", services.keys.clear)
         watcher.on("incident_events", services.feed.ring)
+        watcher.on("incident_events", services.courier.ring)
         return services
 
 

@@ -221,6 +221,19 @@ class Repeats(BaseSettings):
     min_count: int = Field(3, ge=2, description="Cases of one category at one place that make a repeat.")
 
 
+class WebhookSettings(BaseSettings):
+    """Sending webhook deliveries (geo.webhooks.courier)."""
+
+    model_config = _group("GRID_WEBHOOK_")
+
+    deliver: bool = Field(True, description="Each API process sends the outbox's deliveries (one courier thread).")
+    timeout_seconds: float = Field(5.0, gt=0, le=60, description="How long a receiver has to answer a delivery.")
+    retry_seconds: float = Field(1.0, gt=0, description="The first wait before a failed delivery is tried again "
+                                                         "(doubling each time).")
+    max_retry_seconds: float = Field(600.0, gt=0, description="The longest wait between two tries of a delivery.")
+    poll_seconds: float = Field(1.0, gt=0, description="How often an idle courier looks at the outbox.")
+
+
 class Settings(BaseModel):
     """Service configuration: one group per concern."""
 
@@ -234,6 +247,7 @@ class Settings(BaseModel):
     web: Web = Field(default_factory=Web)
     warnings: Warnings = Field(default_factory=Warnings)
     repeats: Repeats = Field(default_factory=Repeats)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 def driver_url(url: str) -> str:

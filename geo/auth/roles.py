@@ -73,7 +73,7 @@ READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes
 # Reads kept to some roles, first match wins: the audit log; another person's mediator page
 # (a mediator key opens its own, above).
 KEPT_READS = [
-    (re.compile(r"^/audit"), {Role.ADMIN}),
+    (re.compile(r"^/(audit|webhooks)"), {Role.ADMIN}),
     (re.compile(r"^/mediator/?$"), {Role.ADMIN, Role.DISPATCHER}),
 ]
 # Writes (any method but GET and HEAD), first match wins.

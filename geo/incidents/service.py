@@ -26,6 +26,7 @@ from geo.incidents.statuses import OPEN, STATUSES
 from geo.mediation import service as mediators
 from geo.mediation.categories import MEDIATED_SQL, is_mediated
 from geo.mediation.policy import get_policy, next_level
+from geo.webhooks import service as webhooks
 
 TRANSITIONS = {
     "registered": {"accepted", "refused", "escalated"},
@@ -159,14 +160,15 @@ def get(session: Session, incident_id: int, datum: Datum = Datum.WGS84, *, with_
 
 def _event(session: Session, incident_id: int, *, actor: str, action: str, from_status=None, to_status=None,
            details: dict | None = None, note: str | None = None) -> None:
-    session.execute(text("""INSERT INTO incident_events (incident_id, incident_registered_at, actor, action, from_status,
-                                                         to_status, details, note)
-                            SELECT :id, registered_at, :actor, :action, :from_status, :to_status, CAST(:details AS jsonb),
-                                   :note FROM incidents WHERE id = :id"""),
-                    {"id": incident_id, "actor": actor, "action": action, "from_status": from_status,
-                     "to_status": to_status, "details": json.dumps(details, ensure_ascii=False, default=str)
-                     if details else None, "note": note})
-    announce(session, "incident_events")   # wakes this process's event streams at commit
+    event_id = session.execute(text("""
+        INSERT INTO incident_events (incident_id, incident_registered_at, actor, action, from_status, to_status, details,
+                                     note)
+        SELECT :id, registered_at, :actor, :action, :from_status, :to_status, CAST(:details AS jsonb), :note
+          FROM incidents WHERE id = :id RETURNING id"""),
+        {"id": incident_id, "actor": actor, "action": action, "from_status": from_status, "to_status": to_status,
+         "details": json.dumps(details, ensure_ascii=False, default=str) if details else None, "note": note}).scalar_one()
+    webhooks.enqueue(session, event_id)   # the outbox, in this transaction: sent only if it commits
+    announce(session, "incident_events")   # wakes this process's event streams (and courier) at commit
     record(session, actor=actor, action=action, entity="incident", entity_id=incident_id,
            before={"status": from_status} if from_status else None,
            after={"status": to_status, **(details or {})} if to_status or details else None)
