@@ -1,7 +1,7 @@
 """Query parameters shared by several routers."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 import numpy as np
@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AwareDatetime
 
 from geo.crs import Datum, geometry_to_wgs84, to_wgs84
 from geo.errors import Invalid
+from geo.text import InvalidValue
 from geo.planning.edits import MAX_VERTICES
 
 
@@ -47,7 +48,17 @@ def parse_geometry(geojson: dict, datum: Datum, field: str):
 def _service_years(moment: datetime) -> datetime:
     """A moment the service can count with (1970-2100): far-off dates overflow date arithmetic."""
     if not 1970 <= moment.year <= 2100:
-        raise ValueError("a moment between 1970 and 2100")
+        raise InvalidValue(Invalid("a moment between 1970 and 2100"))
+    return moment
+
+
+CLOCK_SKEW = timedelta(minutes=5)   # a phone's clock a little ahead is not a case from the future
+
+
+def not_in_future(moment: datetime) -> datetime:
+    """When something happened: not later than now (give or take a phone's clock)."""
+    if moment > datetime.now(timezone.utc) + CLOCK_SKEW:
+        raise InvalidValue(Invalid("the time it happened cannot be in the future"))
     return moment
 
 

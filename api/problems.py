@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
-from geo.auth.roles import is_public
+from geo.auth.roles import PUBLIC_READS, is_public
 from geo.errors import DomainError
 from geo.i18n import N_, current, translate
 from geo.text import InvalidValue
@@ -245,6 +245,8 @@ def _statuses(method: str, path: str, operation: dict) -> set[str]:
     found = {"400", "422", "503"}
     if not is_public(method.upper(), path):
         found |= {"401", "403", "429"}
+    elif PUBLIC_READS.match(path):
+        found.add("429")   # public data, at a key's rate per address
     if "requestBody" in operation:
         found |= {"413", "415"}
     parameters = operation.get("parameters", [])

@@ -27,7 +27,8 @@ from geo.codes import CODE_LENGTH, Level
 from geo.errors import DomainError, TooLarge
 from geo.auth import keys
 from geo.auth.keys import Principal, Unauthenticated
-from geo.auth.roles import EMBEDDABLE, OPEN311_REQUESTS, PUBLIC_LAYERS, SEES_PERSONAL_DATA, SESSION_PAGES, Role, is_public, may
+from geo.auth.roles import (EMBEDDABLE, OPEN311_REQUESTS, PUBLIC_LAYERS, PUBLIC_READS, SEES_PERSONAL_DATA, SESSION_PAGES,
+                             Role, is_public, may)
 from geo.db import session_factory
 from geo.incidents.service import EVERY_INCIDENT, Reach
 from geo.settings import get_settings
@@ -242,7 +243,7 @@ async def _open311_key(scope, receive, request: Request):
     X-API-Key header (its body read, at most OPEN311_FORM_BYTES); None for other requests."""
     if (request.method != "POST" or not OPEN311_REQUESTS.match(request.url.path) or "x-api-key" in request.headers
             or "authorization" in request.headers
-            or not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")):
+            or not request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded")):
         return None
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > OPEN311_FORM_BYTES:
@@ -268,6 +269,15 @@ async def _open311_key(scope, receive, request: Request):
     return replay
 
 
+def _within_rate(request: Request, who: str) -> None:
+    """429 with Retry-After once ``who`` (a key, a token's subject, an address) is past the rate limit."""
+    limit = get_settings().limits.rate_limit_per_minute
+    wait = request.app.state.services.limiter.wait(who, limit)
+    if wait:
+        raise Problem(429, "Too many requests", "more than {limit} requests a minute",
+                      headers={"Retry-After": str(max(1, round(wait)))}, limit=limit)
+
+
 class Gate:
     """ASGI middleware: the Host is one of ours, the caller is known, the role may, the rate
     limit holds; else a problem answer, decided from the headers before any body is read.
@@ -287,6 +297,8 @@ class Gate:
                 receive, request = replay, Request(scope)
             response = _preflight(request)
             if response is None and is_public(request.method, request.url.path):
+                if PUBLIC_READS.match(request.url.path):   # data, if public: an address gets a key's rate
+                    _within_rate(request, "address:" + (request.client.host if request.client else "-"))
                 return await self.app(scope, receive, send)
             response = response or await self._admit(request, state)
         except DomainError as problem:
@@ -314,10 +326,7 @@ class Gate:
             _embed_scope(request, principal, state)
         elif principal.layers is not None:   # an area key: not the city's incidents one by one
             state["layers"] = principal.layers
-        wait = services.limiter.wait(principal.key, settings.limits.rate_limit_per_minute)
-        if wait:
-            raise Problem(429, "Too many requests", "more than {limit} requests a minute",
-                          headers={"Retry-After": str(max(1, round(wait)))}, limit=settings.limits.rate_limit_per_minute)
+        _within_rate(request, principal.key)
         state["principal"] = principal
         embed = principal.role is Role.EMBED
         if how == "query" and not embed and (SESSION_PAGES.match(path) or path.startswith("/embed/")

@@ -34,9 +34,16 @@ def check_name(value: str, field: str, max_length: int = NAME_LENGTH) -> str:
         raise Invalid("a name has at most {max_length} characters", field=field, max_length=max_length)
     if _controls(name, refused=_UNPRINTABLE + _BREAKS):
         raise Invalid("a name may not hold control characters", field=field)
+    if _undecodable(name):
+        raise Invalid("text must be UTF-8 (it holds bytes that are not)", field=field)
     if _MARKUP.search(name):
         raise Invalid("a name may not hold markup (<, >, &...;)", field=field)
     return name
+
+
+def _undecodable(value: str) -> bool:
+    """U+FFFD: what a decoder puts for bytes that were not UTF-8 (a form's %FF, %ED%A0%80)."""
+    return "\ufffd" in value
 
 
 def check_text(value: str, field: str, max_length: int | None = None) -> str:
@@ -46,6 +53,8 @@ def check_text(value: str, field: str, max_length: int | None = None) -> str:
         raise Invalid("at most {max_length} characters", field=field, max_length=max_length)
     if _controls(value, "\n\t\r"):
         raise Invalid("control characters are not allowed", field=field)
+    if _undecodable(value):
+        raise Invalid("text must be UTF-8 (it holds bytes that are not)", field=field)
     if _TAG.search(value):
         raise Invalid("markup tags are not allowed; write plain text", field=field)
     return value
@@ -71,3 +80,13 @@ def _pydantic(check):
 
 PlainName = Annotated[str, _pydantic(check_name)]    # for request models: a name, checked as above
 PlainText = Annotated[str, _pydantic(check_text)]    # free text, checked as above (length by the Field)
+
+
+def check_filled(value: str, field: str) -> str:
+    """Text that says something: not only blanks."""
+    if not value.strip():
+        raise Invalid("a value is needed", field=field)
+    return value
+
+
+FilledText = Annotated[str, _pydantic(check_text), _pydantic(check_filled)]   # free text that may not be blank

@@ -58,8 +58,14 @@ def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
     mine.fill("#r-respondent", "陈某某")
     mine.select_option("#r-source", "hotline")   # a 12345 call: the ticket number is asked for first
     mine.click("#r-submit")
-    mine.wait_for_function("() => document.getElementById('message').textContent.includes('须填写其编号')")
+    mine.wait_for_function("() => document.getElementById('message').textContent.includes('须填写工单号')")
     assert mine.evaluate("document.activeElement.id") == "r-source-ref"
+    mine.fill("#r-source-ref", "<b>12345</b>")   # the service refuses it: said by the form's label, the cursor there
+    mine.click("#r-submit")
+    mine.wait_for_function("() => document.getElementById('message').textContent.startsWith('来源编号')")
+    assert "source_ref" not in mine.inner_text("#message")
+    assert mine.evaluate("document.activeElement.id") == "r-source-ref"
+    del errors[:]   # the refusal itself: its 422 and the browser's note of it
     mine.fill("#r-source-ref", "12345-20261204-00318")
     mine.click("#r-submit")
     mine.wait_for_function("() => /已登记为案件 \\d+/.test(document.getElementById('message').textContent)")

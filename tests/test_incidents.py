@@ -364,7 +364,8 @@ def test_lists_filter_and_page(client):
     ({"category": "witchcraft"}, "category"), ({"severity": "huge"}, "severity"),
     ({"lon": 116.4, "lat": 39.9}, "position"), ({"lat": 95}, "lat"),
     ({"occurred_at": "2026-11-20T09:30:00"}, "occurred_at"), ({"description": ""}, "description"),
-    ({"reporter_phone": "call me"}, "reporter_phone"),
+    ({"reporter_phone": "call me"}, "reporter_phone"), ({"description": " \n "}, "description"),
+    ({"occurred_at": "2099-12-01T10:00:00+08:00"}, "occurred_at"), ({"description": "a\ufffdb"}, "description"),
 ])
 def test_bad_incident_is_4xx_naming_the_field_and_writes_nothing(client, engine, change, field):
     with engine.connect() as conn:
@@ -459,7 +460,7 @@ def test_every_case_names_its_source_and_a_hotline_or_video_case_its_reference(c
     assert client.get("/incidents", params={"limit": 1}).json()["total"] == before
     unnamed = client.post("/incidents", json={**BASE, "lon": HERE[0], "lat": HERE[1], "source": "hotline"},
                           headers={"Accept-Language": "zh-CN"})
-    assert "来自12345热线的案件须填写" in unnamed.json()["detail"]
+    assert unnamed.json()["detail"] == "12345热线案件须填写工单号"
 
 
 def test_the_generated_day_has_cases_from_every_source(engine):

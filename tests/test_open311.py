@@ -85,18 +85,32 @@ def test_a_filing_with_the_key_in_its_form_registers_a_case_once(anonymous, clie
     assert filed.status_code == 201, filed.json()
     answer = filed.json()
     assert len(answer) == 1 and set(answer[0]) == FILED_FIELDS
-    assert answer[0]["token"] == key and answer[0]["account_id"] == "123456"
+    assert answer[0]["token"] == "open311:" + key and answer[0]["account_id"] == "123456"
     case_id = int(answer[0]["service_request_id"])
     again = anonymous.post("/open311/v2/requests.json", data=filing, headers={"Idempotency-Key": key})
-    assert again.json()[0]["service_request_id"] == str(case_id)   # a retry files once
+    assert again.status_code == 200 and again.json()[0]["service_request_id"] == str(case_id)   # a retry files once
+    other = anonymous.post("/open311/v2/requests.json", data={**filing, "service_code": "labour"},
+                           headers={"Idempotency-Key": key})
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"   # another form under the key
     case = client.get(f"/incidents/{case_id}").json()
     assert (case["source"], case["source_ref"], case["reporter_name"], case["category"]) == \
         ("hotline", "12345-20261204-00777", "王某", "neighbourhood")
     assert case["area_chain"]["village"] == village["code"]
-    assert case["events"][0]["details"]["media_url"] == "http://www.city.gov/media/12345"
+    assert case["media_url"] == "http://www.city.gov/media/12345"
+    seen = client.get(f"/incidents/{case_id}", headers={"X-API-Key": api_keys["viewer"]}).json()
+    assert "media_url" not in seen and "source_ref" not in seen and "reporter_name" not in seen   # personal data
     assert client.get("/incidents", params={"source": "hotline", "since": case["registered_at"]}).json()["total"] == 1
-    token = anonymous.get(f"/open311/v2/tokens/{key}.json").json()
-    assert token == [{"service_request_id": str(case_id), "token": key}]
+    token = anonymous.get(f"/open311/v2/tokens/open311:{key}.json").json()
+    assert token == [{"service_request_id": str(case_id), "token": "open311:" + key}]
+
+
+def test_a_token_finds_filings_only_not_the_keys_of_other_registrations(anonymous, client):
+    key = str(uuid.uuid4())
+    registered = client.post("/incidents", json={"category": "neighbourhood", "severity": "minor", "description": "x",
+                                                 "occurred_at": "2026-11-20T09:30:00+08:00", "lon": 110.33, "lat": 20.03},
+                             headers={"Idempotency-Key": key})
+    assert registered.status_code == 201
+    assert anonymous.get(f"/open311/v2/tokens/{key}.json").status_code == 404
 
 
 def test_the_public_reads_of_a_request_carry_nothing_personal(anonymous, api_keys, village):
@@ -127,6 +141,12 @@ def test_requests_are_filtered_by_status_service_and_dates(anonymous, client):
                                                                  "end_date": "2026-10-02T00:00:00+08:00"}).json()
     assert window and all("2026-09-30T16" <= r["requested_datetime"] < "2026-10-01T16" for r in window)
     assert anonymous.get("/open311/v2/requests.json", params={"status": "pending"}).status_code == 422
+    both = anonymous.get("/open311/v2/requests.json", params={"status": "open,closed",
+                                                               "service_code": "labour,medical"}).json()
+    assert {r["status"] for r in both} == {"open", "closed"} and {r["service_code"] for r in both} == {"labour", "medical"}
+    backwards = anonymous.get("/open311/v2/requests.json", params={"start_date": "2026-10-08T00:00:00+08:00",
+                                                                    "end_date": "2026-10-01T00:00:00+08:00"})
+    assert backwards.status_code == 422 and backwards.json()["field"] == "start_date"
     assert anonymous.get("/open311/v2/requests.json", params={"service_code": "potholes"}).status_code == 404
     assert anonymous.get("/open311/v2/requests.json", params={"api_key": "x"}).status_code == 422   # keys stay out of URLs
 
@@ -136,12 +156,16 @@ def test_requests_are_filtered_by_status_service_and_dates(anonymous, client):
     ({"attribute[source_ref]": None}, "attribute[source_ref]"), ({"lat": "0", "long": "0"}, "lat"),
     ({"phone": "call me"}, "phone"), ({"jurisdiction_id": "110000"}, "jurisdiction_id"),
     ({"last_name": "<b>王</b>"}, "last_name"), ({"lat": None, "long": None, "address_string": "不存在的地方"}, "address_string"),
+    ({"account_id": "acc\x01<&>"}, "account_id"), ({"email": "a\x00@b"}, "email"), ({"description": "   "}, "description"),
+    ({"description": "a\ufffdb"}, "description"), ({"media_url": 'https://x/"><script>'}, "media_url"),
+    ({"attribute[occurred_at]": "2099-12-01T10:00:00+08:00"}, "attribute[occurred_at]"),
 ])
 def test_a_bad_filing_is_422_naming_its_field_and_files_nothing(anonymous, client, api_keys, village, changes, field):
     before = client.get("/incidents", params={"limit": 1}).json()["total"]
     filing = {k: v for k, v in spec_example(api_keys["intake"], village, **changes).items() if v is not None}
-    refused = anonymous.post("/open311/v2/requests.json", data=filing)
+    refused = anonymous.post("/open311/v2/requests.json", data=filing, headers=ZH)
     assert refused.status_code == 422 and refused.json()["field"] == field, refused.json()
+    assert not any(word in refused.json()["detail"] for word in ("position", "moment", "between")), refused.json()
     assert client.get("/incidents", params={"limit": 1}).json()["total"] == before
 
 

@@ -23,7 +23,7 @@ from geo.mediation import service as mediators
 from geo.mediation.categories import Category, Severity
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
-PERSONAL = ("reporter_name", "reporter_phone", "parties", "mediator_phone")
+PERSONAL = ("reporter_name", "reporter_phone", "parties", "mediator_phone", "media_url", "source_ref")
 # The incidents the caller reaches (a mediator key its mediator's, an area key its area's):
 # the others are as if they did not exist.
 Reached = Annotated[service.Reach, Depends(reach)]

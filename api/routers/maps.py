@@ -18,7 +18,7 @@ from geo.areas.service import area_in_force, area_name, data_as_of, index_resolu
 from geo.auth.roles import Role, may
 from geo.errors import Invalid, NotFound
 from geo.i18n import label, templates, translate, words
-from geo.incidents.models import ACTIONS, REFERENCED_SOURCES, ROUTES, SOURCES, STATUSES
+from geo.incidents.models import ACTIONS, REFERENCE_NEEDED, ROUTES, SOURCES, STATUSES
 from geo.incidents.service import LEVEL_AREA
 from geo.mediation import service as mediators
 from geo.mediation.categories import Category, Severity
@@ -90,7 +90,7 @@ def dispatch_workbench(request: Request, session: Annotated[Session, Depends(get
     config = {"words": words(maps.DISPATCH_WORDS), "mayAct": may(principal.role, "POST", "/incidents"), "area": area,
               "categories": _choices("category", Category), "severities": _choices("severity", Severity),
               "levels": _choices("level", LEVEL_AREA), "sources": _choices("source", SOURCES),
-              "referencedSources": sorted(REFERENCED_SOURCES), **_lifecycle(),
+              "referenceNeeded": {s: translate(m) for s, m in REFERENCE_NEEDED.items()}, **_lifecycle(),
               "datums": [{"code": c, "label": translate(m)} for c, m in maps.DATUMS.items()]}
     return HTMLResponse(PAGES.get_template("dispatch.html").render(config=config))   # tojson escapes <, >, &, '
 

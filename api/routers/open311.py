@@ -4,6 +4,7 @@ Reads are public and carry no personal data (geo.intake.open311); a filing needs
 intake, dispatcher or admin key, in the X-API-Key header or the form field ``api_key``."""
 from __future__ import annotations
 
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime
@@ -39,6 +40,9 @@ _ITEM = {"services": "service", "service_requests": "request", "attributes": "at
          "endpoints": "endpoint", "formats": "format"}
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")   # characters XML 1.0 cannot hold
+
+
 def _xml_value(parent: ET.Element, value) -> None:
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -50,8 +54,8 @@ def _xml_value(parent: ET.Element, value) -> None:
         parent.text = "true" if value else "false"
     elif isinstance(value, datetime):
         parent.text = value.isoformat()
-    elif value is not None:
-        parent.text = str(value)
+    elif value is not None:   # text ElementTree escapes; stored data from before the checks may hold controls
+        parent.text = _NOT_XML.sub("\ufffd", str(value))
 
 
 def _answer(fmt: str, root: str, data, status: int = 200):
@@ -98,9 +102,9 @@ def _jurisdiction(jurisdiction_id: str | None) -> None:
                       jurisdiction=open311.JURISDICTION)
 
 
-def _as_incident(session: Session, filing: Open311Filing) -> dict:
-    """The registration a filing makes, checked as POST /incidents checks it (errors name
-    the filing's own fields)."""
+def _as_incident(session: Session, filing: Open311Filing, occurred: datetime) -> dict:
+    """The registration a filing makes (at ``occurred`` if it does not say when), checked as
+    POST /incidents checks it (errors name the filing's own fields)."""
     if filing.lat is not None and filing.long is not None:
         lon, lat = filing.long, filing.lat
     elif filing.lat is not None or filing.long is not None:
@@ -112,7 +116,7 @@ def _as_incident(session: Session, filing: Open311Filing) -> dict:
     name = f"{filing.last_name or ''}{filing.first_name or ''}".strip() or None
     body = {"lon": lon, "lat": lat, "category": filing.service_code, "description": filing.description,
             "severity": filing.severity or open311.DEFAULT_SEVERITY, "source": filing.source or open311.DEFAULT_SOURCE,
-            "source_ref": filing.source_ref, "occurred_at": filing.occurred_at or datetime.now().astimezone(),
+            "source_ref": filing.source_ref, "occurred_at": filing.occurred_at or occurred,
             "reporter_name": name, "reporter_phone": filing.phone}
     try:
         return IncidentCreate(**{k: v for k, v in body.items() if v is not None}).model_dump(mode="json")
@@ -130,24 +134,24 @@ _FILING_FIELD = {"lon": "long", "position": "lat", "category": "service_code", "
 
 @router.post("/v2/requests.{fmt}", status_code=201, response_model=FiledRequests,
              responses={201: _XML_ANSWER, **answers(404)})
-def file_request(fmt: Format, filing: Annotated[Open311Filing, Form()], session: Transaction,
+def file_request(fmt: Format, filing: Annotated[Open311Filing, Form()], session: Transaction, response: Response,
                  actor: Annotated[str, Depends(get_actor)], indexes: Annotated[IndexCache, Depends(index_cache)],
-                 idempotency_key: Annotated[str | None, Header(min_length=8, max_length=200)] = None):
+                 idempotency_key: Annotated[str | None, Header(min_length=8, max_length=180)] = None):
     """File a case: placed, given its responsible level and dispatched like POST /incidents.
-    The answer's token (the Idempotency-Key, or one made for it) finds the request again; the
-    same key and form file once."""
+    The answer's token (made from the Idempotency-Key, or for the filing) finds the request
+    again; the same key and form file once (200), the same key with another form is a 422."""
     _jurisdiction(filing.jurisdiction_id)
-    if idempotency_key and (filed := open311.filed(session, idempotency_key)):   # a retry: filed once
-        incident = incidents.get(session, filed, with_events=False)
-        return _answer(fmt, "service_requests", [_filed(incident, idempotency_key, filing)], status=201)
-    token = idempotency_key or str(uuid.uuid4())
+    token = open311.token_of(idempotency_key or str(uuid.uuid4()))
+    filed = open311.filed(session, token)   # a retry: the same form files once (a filing's own time is its first)
+    occurred = incidents.get(session, filed, with_events=False)["occurred_at"] if filed else datetime.now().astimezone()
     try:
-        incident, _ = incidents.create(session, indexes, _as_incident(session, filing), datum=Datum.WGS84,
-                                       idempotency_key=token, actor=actor, media_url=filing.media_url)
+        incident, created = incidents.create(session, indexes, _as_incident(session, filing, occurred), datum=Datum.WGS84,
+                                             idempotency_key=token, actor=actor, media_url=filing.media_url)
     except DomainError as error:   # named as the filing names the field
         error.field = _FILING_FIELD.get(error.field, error.field)
         raise
-    return _answer(fmt, "service_requests", [_filed(incident, token, filing)], status=201)
+    response.status_code = 201 if created else 200   # a retry of a filing: 200, as POST /incidents answers it
+    return _answer(fmt, "service_requests", [_filed(incident, token, filing)], status=response.status_code)
 
 
 def _filed(incident: dict, token: str, filing: Open311Filing) -> dict:
@@ -162,17 +166,22 @@ def _filed(incident: dict, token: str, filing: Open311Filing) -> dict:
 def list_requests(fmt: Format, session: Annotated[Session, Depends(get_read_session)],
                   service_request_id: Annotated[str | None, Query(pattern=r"^\d{1,18}(,\d{1,18})*$", max_length=2000,
                                                                   description="comma-separated ids")] = None,
-                  service_code: str | None = None, status: Literal["open", "closed"] | None = None,
+                  service_code: Annotated[str | None, Query(max_length=1000, description="comma-separated")] = None,
+                  status: Annotated[str | None, Query(pattern=r"^(open|closed)(,(open|closed))*$",
+                                                      description="open, closed or both, comma-separated")] = None,
                   start_date: Moment | None = None, end_date: Moment | None = None,
                   jurisdiction_id: str | None = None):
     """Service requests, newest first: by id, or within the 90 days before ``end_date`` (or
     from ``start_date``), at most 1,000; nothing personal."""
     _jurisdiction(jurisdiction_id)
-    if service_code is not None:
-        open311.definition(service_code)   # an unknown service is a 404, as its definition is
+    if start_date and end_date and start_date > end_date:
+        raise Invalid("start_date is after end_date", field="start_date")
+    codes = [open311.definition(code)["service_code"] for code in service_code.split(",")] if service_code else None
     ids = [int(i) for i in service_request_id.split(",")] if service_request_id else None
-    return _answer(fmt, "service_requests", open311.requests(session, ids=ids, service_code=service_code,
-                                                              status=status, start=start_date, end=end_date))
+    statuses = set(status.split(",")) if status else None
+    return _answer(fmt, "service_requests", open311.requests(
+        session, ids=ids, service_codes=codes, status=None if statuses in (None, {"open", "closed"}) else statuses.pop(),
+        start=start_date, end=end_date))
 
 
 @router.get("/v2/requests/{service_request_id}.{fmt}", response_model=ServiceRequests,

@@ -4,16 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from api.params import AwareMoment
+from api.params import AwareMoment, not_in_future
 from api.schemas.common import AreaRef, Geometry, LabelField, Labelled, Lat, Lon, Page, by_label
 from geo.incidents.deadlines import GROUPS, MARKS, STAGES
 from geo.incidents.models import ACTIONS, ROUTES, SOURCES, STATUSES
 from geo.incidents.service import COUNT_LEVELS, LEVEL_AREA, SORTS
 from geo.mediation.categories import Category, Severity
 from geo.mediation.policy import rule_label
-from geo.text import PlainName, PlainText
+from geo.text import FilledText, PlainName, PlainText
 
 Status = Annotated[Literal[STATUSES], by_label("status", STATUSES)]   # the code, or its label
 Route = Literal[ROUTES]
@@ -57,8 +57,8 @@ class IncidentCreate(BaseModel):
     lat: Lat
     category: Category
     severity: Severity
-    description: PlainText = Field(min_length=1, max_length=5000)
-    occurred_at: AwareMoment
+    description: FilledText = Field(min_length=1, max_length=5000)
+    occurred_at: Annotated[AwareMoment, AfterValidator(not_in_future)]
     reporter_name: PlainName | None = Field(None, max_length=100, description="personal data")
     reporter_phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
     parties: list[Party] | None = Field(None, max_length=20, description="the dispute's parties; personal data")
@@ -158,7 +158,9 @@ class IncidentRead(Labelled):
     termination_routes: list[Route] | None = Field(description="where a terminated mediation pointed the parties")
     source: Source = Field(description=SOURCE)
     source_label: str | None = LabelField("source")
-    source_ref: str | None = Field(description="the source's own reference (ticket, camera id, assignment number)")
+    source_ref: str | None = Field(None, description="the source's own reference (ticket, camera id, assignment "
+                                                     "number); " + PERSONAL)
+    media_url: str | None = Field(None, description="a photo or document the filer pointed to; " + PERSONAL)
     stage: Stage | None = Field(description="the stage whose time limit runs: accept, conclude, follow up (null: none)")
     stage_label: str | None = LabelField("stage")
     stage_started_at: datetime | None = Field(description="when the stage began")

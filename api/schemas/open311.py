@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
-from geo.text import PlainName, PlainText
+from geo.text import FilledText, PlainName
+
+MEDIA_URL = r"^https?://[^\s\x00-\x1f\x7f\"'<>\\`{}|^]+$"   # a URL as RFC 3986 writes it: no blanks, quotes or <>
 
 
 class Open311Filing(BaseModel):
@@ -22,18 +24,18 @@ class Open311Filing(BaseModel):
     long: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     address_string: PlainName | None = Field(None, max_length=200, description="an address naming the village")
     address_id: str | None = Field(None, pattern=r"^\d{12}$", description="the village's 12-digit code")
-    email: str | None = Field(None, max_length=200, description="personal data; not kept")
-    device_id: str | None = Field(None, max_length=200)
-    account_id: str | None = Field(None, max_length=200, description="echoed in the answer")
+    email: PlainName | None = Field(None, max_length=200, description="personal data; not kept")
+    device_id: PlainName | None = Field(None, max_length=200)
+    account_id: PlainName | None = Field(None, max_length=200, description="echoed in the answer")
     first_name: PlainName | None = Field(None, max_length=50, description="personal data")
     last_name: PlainName | None = Field(None, max_length=50, description="personal data (姓)")
     phone: str | None = Field(None, pattern=r"^\+?\d{5,20}$", description="personal data")
-    description: PlainText = Field(min_length=1, max_length=5000)
-    media_url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$",
-                                  description="a photo or document of the case, kept with its registration")
-    severity: str | None = Field(None, alias="attribute[severity]", max_length=32)
-    source: str | None = Field(None, alias="attribute[source]", max_length=32)
-    source_ref: str | None = Field(None, alias="attribute[source_ref]", max_length=64)
+    description: FilledText = Field(min_length=1, max_length=5000)
+    media_url: str | None = Field(None, max_length=2000, pattern=MEDIA_URL,
+                                  description="a photo or document of the case (personal data, as the reporter)")
+    severity: PlainName | None = Field(None, alias="attribute[severity]", max_length=32)
+    source: PlainName | None = Field(None, alias="attribute[source]", max_length=32)
+    source_ref: PlainName | None = Field(None, alias="attribute[source_ref]", max_length=64)
     occurred_at: AwareDatetime | None = Field(None, alias="attribute[occurred_at]")
 
 

@@ -39,6 +39,7 @@
   options($("f-source"), config.sources);
   options($("r-source"), config.sources);
   $("r-source").querySelector("option[value=walk_in]").defaultSelected = true;   // the API's default, kept by reset()
+  $("r-severity").querySelector("option[value=general]").defaultSelected = true;   // as Open311 files them
   options($("r-crs"), config.datums);
   var filters = {};
   // A key kept to an area: its cases only, whatever the filter says (the service keeps to them).
@@ -115,7 +116,8 @@
     items.forEach(function (item, n) {
       list.appendChild(el("li", {"data-id": item.id, on: {click: function () { select(n, true); }}}, [
         el("span", {"class": "mark " + (item.deadline_mark || "none"), title: item.deadline_mark_label || ""}),
-        el("span", {"class": "place", text: item.area_names.village + " · " + item.category_label}),
+        el("span", {"class": "place", text: item.area_names.village + " · " + item.category_label + " · " +
+                                             item.source_label}),
         el("span", {"class": "age", text: age(item.registered_at)})]));
       var c = item.position.coordinates;
       L.circleMarker([c[1], c[0]], {radius: 5, color: COLOURS[item.group] || "#333", weight: 1, fillOpacity: 0.8})
@@ -179,6 +181,8 @@
      [t("parties"), (incident.parties || []).map(function (p) {
        return t(p.role) + " " + p.name + (p.phone ? " " + p.phone : ""); }).join("；") || null]]
       .forEach(function (pair) { fact(pair[0], pair[1]).forEach(function (n) { facts.appendChild(n); }); });
+    if (incident.media_url && /^https?:\/\//.test(incident.media_url))   // a photo the filer pointed to (Open311)
+      fact(t("photo or document"), incident.media_url, incident.media_url).forEach(function (n) { facts.appendChild(n); });
     $("c-rule").textContent = incident.responsible_rule_label;
     drawActions(incident);
     page.timeline($("c-events"), incident.events);
@@ -288,6 +292,18 @@
     if (pin) pin.remove();
     pin = L.marker(event.latlng).addTo(map);
   });
+  // A refused registration: the problem's field as the form labels it, and the cursor in it.
+  var FORM_FIELDS = {lon: "r-lon", lat: "r-lat", category: "r-category", severity: "r-severity",
+                     occurred_at: "r-occurred", description: "r-description", reporter_name: "r-reporter",
+                     reporter_phone: "r-phone", source: "r-source", source_ref: "r-source-ref"};
+  function refusedRegistration(error) {
+    var field = error.data && error.data.field, input = field && FORM_FIELDS[field] && $(FORM_FIELDS[field]);
+    if (!input) { failed(error); return; }
+    var detail = String(error.message);
+    if (detail.indexOf(field + ": ") === 0) detail = detail.slice(field.length + 2);
+    say(input.closest("label").firstChild.textContent.trim() + ": " + detail);
+    input.focus();
+  }
   $("register").addEventListener("submit", function (event) {
     event.preventDefault();
     var occurred = new Date($("r-occurred").value);
@@ -296,9 +312,8 @@
                 severity: $("r-severity").value, description: $("r-description").value, occurred_at: occurred.toISOString()};
     body.source = $("r-source").value;
     if ($("r-source-ref").value.trim()) body.source_ref = $("r-source-ref").value.trim();
-    if (config.referencedSources.indexOf(body.source) >= 0 && !body.source_ref) {
-      say(t("a case from {source} names its reference (the ticket number or the camera id)",
-            {source: $("r-source").selectedOptions[0].textContent}));
+    if (config.referenceNeeded[body.source] && !body.source_ref) {
+      say(config.referenceNeeded[body.source]);
       $("r-source-ref").focus();
       return;
     }
@@ -323,7 +338,7 @@
         state.group = incident.group;
         return refresh().then(function () { openCard(incident.id); });
       })
-      .catch(failed)
+      .catch(refusedRegistration)
       .then(function () { $("r-submit").disabled = false; });
   });
 

@@ -12,6 +12,7 @@ from geo.areas.locate_index import OUTSIDE, IndexCache, LocateIndex
 from geo.areas.service import resolve_generation
 from geo.codes import HAIKOU_BOUNDS
 from geo.crs import Datum, to_wgs84
+from geo.i18n import N_, translate
 from geo.errors import Invalid
 
 
@@ -45,11 +46,11 @@ def locate_in(index: LocateIndex | None, lon, lat, datum: Datum | str = Datum.WG
 
 
 def located_inside(session: Session, indexes: IndexCache, lon, lat, datum: Datum | str = Datum.WGS84, *,
-                   what: str = "the position", field: str = "position") -> Located:
+                   what: str = N_("the position"), field: str = "position") -> Located:
     """Locate points that must be in Haikou: Invalid naming ``field`` if the first is not."""
     located = locate(session, indexes, lon, lat, datum)
     if located.grid[0] == OUTSIDE:
-        raise Invalid("{what} is outside Haikou", field=field, what=what)
+        raise Invalid("{what} is outside Haikou", field=field, what=translate(what))
     return located
 
 

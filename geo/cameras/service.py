@@ -15,6 +15,7 @@ from geo.audit.service import record
 from geo.cameras.sectors import fov_sectors
 from geo.codes import CodeError, parse_camera_id
 from geo.crs import Datum, geometry_from_wgs84, point, to_wgs84
+from geo.i18n import N_
 from geo.errors import Conflict, NotFound
 
 DISTRICTS = {"460105", "460106", "460107", "460108"}
@@ -71,7 +72,7 @@ def save(session: Session, indexes: IndexCache, data: dict, *, actor: str, datum
         raise Conflict("camera {id} exists", field="id", id=data['id'])
     if not create and not exists:
         raise NotFound("no camera {id}", field="id", id=data['id'])
-    located_inside(session, indexes, [data["lon"]], [data["lat"]], datum, what="the camera's position")
+    located_inside(session, indexes, [data["lon"]], [data["lat"]], datum, what=N_("the camera's position"))
     lon, lat = (float(v[0]) for v in to_wgs84([data["lon"]], [data["lat"]], datum))
     sector = fov_sectors(lon, lat, data["heading_deg"], data["fov_deg"], data["range_m"])[0]
     before = None if create else get(session, data["id"])

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
+from geo.i18n import N_
 from geo.tables import Base
 from geo.incidents.statuses import STATUSES
 
@@ -17,7 +18,9 @@ ROUTES = ("administrative", "arbitration", "court")   # where a terminated media
 SOURCES = ("grid_worker", "hotline", "portal", "video", "assigned", "walk_in")
 """Where a case comes from (来源): a grid worker on patrol, the 12345 hotline, a portal or
 mini-program, a Sharp Eyes camera, assignment from a higher level, or a visit to the centre."""
-REFERENCED_SOURCES = frozenset({"hotline", "video"})   # their cases always carry the ticket or the camera
+# The sources whose cases always carry their reference, and what to say when one does not.
+REFERENCE_NEEDED = {"hotline": N_("a hotline case names its 12345 ticket number"),
+                    "video": N_("a video case names the camera that saw it (its GB/T 28181 id)")}
 ACTIONS = ("register", "dispatch", "reassign", "decline", "escalate", "transition", "extend")   # the steps an event records
 
 
@@ -65,6 +68,7 @@ class Incident(Base):
     source: Mapped[str] = mapped_column(Text)   # provenance: 'api' or 'generated'
     channel: Mapped[str] = mapped_column(String(16), index=True, server_default="walk_in")   # source (SOURCES), 0019
     channel_ref: Mapped[str | None] = mapped_column(Text)   # the ticket, camera or document of the channel
+    media_url: Mapped[str | None] = mapped_column(Text)     # a photo or document the filer points to (0022)
     # the stage's deadline (geo.incidents.deadlines): when it began, when it turns yellow, when red
     stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stage_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

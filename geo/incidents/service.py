@@ -17,11 +17,11 @@ from geo.areas.service import area_in_force
 from geo.audit.service import record
 from geo.changes import announce
 from geo.crs import Datum, point, to_wgs84
+from geo.i18n import N_
 from geo.errors import Conflict, Forbidden, Invalid, NotFound
-from geo.i18n import label
 from geo.incidents import deadlines
 from geo.codes import CodeError, parse_camera_id
-from geo.incidents.models import REFERENCED_SOURCES, ROUTES
+from geo.incidents.models import REFERENCE_NEEDED, ROUTES
 from geo.incidents.statuses import OPEN, STATUSES
 from geo.mediation import service as mediators
 from geo.mediation.categories import MEDIATED_SQL, is_mediated
@@ -53,7 +53,7 @@ _COLUMNS = f"""i.id, i.category, i.severity, i.status, i.occurred_at, i.register
     i.description, i.reporter_name, i.reporter_phone, i.parties, ST_X(i.position) AS lon, ST_Y(i.position) AS lat,
     i.district_code, i.town_code, i.village_code, i.grid_code, i.responsible_level, i.responsible_rule,
     i.mediator_id, m.name AS mediator_name, m.phone AS mediator_phone, i.spans, i.agreement_form, i.agreement_at,
-    i.termination_routes, i.channel AS source, i.channel_ref AS source_ref,
+    i.termination_routes, i.channel AS source, i.channel_ref AS source_ref, i.media_url,
     {deadlines.stage_sql('i.')} AS stage, i.stage_started_at, i.stage_due_at,
     {deadlines.mark_sql('i.')} AS deadline_mark, {deadlines.group_sql('i.')} AS "group",
     {deadlines.overdue_sql('i.')} AS overdue,
@@ -176,9 +176,8 @@ def _event(session: Session, incident_id: int, *, actor: str, action: str, from_
 
 def _check_source(session: Session, source: str, ref: str | None) -> None:
     """A hotline case names its ticket and a video case its camera, a camera we have."""
-    if source in REFERENCED_SOURCES and not ref:
-        raise Invalid("a case from {source} names its reference (the ticket number or the camera id)",
-                      field="source_ref", source=label("source", source))
+    if source in REFERENCE_NEEDED and not ref:
+        raise Invalid(REFERENCE_NEEDED[source], field="source_ref")
     if source == "video":
         try:
             parse_camera_id(ref)
@@ -195,7 +194,7 @@ def request_hash(body: dict, datum: Datum) -> str:
 def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, idempotency_key: str | None, actor: str,
            dispatch: bool = True, media_url: str | None = None) -> tuple[dict, bool]:
     """Register an incident; returns (incident, created). The same key and body give the same
-    incident. ``media_url``: a photo or document the filer points to (kept in the event)."""
+    incident. ``media_url``: a photo or document the filer points to."""
     digest = request_hash(body, datum)
     if idempotency_key:
         existing = session.execute(text("SELECT incident_id AS id, request_hash FROM incident_requests "
@@ -208,7 +207,7 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
     lon, lat = body["lon"], body["lat"]
     located = located_inside(session, indexes, [lon] + [p[0] for p in body.get("related_positions", [])],
                              [lat] + [p[1] for p in body.get("related_positions", [])], datum,
-                             what="the incident's position")
+                             what=N_("the incident's position"))
     if (located.grid[1:] < 0).any():
         raise Invalid("a related position is outside Haikou", field="related_positions")
     chains = [describe(located, i, names=False) for i in range(len(located.grid))]
@@ -225,19 +224,20 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
               "village": place["village"], "grid": place["grid"], "level": rule.level, "rule": rule.name,
               "h3": int(located.cells[0]),
               "key": idempotency_key, "hash": digest, "spans": spans, "registered_at": now,
-              "due_at": now + timedelta(days=days),
+              "due_at": now + timedelta(days=days), "media_url": media_url,
               "parties": json.dumps(body["parties"], ensure_ascii=False) if body.get("parties") else None}
     try:
         with session.begin_nested():
             new_id = session.execute(text("""
                 INSERT INTO incidents (category, severity, status, occurred_at, registered_at, due_at, stage_started_at,
                     description, reporter_name, reporter_phone, parties, position, district_code, town_code,
-                    village_code, grid_code, h3, responsible_level, responsible_rule, spans, channel, channel_ref, source)
+                    village_code, grid_code, h3, responsible_level, responsible_rule, spans, channel, channel_ref, media_url,
+                    source)
                 VALUES (:category, :severity, 'registered', :occurred_at, :registered_at, :due_at, :registered_at,
                     :description,
                     :reporter_name, :reporter_phone, CAST(:parties AS jsonb),
                     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :district, :town,
-                    :village, :grid, :h3, :level, :rule, :spans, :source, :source_ref, 'api') RETURNING id"""),
+                    :village, :grid, :h3, :level, :rule, :spans, :source, :source_ref, :media_url, 'api') RETURNING id"""),
                 params).scalar_one()
             if idempotency_key:
                 session.execute(text("""INSERT INTO incident_requests (idempotency_key, request_hash, incident_id,
@@ -253,8 +253,7 @@ def create(session: Session, indexes: IndexCache, body: dict, *, datum: Datum, i
                       dispatch=dispatch, media_url=media_url)
     _restage(session, new_id, new_stage=False)   # stage_started_at was set with the row
     _event(session, new_id, actor=actor, action="register", to_status="registered",
-           details={"responsible_level": rule.level, "rule": rule.name, "spans": spans,
-                    **({"media_url": media_url} if media_url else {})})
+           details={"responsible_level": rule.level, "rule": rule.name, "spans": spans})
     if dispatch and is_mediated(body["category"]):
         auto_dispatch(session, new_id, actor=actor, required=False)
     return get(session, new_id, datum), True

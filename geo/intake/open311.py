@@ -123,7 +123,7 @@ def _present(row) -> dict:
             "zipcode": None, "lat": round(row.lat, 6), "long": round(row.lon, 6), "media_url": None}
 
 
-def requests(session: Session, *, ids: list[int] | None = None, service_code: str | None = None,
+def requests(session: Session, *, ids: list[int] | None = None, service_codes: list[str] | None = None,
              status: str | None = None, start: datetime | None = None, end: datetime | None = None) -> list[dict]:
     """Service requests, newest first: those of ``ids``, or those matching the filters within
     the spec's default window (the 90 days before ``end``, or after ``start``), at most 1,000."""
@@ -141,9 +141,9 @@ def requests(session: Session, *, ids: list[int] | None = None, service_code: st
         if end is not None:
             where.append("i.registered_at < :end")
             params["end"] = end
-    if service_code is not None:
-        where.append("i.category = :category")
-        params["category"] = Category(service_code).value
+    if service_codes is not None:
+        where.append("i.category = ANY(:categories)")
+        params["categories"] = service_codes
     if status is not None:
         where.append(("" if status == "open" else "NOT ") + "is_open(i.status)")
     rows = session.execute(text(_REQUESTS.format(where=" AND ".join(where))), params)
@@ -158,8 +158,17 @@ def request(session: Session, service_request_id: int) -> dict:
     return found[0]
 
 
+TOKEN_PREFIX = "open311:"   # a filing's token: its Idempotency-Key as stored; those of POST /incidents stay unknown here
+
+
+def token_of(idempotency_key: str) -> str:
+    return TOKEN_PREFIX + idempotency_key
+
+
 def filed(session: Session, token: str) -> int | None:
-    """The incident a filing's token (its Idempotency-Key) registered, if any."""
+    """The incident a filing's token registered, if any (a token not made by a filing: none)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
     return session.scalar(text("SELECT incident_id FROM incident_requests WHERE idempotency_key = :k"), {"k": token})
 
 
