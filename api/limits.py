@@ -4,6 +4,19 @@ from __future__ import annotations
 from api.problems import Problem, error_response
 
 
+def replaying(body: bytes, receive):
+    """An ASGI receive that hands on ``body``, read already, then what ``receive`` brings (a disconnect)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+    return replay
+
+
 class BodyLimit:
     """ASGI middleware: a body above ``limit`` bytes for a multipart upload, ``json_limit`` for any other, is a 413
     problem, by its Content-Length, or for a body sent in chunks as soon as that many bytes
@@ -36,16 +49,7 @@ class BodyLimit:
             if received > limit:
                 return await self._refuse(scope, receive, send, limit)
             more = message.get("more_body", False)
-        body, replayed = b"".join(chunks), False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
     @staticmethod
     async def _refuse(scope, receive, send, limit: int):

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from api.limits import replaying
 from api.problems import Problem, database_unavailable, error_response
 from geo.codes import CODE_LENGTH, Level
 from geo.errors import DomainError, TooLarge
@@ -258,15 +259,7 @@ async def _open311_key(scope, receive, request: Request):
     key = parse_qs(body.decode("utf-8", "replace")).get("api_key", [""])[0]
     if key:
         scope["headers"] = [*scope["headers"], (b"x-api-key", key.encode("utf-8", "replace"))]
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-    return replay
+    return replaying(body, receive)
 
 
 def _within_rate(request: Request, who: str) -> None:
