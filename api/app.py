@@ -20,6 +20,7 @@ from api.language import Language
 from api.limits import BodyLimit
 from api.routers import (
     areas,
+    attachments,
     audit,
     cameras,
     dashboard,
@@ -155,7 +156,7 @@ def create_app() -> FastAPI:
     app.add_middleware(Language)   # outermost: every answer, a refusal too, is in the request's language
     # The busiest first: Starlette tries the routes in order, and a map asks for tiles by the dozen.
     for module in (tiles, locate, health, areas, search, mediators, incidents, cameras, generations, plans, audit,
-                   dashboard, warnings, reports, ogc, open311, webhooks, maps, events):
+                   attachments, dashboard, warnings, reports, ogc, open311, webhooks, maps, events):
         app.include_router(module.router)
     _amend_openapi(app, problems.document, bodies.document, security.document, events.document)
     app.add_route("/docs", docs, include_in_schema=False)

@@ -127,7 +127,7 @@ DISPATCH_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{hours} h"), N_("{days} d"), N_(
                   N_("registered as case {id}"), N_("live"), N_("proposed no. 1: {why}"),
                   N_("the {shown} nearest their deadline of {total}"), N_("{name}: now click the exact place on the map"),
                   N_("live: case {id} {action}"), N_("reconnecting…"), N_("handling this case"), N_("source"),
-                  N_("photo or document"))
+                  N_("photo or document"), N_("file {name} kept with the case"))
 # The words mediator.js shows (api/templates/mediator.html).
 MEDIATOR_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{count} cases still running"), N_("no case is waiting for you"),
                   N_("Accept the case"), N_("handed back: the dispatchers choose another mediator"), N_("Hand back"),

@@ -10,6 +10,10 @@ from sqlalchemy import text
 
 from geo.i18n import label
 
+# A 1x1 PNG: what a phone's photo of the place stands for here.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c63385161"
+                    "03000388017dec2bb09e0000000049454e44ae426082")
+
 
 def workbench(browser, live_server, key, language="zh-CN"):
     """The workbench in a browser of its own (its own session cookie), and the page's errors."""
@@ -25,7 +29,7 @@ def workbench(browser, live_server, key, language="zh-CN"):
     return page, errors
 
 
-def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
+def test_a_dispatchers_morning(browser, live_server, api_keys, engine, tmp_path):
     key = api_keys["dispatcher"]
     mine, errors = workbench(browser, live_server, key)
     other, other_errors = workbench(browser, live_server, key)
@@ -83,6 +87,12 @@ def test_a_dispatchers_morning(browser, live_server, api_keys, engine):
     parties = "申请人 王某 13800000001；被申请人 陈某某"
     mine.wait_for_function(f"() => document.getElementById('c-facts').textContent.includes({parties!r})")
     assert "12345热线 · 12345-20261204-00318" in mine.inner_text("#c-facts")
+    photo = tmp_path / "围墙现场.png"   # a photo of the place, kept with the case
+    photo.write_bytes(PNG)
+    mine.set_input_files("#c-file", str(photo))
+    mine.click("#c-upload-send")
+    mine.wait_for_selector("#c-files a:has-text('围墙现场.png')")
+    assert "已存入案件" in mine.inner_text("#message")
     with engine.connect() as conn:
         placed = conn.execute(text("SELECT a.name FROM incidents i JOIN areas_now a ON a.code = i.village_code "
                                    "WHERE i.id = :id"), {"id": case_id}).scalar_one()

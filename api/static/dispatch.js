@@ -158,12 +158,36 @@
       var c = incident.position.coordinates;
       map.setView([c[1], c[0]], Math.max(map.getZoom(), 14));
       drawCard(incident);
+      drawFiles(incident.id);
       var near = {lon: c[0], lat: c[1], category: incident.category, k: 5, excluded: true};
       return api("GET", "/mediators/nearest?" + new URLSearchParams(near)).then(function (found) {
         if (asked === cardAsked) drawMediators(found);
       });
     }).catch(failed);
   }
+  // The case's photos and documents, each a download (the service keeps a photo's position to those who may see it).
+  function drawFiles(id) {
+    return api("GET", "/incidents/" + id + "/attachments").then(function (found) {
+      if (state.cardId !== id) return;
+      var list = clear($("c-files"));
+      found.items.forEach(function (file) {
+        list.appendChild(el("li", {}, [el("a", {href: "/incidents/" + id + "/attachments/" + file.id, text: file.filename}),
+                                       el("span", {text: " · " + Math.ceil(file.size / 1024) + " KiB · " + when(file.created_at)})]));
+      });
+      if (!found.items.length) list.appendChild(el("li", {text: "—"}));
+    }).catch(failed);
+  }
+  if ($("c-upload")) $("c-upload").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var id = state.cardId, form = new FormData();
+    form.append("file", $("c-file").files[0]);
+    $("c-upload-send").disabled = true;
+    api("POST", "/incidents/" + id + "/attachments", form).then(function (file) {
+      say(t("file {name} kept with the case", {name: file.filename}), true);
+      $("c-upload").reset();
+      return drawFiles(id);
+    }).catch(failed).then(function () { $("c-upload-send").disabled = false; });
+  });
   function drawCard(incident) {
     $("card").hidden = false;
     $("c-title").textContent = t("Case {id}: {category}", {id: incident.id, category: incident.category_label});

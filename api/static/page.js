@@ -21,7 +21,8 @@ window.gridPage = (function () {
   // A problem's detail names its field already, in the page's language: it is the error's message.
   function api(method, path, body, headers) {
     var options = {method: method, credentials: "same-origin", headers: Object.assign({"Accept": "application/json"}, headers)};
-    if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
+    if (body instanceof FormData) options.body = body;   // a file: the browser writes the multipart form
+    else if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
     return fetch(path, options).then(function (response) {
       if (response.status === 204) return null;
       return response.json().then(function (data) {

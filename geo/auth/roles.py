@@ -67,8 +67,8 @@ def with_labels(layers: frozenset[str]) -> frozenset[str]:
 # An embedded page draws tiles, looks up its area's outline, searches, and labels the areas in its view.
 EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search$")
 # A mediator's page, their cases (the routes keep them to their own) and the outline of a case's village.
-MEDIATOR_READS = re.compile(r"^/mediator/?$|^/incidents(/\d+)?$|^/areas/\d+$")
-MEDIATOR_WRITES = re.compile(r"^/incidents/\d+/(transitions|decline)$")
+MEDIATOR_READS = re.compile(r"^/mediator/?$|^/incidents(/\d+)?$|^/incidents/\d+/attachments(/\d+)?$|^/areas/\d+$")
+MEDIATOR_WRITES = re.compile(r"^/incidents/\d+/(transitions|decline|attachments)$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
 # Reads kept to some roles, first match wins: the audit log; another person's mediator page
 # (a mediator key opens its own, above).

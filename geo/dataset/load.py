@@ -32,7 +32,7 @@ from geo.progress import steps
 from geo.text import check_name
 
 TABLES = ("areas, area_shapes, h3_cells, incidents, mediators, organisations, cameras, camera_cells, generations, "
-          "dataset_loads, webhook_outbox")   # subscriptions stay, as keys do
+          "dataset_loads, webhook_outbox, incident_attachments")   # subscriptions stay, as keys do
 
 
 class DatasetMissing(FileNotFoundError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, String,
-                        Text, func, text)
+from sqlalchemy import (ARRAY, BigInteger, CheckConstraint, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer,
+                        LargeBinary, String, Text, func, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
@@ -73,6 +73,25 @@ class Incident(Base):
     stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stage_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stage_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Attachment(Base):
+    """A photo or scanned document of a case (geo.incidents.attachments; migration 0023)."""
+
+    __tablename__ = "incident_attachments"
+    __table_args__ = (CheckConstraint("media_type IN ('image/jpeg', 'image/png', 'application/pdf')",
+                                      name="attachment_type_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    filename: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class TransactionId(UserDefinedType):
