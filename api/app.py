@@ -33,6 +33,7 @@ from api.routers import (
     mediators,
     ogc,
     open311,
+    patrols,
     plans,
     reports,
     search,
@@ -156,7 +157,7 @@ def create_app() -> FastAPI:
     app.add_middleware(Language)   # outermost: every answer, a refusal too, is in the request's language
     # The busiest first: Starlette tries the routes in order, and a map asks for tiles by the dozen.
     for module in (tiles, locate, health, areas, search, mediators, incidents, cameras, generations, plans, audit,
-                   attachments, dashboard, warnings, reports, ogc, open311, webhooks, maps, events):
+                   attachments, patrols, dashboard, warnings, reports, ogc, open311, webhooks, maps, events):
         app.include_router(module.router)
     _amend_openapi(app, problems.document, bodies.document, security.document, events.document)
     app.add_route("/docs", docs, include_in_schema=False)

@@ -128,6 +128,12 @@ DISPATCH_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{hours} h"), N_("{days} d"), N_(
                   N_("the {shown} nearest their deadline of {total}"), N_("{name}: now click the exact place on the map"),
                   N_("live: case {id} {action}"), N_("reconnecting…"), N_("handling this case"), N_("source"),
                   N_("photo or document"), N_("file {name} kept with the case"))
+# The words field.js shows (api/templates/field.html).
+FIELD_WORDS = (*PAGE_WORDS, N_("online"), N_("no signal: reports wait on this phone"), N_("{count} waiting"),
+               N_("check-in"), N_("Remove"), N_("nothing waits"), N_("as seen {when}"),
+               N_("this phone cannot tell where it is"), N_("tap the map for the place first, or use where you are"),
+               N_("report kept; sending"), N_("report kept on this phone: it is sent when there is a signal"),
+               N_("check-in kept"))
 # The words mediator.js shows (api/templates/mediator.html).
 MEDIATOR_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{count} cases still running"), N_("no case is waiting for you"),
                   N_("Accept the case"), N_("handed back: the dispatchers choose another mediator"), N_("Hand back"),

@@ -359,7 +359,7 @@ def warning_calibrate(runs: int = typer.Option(200, min=1, help="Noise and plant
 
 @auth_app.command("create-key")
 @fails_cleanly("auth create-key")
-def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer, embed, "
+def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatcher, camera_admin, viewer, embed, grid_worker, "
                                                         "mediator, or intake (Open311 filings only)."),
                     name: str = typer.Option(..., help="Who or what uses it (shown in the audit log)."),
                     expires_days: float = typer.Option(None, help="Days until it expires; default never."),
@@ -370,7 +370,8 @@ def auth_create_key(role: str = typer.Option(..., help="admin, planner, dispatch
                                                            "boundaries and aggregates; incidents, mediators, cameras "
                                                            "and camera_fov only if named)."),
                     mediator: int = typer.Option(None, help="Mediator keys: the mediator's id (their cases only)."),
-                    area: str = typer.Option(None, help="Dispatcher and viewer keys: a district, town or village code "
+                    area: str = typer.Option(None, help="Dispatcher and viewer keys: a district, town or village code; grid "
+                                                        "worker keys (required): a grid or village code "
                                                         "(the incidents of that area only)."),
                     quiet: bool = typer.Option(False, help="Print only the key.")) -> None:
     """Make an API key; the key is printed once and stored only as a hash."""

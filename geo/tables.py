@@ -18,6 +18,7 @@ def all_tables() -> MetaData:
     from geo.cameras import models as _cameras  # noqa: F401
     from geo.incidents import models as _incidents  # noqa: F401
     from geo.mediation import models as _mediation  # noqa: F401
+    from geo.patrols import models as _patrols  # noqa: F401
     from geo.planning import models as _planning  # noqa: F401
     from geo.webhooks import models as _webhooks  # noqa: F401
     return Base.metadata

@@ -59,7 +59,7 @@ def db_areas(engine) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="session")
 def api_keys(engine) -> dict[str, str]:
     """A key for every role (the embed key for https://portal.example; the mediator key for
-    MEDIATOR_SQL's mediator), made once per session."""
+    MEDIATOR_SQL's mediator; the grid worker's for the first grid), made once per session."""
     from sqlalchemy.orm import Session
 
     from geo.auth import keys
@@ -68,10 +68,12 @@ def api_keys(engine) -> dict[str, str]:
     made = {}
     with Session(engine) as session, session.begin():
         mediator = session.execute(text(MEDIATOR_SQL)).scalar_one()
+        grid = session.execute(text("SELECT min(code) FROM areas_now WHERE level = 'grid'")).scalar_one()
         for role in Role:
             origins = ["https://portal.example"] if role is Role.EMBED else None
             made[role.value], _ = keys.create(session, name=f"tests-{role.value}", role=role, expires_days=1,
-                                              origins=origins, mediator_id=mediator if role is Role.MEDIATOR else None)
+                                              origins=origins, mediator_id=mediator if role is Role.MEDIATOR else None,
+                                              area=grid if role is Role.GRID_WORKER else None)
     return made
 
 

@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy import text
 
 from api.routers.tiles import MVT, PBF
+from geo.incidents.attachments import MEDIA_TYPES
 
 JSON_TYPES = ("application/json", "application/geo+json")
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
@@ -78,7 +79,7 @@ def test_a_wrong_answer_breaks_the_contract(live_server, admin_key, document):
 def test_a_generated_client_calls_the_api(document, live_server, api_keys, engine, tmp_path):
     spec, config = tmp_path / "openapi.json", tmp_path / "generator.json"
     spec.write_bytes(orjson.dumps(document))
-    bytes_types = {MVT: "application/octet-stream", PBF: "application/octet-stream"}   # tiles and glyphs are bytes
+    bytes_types = {media: "application/octet-stream" for media in (MVT, PBF, *MEDIA_TYPES)}   # tiles, glyphs, files: bytes
     config.write_bytes(orjson.dumps({"content_type_overrides": bytes_types}))
     made = subprocess.run([str(GENERATOR), "generate", "--path", str(spec), "--output-path", str(tmp_path / "client"),
                            "--meta", "none", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path,

@@ -23,6 +23,7 @@ PAGES = {
     "planner-draft": ("/planner?plan={plan}&key={planner}", "() => window.plannerReady === true"),
     "dispatch": ("/dispatch?key={dispatcher}", "() => document.querySelectorAll('#cases li').length > 0"),
     "mediator": ("/mediator?key={mediator}", "() => document.getElementById('count').textContent.length > 0"),
+    "field": ("/field?key={grid_worker}", "() => document.getElementById('network').textContent.length > 0"),
     "embed-overview": ("/embed/overview?key={embed}", "() => window.labelsShown !== undefined"),
     "embed-area": ("/embed/area?code={town}&key={embed}", "() => window.lastSearch && window.labelsShown"),
     "embed-heat": ("/embed/heat?key={embed}", "() => window.labelsShown !== undefined"),

@@ -18,8 +18,9 @@ DUMMY = {"code": "460106005", "layers": "grids", "z": "10", "x": "836", "y": "44
          "generation": "1", "collectionId": "towns", "featureId": "460106005",
          "fontstack": "Noto Sans Regular", "range": "0-255", "fmt": "json", "service_code": "neighbourhood",
          "service_request_id": "1", "token": "00000000-0000-0000-0000-000000000000", "subscription_id": "1",
-         "delivery_id": "1"}
-OPEN = {"/health", "/fonts/Noto Sans Regular/0-255.pbf"}   # the glyphs are a font, not data
+         "delivery_id": "1", "attachment_id": "1"}
+OPEN = {"/health", "/fonts/Noto Sans Regular/0-255.pbf",   # the glyphs are a font, not data
+        "/field/manifest.webmanifest", "/field/sw.js"}   # what a browser asks for without credentials
 OPEN_READS = "/open311/"   # Open311's services and requests: public reads with nothing personal
 
 

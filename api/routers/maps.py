@@ -1,11 +1,13 @@
 """Map pages: the full map for dispatchers and planners, and embeddable views for other portals."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from api import maps
@@ -17,7 +19,7 @@ from api.security import allowed_layers
 from geo.areas.service import area_in_force, area_name, data_as_of, index_resolution
 from geo.auth.roles import Role, may
 from geo.errors import Invalid, NotFound
-from geo.i18n import label, templates, translate, words
+from geo.i18n import N_, current, label, templates, translate, words
 from geo.incidents.models import ACTIONS, REFERENCE_NEEDED, ROUTES, SOURCES, STATUSES
 from geo.incidents.service import LEVEL_AREA
 from geo.mediation import service as mediators
@@ -48,6 +50,21 @@ def full_map(request: Request, session: Annotated[Session, Depends(get_read_sess
 
 
 PAGES = templates(Path(__file__).resolve().parents[1] / "templates")
+FIELD_WORKER = Path(__file__).resolve().parents[1] / "static" / "field-sw.js"
+
+
+class FieldManifest(BaseModel):
+    """A web app manifest (W3C): the field page as an app."""
+
+    name: str
+    short_name: str
+    lang: str
+    start_url: str
+    scope: str
+    display: str
+    background_color: str
+    theme_color: str
+    icons: list[dict]
 
 
 @router.get("/planner", response_class=HTMLResponse)
@@ -112,6 +129,38 @@ def mediator_page(request: Request, session: Annotated[Session, Depends(get_read
     config = {"words": words(maps.MEDIATOR_WORDS), "mediator": {"id": whose, "name": person["name"]},
               "mayAct": may(principal.role, "POST", "/incidents/1/transitions"), **_lifecycle()}
     return HTMLResponse(PAGES.get_template("mediator.html").render(config=config))   # tojson escapes <, >, &, '
+
+
+@router.get("/field", response_class=HTMLResponse, responses=answers(404))
+def field_page(request: Request, session: Annotated[Session, Depends(get_read_session)]) -> HTMLResponse:
+    """A grid worker's page, made for a phone and for no signal: report a case at a tapped
+    or located place with photos, check in on patrol, see the grid's open cases. Reports
+    made offline wait on the phone and are sent once when the network returns. Opened with
+    a grid worker's key (``?key=`` once), which names the grid."""
+    area = request.state.principal.area
+    if area is None:
+        raise Invalid("open the field page with a grid worker's key (it names the grid)", field="credentials")
+    config = {"words": words(maps.FIELD_WORDS), "area": {"code": area, "name": area_name(session, area) or area},
+              "categories": _choices("category", Category), "severities": _choices("severity", Severity)}
+    return HTMLResponse(PAGES.get_template("field.html").render(config=config))   # tojson escapes <, >, &, '
+
+
+@router.get("/field/manifest.webmanifest", response_model=FieldManifest)
+def field_manifest() -> Response:
+    """What makes the field page installable on a phone's home screen."""
+    return Response(json.dumps({
+        "name": translate(N_("Field reports")), "short_name": translate(N_("Field reports")), "lang": current(),
+        "start_url": "/field", "scope": "/field", "display": "standalone", "background_color": "#ffffff",
+        "theme_color": "#1a7f37", "icons": [{"src": "/static/field-icon.svg", "sizes": "any", "type": "image/svg+xml"}]},
+        ensure_ascii=False), media_type="application/manifest+json")
+
+
+@router.get("/field/sw.js", response_class=Response, responses={200: {"content": {"text/javascript": {}},
+                                                                     "description": "the field page's service worker"}})
+def field_service_worker() -> Response:
+    """The field page's service worker, allowed to serve /field (it lives under it)."""
+    return Response(FIELD_WORKER.read_bytes(), media_type="text/javascript",
+                    headers={"Service-Worker-Allowed": "/field", "Cache-Control": "no-cache"})
 
 
 @router.get("/embed/{view}", response_class=HTMLResponse)

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from geo.auth.models import ApiKey, ServiceSecret
 from geo.areas.service import area_in_force
-from geo.auth.roles import AREA_KEY_LAYERS, AREA_LEVELS, AREA_ROLES, EMBED_PAGES, PRIVATE_LAYERS, PUBLIC_LAYERS, Role, \
-    with_labels
+from geo.auth.roles import (AREA_KEY_LAYERS, AREA_LEVELS, AREA_ROLES, EMBED_PAGES, GRID_WORKER_LEVELS, PRIVATE_LAYERS,
+                            PUBLIC_LAYERS, Role, with_labels)
 from geo.i18n import N_
 from geo.mediation import service as mediators
 from geo.errors import DomainError, Invalid, NotFound
@@ -91,10 +91,15 @@ def create(session: Session, *, name: str, role: Role | str, expires_days: float
         raise Invalid("a mediator key, and only a mediator key, names its mediator", field="mediator_id")
     if mediator_id is not None:
         mediators.get(session, mediator_id)   # NotFound naming it
+    if role is Role.GRID_WORKER and area is None:
+        raise Invalid("a grid worker key names the grid (or village) the worker patrols", field="area")
     if area is not None:
         if role not in AREA_ROLES:
-            raise Invalid("only dispatcher and viewer keys are kept to an area", field="area")
-        if area_in_force(session, area)["level"] not in AREA_LEVELS:
+            raise Invalid("only dispatcher, viewer and grid worker keys are kept to an area", field="area")
+        level = area_in_force(session, area)["level"]
+        if role is Role.GRID_WORKER and level not in GRID_WORKER_LEVELS:
+            raise Invalid("a grid worker key is kept to a grid or a village", field="area")
+        if role is not Role.GRID_WORKER and level not in AREA_LEVELS:
             raise Invalid("a key is kept to a district, a town or a village", field="area")
     if role is Role.EMBED and not origins:
         raise Invalid("an embed key needs the origins (https://portal.example) allowed to use it", field="origins")

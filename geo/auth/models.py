@@ -13,11 +13,13 @@ from geo.tables import Base
 class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (CheckConstraint("role IN ('admin','planner','dispatcher','camera_admin','viewer','embed',"
-                                      "'mediator','intake')", name="role_known"),   # 0020
+                                      "'mediator','intake','grid_worker')", name="role_known"),   # 0020, 0024
                       CheckConstraint("(role = 'mediator') = (mediator_id IS NOT NULL)",
                                       name="mediator_keys_name_their_mediator"),
-                      CheckConstraint("area_code IS NULL OR role IN ('dispatcher', 'viewer')",
-                                      name="area_keys_are_dispatchers_or_viewers"))
+                      CheckConstraint("area_code IS NULL OR role IN ('dispatcher', 'viewer', 'grid_worker')",
+                                      name="area_keys_are_dispatchers_or_viewers"),
+                      CheckConstraint("role <> 'grid_worker' OR area_code IS NOT NULL",
+                                      name="grid_workers_name_their_grid"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     prefix: Mapped[str] = mapped_column(String(12), unique=True)      # shown in lists, used to find the key

@@ -7,6 +7,9 @@ embed pages (and the outline of one area, which an embedded area page zooms to) 
 from the portals (origins) its key names, and only the views and layers the key names.
 mediator: one mediator's own cases (their key names the mediator), on the /mediator page:
 read them with the parties' contacts, and take them through the lifecycle or hand them back.
+grid_worker: a grid worker (网格员) on patrol, their key kept to the grid (or village) they
+walk: the /field page, reports of cases there (with photos), patrol check-ins, and the
+cases of their grid.
 intake: another system that files cases (the 12345 hotline platform, a portal, a
 mini-program) through Open311 GeoReport v2, and nothing else; the Open311 reads are public.
 
@@ -29,20 +32,24 @@ class Role(StrEnum):
     EMBED = "embed"
     MEDIATOR = "mediator"
     INTAKE = "intake"
+    GRID_WORKER = "grid_worker"
 
 
 READERS = {Role.ADMIN, Role.PLANNER, Role.DISPATCHER, Role.CAMERA_ADMIN, Role.VIEWER}
 SEES_PERSONAL_DATA = {Role.ADMIN, Role.DISPATCHER, Role.MEDIATOR}   # a mediator: of their own cases only
-AREA_ROLES = frozenset({Role.DISPATCHER, Role.VIEWER})   # the roles whose keys may be kept to an area
+AREA_ROLES = frozenset({Role.DISPATCHER, Role.VIEWER, Role.GRID_WORKER})   # the roles whose keys may be kept to an area
 AREA_LEVELS = ("district", "town", "village")             # the areas they may be kept to
+GRID_WORKER_LEVELS = ("village", "grid")                  # a grid worker walks a grid (or a village's grids)
 # Open without credentials: health, the API documents, the pages' own scripts and styles and
 # the map fonts (glyphs) that MapLibre styles name.
-PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc)$|^/(vendor|static|fonts)/")
+# The field page's manifest and service worker too: a browser asks for them without credentials.
+PUBLIC = re.compile(r"^/(health|openapi\.json|docs|docs/oauth2-redirect|redoc|field/sw\.js|field/manifest\.webmanifest)$"
+                    r"|^/(vendor|static|fonts)/")
 # Open to anonymous reads (GET and HEAD): Open311's services and requests, which carry no personal data.
 PUBLIC_READS = re.compile(r"^/open311/")
 OPEN311_REQUESTS = re.compile(r"^/open311/v2/requests\.(json|xml)$")   # POST: file a case
 # Pages a person opens with ?key= once: the key becomes a session cookie and leaves the URL.
-SESSION_PAGES = re.compile(r"^/(map|planner|dispatch|mediator)/?$")
+SESSION_PAGES = re.compile(r"^/(map|planner|dispatch|mediator|field)/?$")
 
 # What a public page may show: boundaries and aggregates. Individual incidents, mediators
 # and camera geometry are PRIVATE_LAYERS: an embed key serves them only when it names them
@@ -69,6 +76,9 @@ EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search
 # A mediator's page, their cases (the routes keep them to their own) and the outline of a case's village.
 MEDIATOR_READS = re.compile(r"^/mediator/?$|^/incidents(/\d+)?$|^/incidents/\d+/attachments(/\d+)?$|^/areas/\d+$")
 MEDIATOR_WRITES = re.compile(r"^/incidents/\d+/(transitions|decline|attachments)$")
+# A grid worker's page (its script, manifest and service worker), their grid's cases and outline, their check-ins.
+GRID_WORKER_READS = re.compile(r"^/field/?$|^/incidents(/\d+)?$|^/areas/\d+$|^/patrols$")
+GRID_WORKER_WRITES = re.compile(r"^/incidents$|^/incidents/\d+/attachments$|^/patrols$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
 # Reads kept to some roles, first match wins: the audit log; another person's mediator page
 # (a mediator key opens its own, above).
@@ -79,7 +89,7 @@ KEPT_READS = [
 # Writes (any method but GET and HEAD), first match wins.
 WRITERS = [
     (re.compile(r"^/(plans|generations)(/|$)"), {Role.ADMIN, Role.PLANNER}),
-    (re.compile(r"^/(incidents|mediators)(/|$)"), {Role.ADMIN, Role.DISPATCHER}),
+    (re.compile(r"^/(incidents|mediators|patrols)(/|$)"), {Role.ADMIN, Role.DISPATCHER}),
     (re.compile(r"^/cameras(/|$)"), {Role.ADMIN, Role.CAMERA_ADMIN}),
     (OPEN311_REQUESTS, {Role.ADMIN, Role.DISPATCHER}),   # and INTAKE, above
 ]
@@ -97,6 +107,8 @@ def may(role: Role, method: str, path: str) -> bool:
         return method in ("GET", "HEAD") and bool(EMBEDDABLE.match(path))
     if role is Role.MEDIATOR:
         return bool((MEDIATOR_READS if reading else MEDIATOR_WRITES).match(path))
+    if role is Role.GRID_WORKER:
+        return bool((GRID_WORKER_READS if reading else GRID_WORKER_WRITES).match(path))
     if role is Role.INTAKE:
         return bool((PUBLIC_READS if reading else OPEN311_REQUESTS).match(path))
     if reading:
