@@ -133,7 +133,7 @@ FIELD_WORDS = (*PAGE_WORDS, N_("online"), N_("no signal: reports wait on this ph
                N_("check-in"), N_("Remove"), N_("nothing waits"), N_("as seen {when}"),
                N_("this phone cannot tell where it is"), N_("tap the map for the place first, or use where you are"),
                N_("report kept; sending"), N_("report kept on this phone: it is sent when there is a signal"),
-               N_("check-in kept"))
+               N_("check-in kept"), N_("case {id} is registered; a photo was not kept: {reason}"))
 # The words mediator.js shows (api/templates/mediator.html).
 MEDIATOR_WORDS = (*PAGE_WORDS, *CARD_WORDS, N_("{count} cases still running"), N_("no case is waiting for you"),
                   N_("Accept the case"), N_("handed back: the dispatchers choose another mediator"), N_("Hand back"),

@@ -1,6 +1,8 @@
 """A grid worker's /field page on a phone-sized headless Chromium: it keeps working with no
 signal (its service worker serves it), two reports and a check-in made offline wait on the
 phone, and when the network returns each reaches the service once."""
+import uuid
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -47,7 +49,9 @@ def test_reports_made_with_no_signal_are_registered_once_when_it_returns(browser
     page.wait_for_function("() => document.getElementById('network').textContent.includes('无信号')")
     photo = tmp_path / "路灯.png"
     photo.write_bytes(PNG)
-    for description, photos in (("路口路灯损坏，夜间无照明", [str(photo)]), ("巷道内垃圾堆放，散发异味", [])):
+    tag = uuid.uuid4().hex[:6]   # this run's reports, whatever else the database holds
+    lamp, litter = f"路口路灯损坏，夜间无照明 {tag}", f"巷道内垃圾堆放，散发异味 {tag}"
+    for description, photos in ((lamp, [str(photo)]), (litter, [])):
         page.click("#here")
         page.wait_for_function("() => document.getElementById('place').textContent.includes(',')")
         page.select_option("#f-category", "other")
@@ -58,20 +62,19 @@ def test_reports_made_with_no_signal_are_registered_once_when_it_returns(browser
     page.click("#check-in")
     page.wait_for_function("() => document.getElementById('network').textContent.includes('3 条待发送')")
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM incidents WHERE description LIKE '%路灯损坏%'")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM incidents WHERE description = :d"), {"d": lamp}).scalar_one() == 0
 
     context.set_offline(False)   # the signal returns: what waited is sent
     page.wait_for_function("() => document.getElementById('network').textContent.includes('0 条待发送')", timeout=30_000)
     with engine.connect() as conn:
         filed = conn.execute(text("""SELECT description, channel, grid_code,
                                             (SELECT count(*) FROM incident_attachments a WHERE a.incident_id = i.id) AS files
-                                       FROM incidents i WHERE description IN ('路口路灯损坏，夜间无照明',
-                                                                              '巷道内垃圾堆放，散发异味')
-                                      ORDER BY description""")).all()
+                                       FROM incidents i WHERE description IN (:lamp, :litter)
+                                      ORDER BY description"""), {"lamp": lamp, "litter": litter}).all()
         checkins = conn.execute(text("SELECT grid_code FROM patrol_checkins WHERE actor = 'key:tests-grid-worker'")).all()
     assert [(f.description, f.channel, f.grid_code, f.files) for f in filed] == [
-        ("巷道内垃圾堆放，散发异味", "grid_worker", grid_worker["code"], 0),
-        ("路口路灯损坏，夜间无照明", "grid_worker", grid_worker["code"], 1)], "each report once, in the grid, with its photo"
+        (litter, "grid_worker", grid_worker["code"], 0),
+        (lamp, "grid_worker", grid_worker["code"], 1)], "each report once, in the grid, with its photo"
     assert [c.grid_code for c in checkins] == [grid_worker["code"]]
     page.wait_for_function("() => document.getElementById('mine').textContent.includes('路灯') || "
                            "document.getElementById('mine').children.length > 0")

@@ -162,9 +162,26 @@ def test_the_log_replays_a_delivery_and_only_admins_reach_webhooks(client, recei
     assert client.get(f"/webhooks/{subscription}").status_code == 404
 
 
+def test_a_dead_receiver_is_tried_once_a_wait_not_once_a_delivery(client, engine):
+    """A receiver that is down held up the courier once per delivery (5 s each when it hangs):
+    a failure now puts off that receiver's other deliveries too."""
+    dead = Receiver()   # a port nothing listens on
+    subscription = client.post("/webhooks", json={"url": dead.url, "actions": ["register"]}).json()["id"]
+    try:
+        for _ in range(4):
+            client.post("/incidents", json=CASE, params={"dispatch": False})
+        time.sleep(3)
+        log = client.get(f"/webhooks/{subscription}/deliveries").json()["items"]
+    finally:
+        client.delete(f"/webhooks/{subscription}")
+    assert len(log) == 4 and not any(d["delivered_at"] for d in log)
+    assert sum(d["attempts"] for d in log) <= 3, log   # not 4 deliveries, each retried after 1 and 2 s
+
+
 @pytest.mark.parametrize("body,field", [({"url": "ftp://x.example/h"}, "url"), ({"url": "http://x/h", "actions": ["fly"]},
                                                                               "actions.0"),
-                                        ({"url": "http://x/h", "area": "460199"}, "area")])
+                                        ({"url": "http://x/h", "area": "460199"}, "area"),
+                                        ({"url": "http://user:secret@x/h"}, "url")])
 def test_a_bad_subscription_is_refused_naming_the_field(client, body, field):
     refused = client.post("/webhooks", json=body)
     assert refused.status_code in (404, 422) and refused.json()["field"] == field, refused.json()

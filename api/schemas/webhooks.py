@@ -14,7 +14,8 @@ class SubscriptionCreate(BaseModel):
     """Whom to tell of which incident events: every action if none are named, the city's
     cases if no area is."""
 
-    url: str = Field(max_length=2000, pattern=r"^https?://[^\s/?#]+[^\s]*$", description="where deliveries are POSTed")
+    url: str = Field(max_length=2000, pattern=r"^https?://[^\s/?#@]+(/[^\s]*)?$",
+                     description="where deliveries are POSTed (no user:password in it: the log and the list show it)")
     actions: list[EventAction] = Field(default_factory=list, max_length=20,
                                        description="register, dispatch, transition...; empty: all")
     area: str | None = Field(None, pattern=r"^\d{6,15}$", description="a district, town or village code: its cases only")

@@ -53,17 +53,25 @@
       });
     return first.then(function (id) { return photos(item, id); }).then(function () { return forget(item); })
       .catch(function (error) {
-        if (!error.data) throw error;   // no network: it waits for the next chance
+        if (!refusal(error)) throw error;   // no network, a busy or restarting service, a lapsed session: it waits
         item.refused = error.message;
         return keep(item);
       });
+  }
+  // The service said no to this item itself (a 4xx about it), not "not now" (401, 408, 429, 5xx).
+  function refusal(error) {
+    var status = error.data && error.data.status;
+    return status >= 400 && status < 500 && [401, 408, 429].indexOf(status) < 0;
   }
   function photos(item, id) {
     if (item.kind !== "report" || item.photosSent >= item.photos.length) return Promise.resolve();
     var form = new FormData();
     var photo = item.photos[item.photosSent];
     form.append("file", photo, photo.name || "photo-" + (item.photosSent + 1));
-    return api("POST", "/incidents/" + id + "/attachments", form).then(function () {
+    return api("POST", "/incidents/" + id + "/attachments", form).catch(function (error) {
+      if (!refusal(error)) throw error;
+      say(t("case {id} is registered; a photo was not kept: {reason}", {id: id, reason: error.message}));
+    }).then(function () {   // the case is registered: a refused photo does not hold up the others
       item.photosSent += 1;
       return keep(item).then(function () { return photos(item, id); });
     });
@@ -186,4 +194,5 @@
   window.addEventListener("online", sendAll);
   window.addEventListener("offline", show);
   sendAll();
+  if (!navigator.onLine) mine();   // as last seen
 }());

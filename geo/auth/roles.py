@@ -77,7 +77,8 @@ EMBEDDABLE = re.compile(r"^/(tiles|styles|embed)/|^/areas/(\d+|labels)$|^/search
 MEDIATOR_READS = re.compile(r"^/mediator/?$|^/incidents(/\d+)?$|^/incidents/\d+/attachments(/\d+)?$|^/areas/\d+$")
 MEDIATOR_WRITES = re.compile(r"^/incidents/\d+/(transitions|decline|attachments)$")
 # A grid worker's page (its script, manifest and service worker), their grid's cases and outline, their check-ins.
-GRID_WORKER_READS = re.compile(r"^/field/?$|^/incidents(/\d+)?$|^/areas/\d+$|^/patrols$")
+GRID_WORKER_READS = re.compile(r"^/field/?$|^/incidents(/\d+)?$|^/incidents/\d+/attachments(/\d+)?$|^/areas/\d+$"
+                               r"|^/patrols$")
 GRID_WORKER_WRITES = re.compile(r"^/incidents$|^/incidents/\d+/attachments$|^/patrols$")
 READS_BY_POST = re.compile(r"^/locate$")   # a batch of points to locate changes nothing
 # Reads kept to some roles, first match wins: the audit log; another person's mediator page

@@ -25,7 +25,7 @@ from geo.webhooks.service import sign
 log = logging.getLogger(__name__)
 
 _NEXT = """
-    SELECT o.id, o.action, o.payload, o.attempts, s.url, s.secret FROM webhook_outbox o
+    SELECT o.id, o.subscription_id, o.action, o.payload, o.attempts, s.url, s.secret FROM webhook_outbox o
       JOIN webhook_subscriptions s ON s.id = o.subscription_id AND s.active
      WHERE o.delivered_at IS NULL AND o.next_attempt_at <= now()
        AND NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.subscription_id = o.subscription_id
@@ -88,7 +88,14 @@ class Courier:
         return answer.status_code, None if answer.is_success else f"HTTP {answer.status_code}"
 
     def _record(self, session: Session, due, status: int | None, error: str | None) -> None:
+        """The outcome; a failure puts off the receiver's other waiting deliveries too, so one
+        receiver that is down or hangs is tried once a wait, not once per delivery."""
         wait = min(self.settings.retry_seconds * 2 ** due.attempts, self.settings.max_retry_seconds)
+        if error is not None:
+            session.execute(text("""
+                UPDATE webhook_outbox SET next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => :wait))
+                 WHERE subscription_id = :subscription AND delivered_at IS NULL AND id <> :id"""),
+                            {"wait": wait, "subscription": due.subscription_id, "id": due.id})
         session.execute(text("""
             UPDATE webhook_outbox SET attempts = attempts + 1, last_status = :status, last_error = :error,
                    delivered_at = CASE WHEN CAST(:error AS text) IS NULL THEN now() END,

@@ -36,10 +36,13 @@ _PAYLOAD = """jsonb_build_object(
 
 def enqueue(session: Session, event_id: int) -> None:
     """Write the deliveries of an incident event, in its transaction, for every active
-    subscription to its action whose area holds the case."""
+    subscription to its action whose area holds the case (after the receiver's put-off
+    deliveries, if it is failing: geo.webhooks.courier)."""
     session.execute(text(f"""
-        INSERT INTO webhook_outbox (subscription_id, incident_id, event_id, action, payload)
-        SELECT s.id, i.id, e.id, e.action, {_PAYLOAD}
+        INSERT INTO webhook_outbox (subscription_id, incident_id, event_id, action, payload, next_attempt_at)
+        SELECT s.id, i.id, e.id, e.action, {_PAYLOAD},
+               greatest(now(), (SELECT max(p.next_attempt_at) FROM webhook_outbox p
+                                 WHERE p.subscription_id = s.id AND p.delivered_at IS NULL))
           FROM incident_events e JOIN incidents i ON i.id = e.incident_id AND i.registered_at = e.incident_registered_at
           JOIN webhook_subscriptions s ON s.active AND e.action = ANY(s.actions)
                AND (s.area_code IS NULL OR left(i.grid_code, length(s.area_code)) = s.area_code)
