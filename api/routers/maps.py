@@ -1,12 +1,11 @@
 """Map pages: the full map for dispatchers and planners, and embeddable views for other portals."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -145,14 +144,17 @@ def field_page(request: Request, session: Annotated[Session, Depends(get_read_se
     return HTMLResponse(PAGES.get_template("field.html").render(config=config))   # tojson escapes <, >, &, '
 
 
-@router.get("/field/manifest.webmanifest", response_model=FieldManifest)
-def field_manifest() -> Response:
+class ManifestResponse(JSONResponse):
+    media_type = "application/manifest+json"
+
+
+@router.get("/field/manifest.webmanifest", response_model=FieldManifest, response_class=ManifestResponse)
+def field_manifest() -> dict:
     """What makes the field page installable on a phone's home screen."""
-    return Response(json.dumps({
-        "name": translate(N_("Field reports")), "short_name": translate(N_("Field reports")), "lang": current(),
-        "start_url": "/field", "scope": "/field", "display": "standalone", "background_color": "#ffffff",
-        "theme_color": "#1a7f37", "icons": [{"src": "/static/field-icon.svg", "sizes": "any", "type": "image/svg+xml"}]},
-        ensure_ascii=False), media_type="application/manifest+json")
+    return {"name": translate(N_("Field reports")), "short_name": translate(N_("Field reports")), "lang": current(),
+            "start_url": "/field", "scope": "/field", "display": "standalone", "background_color": "#ffffff",
+            "theme_color": "#1a7f37",
+            "icons": [{"src": "/static/field-icon.svg", "sizes": "any", "type": "image/svg+xml"}]}
 
 
 @router.get("/field/sw.js", response_class=Response, responses={200: {"content": {"text/javascript": {}},
