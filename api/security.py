@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import Annotated
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -368,6 +369,10 @@ def reach(request: Request) -> Reach:
     if principal is None:
         return EVERY_INCIDENT
     return Reach(mediator_id=principal.mediator_id if principal.role is Role.MEDIATOR else None, area=principal.area)
+
+
+# A route's ``reached: Reached = EVERY_INCIDENT``: the incidents its caller reaches (see ``reach``).
+Reached = Annotated[Reach, Depends(reach)]
 
 
 def redact(data, fields: tuple[str, ...], allowed: bool):

@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 from api.dependencies import Transaction, get_actor, get_session
 from api.params import known_query
 from api.problems import answers
-from api.security import reach, sees_personal_data
+from api.security import Reached, sees_personal_data
 from geo.incidents import attachments, service
 from geo.text import PlainText
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 IncidentId = Annotated[int, Path(ge=1, le=2**62)]
-Reached = Annotated[service.Reach, Depends(reach)]
 
 
 class AttachmentRead(BaseModel):

@@ -12,7 +12,7 @@ from api.problems import answers
 from api.schemas.incidents import (CountLevel, DeclineRequest, DispatchRequest, EscalateRequest, Escalated, ExtendRequest, Group,
                                    IncidentCounts, IncidentCreate, IncidentDetail, IncidentGroups, IncidentList, Mark,
                                    ResponsibleLevel, Sort, Source, Stage, Status, TransitionRequest)
-from api.security import reach, redact, sees_personal_data
+from api.security import Reached, redact, sees_personal_data
 from api.state import index_cache
 from geo.areas.locate_index import IndexCache
 from geo.crs import Datum
@@ -25,8 +25,7 @@ from geo.mediation.categories import Category, Severity
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 PERSONAL = ("reporter_name", "reporter_phone", "parties", "mediator_phone", "media_url", "source_ref")
 # The incidents the caller reaches (a mediator key its mediator's, an area key its area's):
-# the others are as if they did not exist.
-Reached = Annotated[service.Reach, Depends(reach)]
+# the others are as if they did not exist (api.security.Reached).
 
 
 @router.post("", status_code=201, response_model=IncidentDetail, responses={200: {

@@ -12,10 +12,10 @@ from api.dependencies import Transaction, get_actor, get_session
 from api.params import known_query, not_in_future
 from api.problems import answers
 from api.schemas.common import Lat, Lon
-from api.security import reach
+from api.security import Reached
 from api.state import index_cache
 from geo.areas.locate_index import IndexCache
-from geo.incidents.service import EVERY_INCIDENT, Reach
+from geo.incidents.service import EVERY_INCIDENT
 from geo.patrols import service
 from geo.text import PlainText
 
@@ -50,7 +50,7 @@ class Checkins(BaseModel):
 @router.post("", status_code=201, response_model=Checkin, responses={200: {"model": Checkin, "description":
                                                                            "the check-in sent before with this key"}})
 def check_in(body: CheckinCreate, response: Response, session: Transaction, actor: Annotated[str, Depends(get_actor)],
-             indexes: Annotated[IndexCache, Depends(index_cache)], reached: Annotated[Reach, Depends(reach)] = EVERY_INCIDENT,
+             indexes: Annotated[IndexCache, Depends(index_cache)], reached: Reached = EVERY_INCIDENT,
              idempotency_key: Annotated[str | None, Header(min_length=8, max_length=200)] = None) -> dict:
     """A check-in in the grid holding the place (a grid worker's own grid only)."""
     found, created = service.check_in(session, indexes, lon=body.lon, lat=body.lat, at=body.at, note=body.note,
@@ -60,7 +60,7 @@ def check_in(body: CheckinCreate, response: Response, session: Transaction, acto
 
 
 @router.get("", response_model=Checkins, dependencies=[Depends(known_query)], responses=answers(404))
-def checkins(session: Annotated[Session, Depends(get_session)], reached: Annotated[Reach, Depends(reach)] = EVERY_INCIDENT,
+def checkins(session: Annotated[Session, Depends(get_session)], reached: Reached = EVERY_INCIDENT,
              area: Annotated[str | None, Query(description="a district, town, village or grid code")] = None,
              since: AwareDatetime | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     """Check-ins, newest first: of the area asked (a grid worker's own by default)."""
