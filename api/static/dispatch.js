@@ -28,9 +28,7 @@
   }
 
   // Filters: an area by name or code (through /search), a category, a responsible level.
-  function options(select, items) {
-    items.forEach(function (item) { select.appendChild(el("option", {value: item.code, text: item.label})); });
-  }
+  var options = page.options;
   options($("f-category"), config.categories);
   options($("f-level"), config.levels);
   options($("f-status"), config.statusOrder.map(function (code) { return {code: code, label: config.statuses[code]}; }));

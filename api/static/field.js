@@ -12,10 +12,7 @@
 
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/field/sw.js", {scope: "/field"});
 
-  function options(select, items, chosen) {
-    items.forEach(function (item) { select.appendChild(el("option", {value: item.code, text: item.label})); });
-    select.value = chosen;
-  }
+  var options = page.options;
   options($("f-category"), config.categories, config.categories[0].code);
   options($("f-severity"), config.severities, "general");
 

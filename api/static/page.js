@@ -35,6 +35,11 @@ window.gridPage = (function () {
   var lang = document.documentElement.lang;
   var locale = navigator.language.indexOf(lang.slice(0, 2)) === 0 ? navigator.language : lang;
   function when(iso) { return iso ? new Date(iso).toLocaleString(locale) : "—"; }
+  // A select's options from [{code, label}] (the page's config), ``chosen`` selected if given.
+  function options(select, items, chosen) {
+    items.forEach(function (item) { select.appendChild(el("option", {value: item.code, text: item.label})); });
+    if (chosen !== undefined) select.value = chosen;
+  }
   function field(label, input) { return el("label", {}, [el("span", {text: label + " "}), input]); }
   // A fact of a case card: its term and value ("—" when it has none), a link when ``href`` is given.
   function fact(term, value, href) {
@@ -103,5 +108,6 @@ window.gridPage = (function () {
   }
 
   return {config: config, t: t, el: el, clear: clear, api: api, when: when, field: field, fact: fact, say: say,
+          options: options,
           failed: failed, busy: busy, oneAtATime: oneAtATime, stepForms: stepForms, timeline: timeline};
 })();
