@@ -68,6 +68,17 @@ def _answer(fmt: str, root: str, data, status: int = 200):
                     status_code=status)
 
 
+def in_jurisdiction(jurisdiction_id: Annotated[str | None, Query(description="460100 (海口市), or absent")] = None
+                    ) -> None:
+    """GeoReport's jurisdiction_id (a query parameter of every read, a field of a filing): ours only."""
+    if jurisdiction_id not in (None, "", open311.JURISDICTION):
+        raise Invalid("this endpoint serves jurisdiction {jurisdiction} (海口市) only", field="jurisdiction_id",
+                      jurisdiction=open311.JURISDICTION)
+
+
+READS = [Depends(known_query), Depends(in_jurisdiction)]   # every GeoReport read
+
+
 @router.get("/discovery.{fmt}", response_model=Discovery, dependencies=[Depends(known_query)],
             responses={200: _XML_ANSWER})
 def discovery(fmt: Format):
@@ -80,26 +91,18 @@ def discovery(fmt: Format):
     return _answer(fmt, "discovery", data)
 
 
-@router.get("/v2/services.{fmt}", response_model=ServiceList, dependencies=[Depends(known_query)],
+@router.get("/v2/services.{fmt}", response_model=ServiceList, dependencies=READS,
             responses={200: _XML_ANSWER})
-def services(fmt: Format, jurisdiction_id: str | None = None):
+def services(fmt: Format):
     """Every category of case as a service, grouped, in the request's language."""
-    _jurisdiction(jurisdiction_id)
     return _answer(fmt, "services", open311.services())
 
 
-@router.get("/v2/services/{service_code}.{fmt}", response_model=ServiceDefinition, dependencies=[Depends(known_query)],
+@router.get("/v2/services/{service_code}.{fmt}", response_model=ServiceDefinition, dependencies=READS,
             responses={200: _XML_ANSWER, **answers(404)})
-def service_definition(service_code: str, fmt: Format, jurisdiction_id: str | None = None):
+def service_definition(service_code: str, fmt: Format):
     """The attributes a filing may carry: severity, source, its reference, when it happened."""
-    _jurisdiction(jurisdiction_id)
     return _answer(fmt, "service_definition", open311.definition(service_code))
-
-
-def _jurisdiction(jurisdiction_id: str | None) -> None:
-    if jurisdiction_id not in (None, "", open311.JURISDICTION):
-        raise Invalid("this endpoint serves jurisdiction {jurisdiction} (海口市) only", field="jurisdiction_id",
-                      jurisdiction=open311.JURISDICTION)
 
 
 def _as_incident(session: Session, filing: Open311Filing, occurred: datetime) -> dict:
@@ -140,7 +143,7 @@ def file_request(fmt: Format, filing: Annotated[Open311Filing, Form()], session:
     """File a case: placed, given its responsible level and dispatched like POST /incidents.
     The answer's token (made from the Idempotency-Key, or for the filing) finds the request
     again; the same key and form file once (200), the same key with another form is a 422."""
-    _jurisdiction(filing.jurisdiction_id)
+    in_jurisdiction(filing.jurisdiction_id)
     token = open311.token_of(idempotency_key or str(uuid.uuid4()))
     filed = open311.filed(session, token)   # a retry: the same form files once (a filing's own time is its first)
     occurred = incidents.get(session, filed, with_events=False)["occurred_at"] if filed else datetime.now().astimezone()
@@ -161,7 +164,7 @@ def _filed(incident: dict, token: str, filing: Open311Filing) -> dict:
             "account_id": filing.account_id}
 
 
-@router.get("/v2/requests.{fmt}", response_model=ServiceRequests, dependencies=[Depends(known_query)],
+@router.get("/v2/requests.{fmt}", response_model=ServiceRequests, dependencies=READS,
             responses={200: _XML_ANSWER})
 def list_requests(fmt: Format, session: Annotated[Session, Depends(get_read_session)],
                   service_request_id: Annotated[str | None, Query(pattern=r"^\d{1,18}(,\d{1,18})*$", max_length=2000,
@@ -169,11 +172,9 @@ def list_requests(fmt: Format, session: Annotated[Session, Depends(get_read_sess
                   service_code: Annotated[str | None, Query(max_length=1000, description="comma-separated")] = None,
                   status: Annotated[str | None, Query(pattern=r"^(open|closed)(,(open|closed))*$",
                                                       description="open, closed or both, comma-separated")] = None,
-                  start_date: Moment | None = None, end_date: Moment | None = None,
-                  jurisdiction_id: str | None = None):
+                  start_date: Moment | None = None, end_date: Moment | None = None):
     """Service requests, newest first: by id, or within the 90 days before ``end_date`` (or
     from ``start_date``), at most 1,000; nothing personal."""
-    _jurisdiction(jurisdiction_id)
     if start_date and end_date and start_date > end_date:
         raise Invalid("start_date is after end_date", field="start_date")
     codes = [open311.definition(code)["service_code"] for code in service_code.split(",")] if service_code else None
@@ -185,17 +186,15 @@ def list_requests(fmt: Format, session: Annotated[Session, Depends(get_read_sess
 
 
 @router.get("/v2/requests/{service_request_id}.{fmt}", response_model=ServiceRequests,
-            dependencies=[Depends(known_query)], responses={200: _XML_ANSWER, **answers(404)})
+            dependencies=READS, responses={200: _XML_ANSWER, **answers(404)})
 def one_request(service_request_id: Annotated[int, Path(ge=1, le=2**62)], fmt: Format,
-                session: Annotated[Session, Depends(get_read_session)], jurisdiction_id: str | None = None):
-    _jurisdiction(jurisdiction_id)
+                session: Annotated[Session, Depends(get_read_session)]):
     return _answer(fmt, "service_requests", [open311.request(session, service_request_id)])
 
 
-@router.get("/v2/tokens/{token}.{fmt}", response_model=Tokens, dependencies=[Depends(known_query)],
+@router.get("/v2/tokens/{token}.{fmt}", response_model=Tokens, dependencies=READS,
             responses={200: _XML_ANSWER, **answers(404)})
 def token(token: Annotated[str, Path(min_length=8, max_length=200)], fmt: Format,
-          session: Annotated[Session, Depends(get_read_session)], jurisdiction_id: str | None = None):
+          session: Annotated[Session, Depends(get_read_session)]):
     """The service request a filing's token stands for."""
-    _jurisdiction(jurisdiction_id)
     return _answer(fmt, "service_requests", [open311.by_token(session, token)])
