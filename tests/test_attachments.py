@@ -63,6 +63,14 @@ def test_a_photo_is_kept_whole_for_dispatchers_and_without_its_position_for_view
     with Image.open(io.BytesIO(seen.content)) as image:   # the same picture
         assert image.size == (64, 48)
         assert max(abs(a - b) for a, b in zip(image.getpixel((10, 10)), Image.open(io.BytesIO(taken)).getpixel((10, 10)))) < 8
+    turned = Image.new("RGB", (64, 48))   # a phone held upright: the pixels lie on their side, EXIF says so
+    exif = Image.Exif()
+    exif[0x0112] = 6   # Orientation: rotate 90° clockwise to show
+    out = io.BytesIO()
+    turned.save(out, "JPEG", exif=exif)
+    sideways = upload(client, case, "upright.jpg", out.getvalue(), "image/jpeg").json()
+    shown = client.get(f"/incidents/{case}/attachments/{sideways['id']}", headers={"X-API-Key": api_keys["viewer"]})
+    assert Image.open(io.BytesIO(shown.content)).size == (48, 64), "the copy without metadata stands as the photo did"
     padded = taken[:2] + b"\xff" + taken[2:]   # a fill byte before the metadata (legal JPEG) and a second image after
     added = upload(client, case, "padded.jpg", padded + taken, "image/jpeg").json()
     copy = client.get(f"/incidents/{case}/attachments/{added['id']}", headers={"X-API-Key": api_keys["viewer"]}).content
@@ -71,8 +79,8 @@ def test_a_photo_is_kept_whole_for_dispatchers_and_without_its_position_for_view
     assert upload(client, case, "scan.png", png, "image/png").status_code == 201
     assert upload(client, case, "调解申请书.pdf", PDF, "application/pdf").status_code == 201
     listed = client.get(f"/incidents/{case}/attachments").json()["items"]
-    assert [a["media_type"] for a in listed] == ["image/jpeg", "image/jpeg", "image/png", "application/pdf"]
-    png_id = listed[2]["id"]
+    assert [a["media_type"] for a in listed] == ["image/jpeg", "image/jpeg", "image/jpeg", "image/png", "application/pdf"]
+    png_id = listed[3]["id"]
     assert not has_gps(client.get(f"/incidents/{case}/attachments/{png_id}", headers={"X-API-Key": api_keys["viewer"]}).content)
 
 
