@@ -200,3 +200,15 @@ def test_discovery_names_the_endpoint_and_its_formats(anonymous):
     assert found["endpoints"][0]["url"].endswith("/open311/v2")
     assert set(found["endpoints"][0]["formats"]) == {"text/xml", "application/json"}
     assert ET.fromstring(anonymous.get("/open311/discovery.xml").content).find("endpoints/endpoint/url") is not None
+
+
+def test_anonymous_reads_get_a_keys_rate_per_address(anonymous, settings):
+    """Each public list is up to 1,000 requests: an address past the rate limit waits, as a key does."""
+    before = settings.limits.rate_limit_per_minute
+    settings.limits.rate_limit_per_minute = 5
+    try:
+        answers = [anonymous.get("/open311/v2/services.json") for _ in range(8)]
+    finally:
+        settings.limits.rate_limit_per_minute = before
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 3
+    assert int(answers[-1].headers["retry-after"]) >= 1
