@@ -93,7 +93,7 @@ _REQUESTS = """
            coalesce(i.stage_due_at, i.due_at) AS expected,
            (SELECT max(e.at) FROM incident_events e WHERE e.incident_id = i.id) AS updated,
            d.name AS district, t.name AS town, v.name AS village, v.code AS village_code,
-           ST_X(ST_PointOnSurface(v.geom)) AS lon, ST_Y(ST_PointOnSurface(v.geom)) AS lat,
+           ST_X(inside.p) AS lon, ST_Y(inside.p) AS lat,
            coalesce((SELECT o.name FROM mediators m JOIN organisations o ON o.id = m.organisation_id
                       WHERE m.id = i.mediator_id),
                     (SELECT o.name FROM organisations o
@@ -102,6 +102,7 @@ _REQUESTS = """
                         AND o.kind IN ('village_committee', 'town_centre', 'district_centre') LIMIT 1)) AS agency
       FROM incidents i
       JOIN areas_now v ON v.code = i.village_code
+      CROSS JOIN LATERAL (SELECT ST_PointOnSurface(v.geom) AS p) inside
       LEFT JOIN areas_now t ON t.code = i.town_code
       LEFT JOIN areas_now d ON d.code = i.district_code
      WHERE {where}
