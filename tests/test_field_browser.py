@@ -93,6 +93,11 @@ def test_a_grid_workers_key_reaches_its_grid_only(client, anonymous, grid_worker
     assert outside.status_code == 403
     away = anonymous.post("/patrols", headers=worker, json={"lon": 110.20, "lat": 20.0, "at": "2026-12-01T09:00:00+08:00"})
     assert away.status_code == 403
+    here = {"lon": grid_worker["lon"], "lat": grid_worker["lat"], "at": "2026-12-01T09:00:00+08:00"}
+    first, again = (anonymous.post("/patrols", headers={**worker, "Idempotency-Key": "patrol-0001-tests"}, json=here)
+                    for _ in range(2))
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    assert first.json()["grid_code"] == grid_worker["code"]
     for path in ("/dispatch", "/mediators", "/reports/monthly", "/plans"):
         assert anonymous.get(path, headers=worker).status_code == 403, path
     assert anonymous.get("/field", headers={"X-API-Key": api_keys["viewer"]}).status_code in (403, 422)

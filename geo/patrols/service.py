@@ -21,11 +21,6 @@ def check_in(session: Session, indexes: IndexCache, *, lon: float, lat: float, a
              actor: str, reach: Reach, idempotency_key: str | None) -> tuple[dict, bool]:
     """Record a check-in in the grid holding the place (within the key's area, else 403);
     the same key twice is the same check-in. Returns (check-in, created)."""
-    if idempotency_key:
-        found = session.execute(text(f"SELECT {_COLUMNS} FROM patrol_checkins WHERE idempotency_key = :k"),
-                                {"k": idempotency_key}).mappings().first()
-        if found:
-            return dict(found), False
     located = located_inside(session, indexes, [lon], [lat], Datum.WGS84, what=N_("the check-in's position"),
                              field="lon")
     grid = describe(located, 0, names=False)["grid"]
@@ -37,7 +32,7 @@ def check_in(session: Session, indexes: IndexCache, *, lon: float, lat: float, a
         ON CONFLICT (idempotency_key) DO NOTHING RETURNING {_COLUMNS}"""),
         {"grid": grid, "actor": actor, "lon": lon, "lat": lat, "note": note, "at": at,
          "key": idempotency_key}).mappings().first()
-    if row is None:   # the same key, committed by a concurrent request
+    if row is None:   # the same key, sent before (or by a concurrent request)
         return dict(session.execute(text(f"SELECT {_COLUMNS} FROM patrol_checkins WHERE idempotency_key = :k"),
                                     {"k": idempotency_key}).mappings().one()), False
     return dict(row), True
