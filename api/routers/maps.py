@@ -49,7 +49,7 @@ def full_map(request: Request, session: Annotated[Session, Depends(get_read_sess
 
 
 PAGES = templates(Path(__file__).resolve().parents[1] / "templates")
-FIELD_WORKER = Path(__file__).resolve().parents[1] / "static" / "field-sw.js"
+FIELD_WORKER = (Path(__file__).resolve().parents[1] / "static" / "field-sw.js").read_bytes()
 
 
 class FieldManifest(BaseModel):
@@ -161,7 +161,7 @@ def field_manifest() -> dict:
                                                                      "description": "the field page's service worker"}})
 def field_service_worker() -> Response:
     """The field page's service worker, allowed to serve /field (it lives under it)."""
-    return Response(FIELD_WORKER.read_bytes(), media_type="text/javascript",
+    return Response(FIELD_WORKER, media_type="text/javascript",
                     headers={"Service-Worker-Allowed": "/field", "Cache-Control": "no-cache"})
 
 
